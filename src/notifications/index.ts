@@ -1,0 +1,5 @@
+export * from './types';
+export * from './log-notifier';
+export * from './webhook-notifier';
+export * from './fanout-notifier';
+export * from './from-env';

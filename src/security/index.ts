@@ -1,0 +1,5 @@
+export * from './keyring';
+export * from './payload-codec';
+export * from './data-converter';
+export * from './secret-store';
+export * from './workflow-id';
