@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { isMarketoApiError } from '../marketo/errors';
+import type { ActivityDeps } from './deps';
+import { classified } from './failures';
+import type { SupportActivities } from './types';
+
+/** Activities that make no User Management call: the Admin UI stand-in, identity checks, secrets, notifications. */
+export function createSupportActivities({
+  marketo,
+  adminConsole,
+  secrets,
+  notifier,
+}: ActivityDeps): SupportActivities {
+  return {
+    getAdminCapabilities: () =>
+      Promise.resolve({
+        canCreateRoles: adminConsole.canCreateRoles,
+        canCreateServices: adminConsole.canCreateServices,
+      }),
+
+    createRole: (input) => classified(() => adminConsole.createRole(input)),
+
+    deleteRole: (roleId) => classified(() => adminConsole.deleteRole(roleId)),
+
+    createCustomService: ({ displayName, description, ownerEmail, secretRef }) =>
+      classified(async () => {
+        const stored = await secrets.get(secretRef);
+        const existing = (await adminConsole.listServices()).filter(
+          (s) => s.ownerEmail.toLowerCase() === ownerEmail.toLowerCase() && s.displayName === displayName,
+        );
+        // A retry after our credentials were stored: that service is ours and complete.
+        const adopted = stored && existing.find((s) => s.clientId === stored.clientId);
+        if (adopted) return { clientId: adopted.clientId };
+        // A service from an attempt whose answer (and so its secret, shown once) was lost: unusable, remove it.
+        for (const orphan of existing) await adminConsole.deleteService(orphan.clientId);
+        const created = await adminConsole.createService({ displayName, description, ownerEmail });
+        // Straight into the store: the secret never leaves this activity in a result or a log.
+        await secrets.put(secretRef, { clientId: created.clientId, clientSecret: created.clientSecret });
+        return { clientId: created.clientId };
+      }),
+
+    deleteCustomService: (clientId) => classified(() => adminConsole.deleteService(clientId)),
+
+    verifyServiceCredentials: ({ secretRef, clientId, expectedScope }) =>
+      classified(async () => {
+        const stored = await secrets.get(secretRef);
+        if (!stored) return { ok: false, problem: `no credentials are stored under ${secretRef}` };
+        if (stored.clientId !== clientId) {
+          return {
+            ok: false,
+            problem: `the stored credentials belong to client id ${stored.clientId}, not ${clientId}`,
+          };
+        }
+        try {
+          const token = await marketo.verifyCredentials(stored.clientId, stored.clientSecret);
+          if (token.scope.toLowerCase() !== expectedScope.toLowerCase()) {
+            return {
+              ok: false,
+              problem: `the service belongs to ${token.scope}, not to ${expectedScope}: choose that user as its API Only User`,
+            };
+          }
+          return { ok: true };
+        } catch (error) {
+          if (isMarketoApiError(error) && error.kind === 'invalid_credentials') {
+            return {
+              ok: false,
+              problem: 'Marketo refused the client id and secret: check both under View Details',
+            };
+          }
+          throw error;
+        }
+      }),
+
+    deleteSecret: (secretRef) => classified(() => secrets.delete(secretRef)),
+
+    notify: (notification) =>
+      classified(async () => {
+        try {
+          await notifier.notify(notification);
+        } catch (error) {
+          // A broken webhook must not stall a lifecycle forever: retry a while, then give up loudly.
+          throw ApplicationFailure.create({
+            type: 'NotificationFailed',
+            message: error instanceof Error ? error.message : String(error),
+            nonRetryable: false,
+          });
+        }
+      }),
+  };
+}

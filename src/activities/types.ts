@@ -1,0 +1,100 @@
+/**
+ * The activities' signatures, shared with workflows through `import type` only. Activities on the Marketo
+ * queue make exactly one User Management call each, so the server-side rate limit of that queue is a call
+ * budget that holds across every worker process.
+ */
+import type { LifecycleNotification } from '../notifications';
+
+export interface MarketoUserView {
+  userid: string;
+  id: number;
+  emailAddress: string;
+  firstName: string;
+  lastName: string;
+  apiOnly: boolean;
+  isLocked: boolean;
+  lockedReason: string | null;
+  /** ISO-8601 UTC, or null when the user never expires. */
+  expiresAt: string | null;
+  roles: { accessRoleId: number; workspaceId: number }[];
+}
+
+export interface RoleView {
+  id: number;
+  name: string;
+}
+
+export interface WorkspaceView {
+  id: number;
+  name: string;
+}
+
+export interface InviteApiOnlyUserInput {
+  email: string;
+  firstName: string;
+  lastName: string;
+  roleId: number;
+  workspaceId: number;
+  expiresAt: string;
+  reason?: string;
+}
+
+/** One User Management call each: these run on the Marketo task queue. */
+export interface MarketoActivities {
+  listRoles(): Promise<RoleView[]>;
+  listWorkspaces(): Promise<WorkspaceView[]>;
+  /** null when Marketo has no such (accepted) user. */
+  getUser(userid: string): Promise<MarketoUserView | null>;
+  /** 'already-exists' when Marketo refuses the invite as a duplicate: the workflow decides whether it is ours. */
+  inviteApiOnlyUser(input: InviteApiOnlyUserInput): Promise<'invited' | 'already-exists'>;
+  /** Moves `expiresAt`; null when the user is gone. */
+  setUserExpiry(userid: string, expiresAt: string): Promise<MarketoUserView | null>;
+  /** Sets `expiresAt` to the activity's now, so Marketo locks the user; null when the user is gone. */
+  expireUserNow(userid: string): Promise<MarketoUserView | null>;
+  /** 'in-use-by-service' is Marketo's 611: a custom service still belongs to the user. */
+  deleteUser(userid: string): Promise<'deleted' | 'gone' | 'in-use-by-service'>;
+  /**
+   * Evidence that the user is locked: `isLocked` (one call), or else its service refused a token (identity,
+   * which Marketo does not count). Throws a retryable failure when neither holds yet.
+   */
+  confirmUserLocked(input: {
+    userid: string;
+    secretRef?: string;
+    clientId?: string;
+  }): Promise<'locked' | 'gone' | 'token-refused'>;
+}
+
+export interface AdminCapabilities {
+  /** Whether roles and custom services can be made by software (sandbox) or need an operator (real Marketo). */
+  canCreateRoles: boolean;
+  canCreateServices: boolean;
+}
+
+export interface ServiceVerification {
+  ok: boolean;
+  /** Why the credentials were refused or did not match, without any secret. */
+  problem?: string;
+}
+
+/** Everything else: the Admin UI stand-in, identity checks, secrets, notifications. */
+export interface SupportActivities {
+  getAdminCapabilities(): Promise<AdminCapabilities>;
+  createRole(input: { name: string; description: string; permissions: string[] }): Promise<RoleView>;
+  deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
+  /** Creates the custom service and puts its secret straight into the secret store under `secretRef`. */
+  createCustomService(input: {
+    displayName: string;
+    description: string;
+    ownerEmail: string;
+    secretRef: string;
+  }): Promise<{ clientId: string }>;
+  deleteCustomService(clientId: string): Promise<'deleted' | 'gone'>;
+  /** Obtains a token with the stored credentials and checks that its scope is the API-only user's email. */
+  verifyServiceCredentials(input: {
+    secretRef: string;
+    clientId: string;
+    expectedScope: string;
+  }): Promise<ServiceVerification>;
+  deleteSecret(secretRef: string): Promise<void>;
+  notify(notification: LifecycleNotification): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d{1,6})(s|m|h|d)$/;
+
+export const MS_PER_DAY = UNIT_MS.d;
+
+/** `30d`, `12h`, `90m`, `45s` → milliseconds; undefined when the text is not one of those forms. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** The shortest exact form: 604800000 → `7d`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) {
+    if (ms % UNIT_MS[unit] === 0 && ms >= UNIT_MS[unit]) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */
+export const durationMsSchema = z.union([
+  z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * MS_PER_DAY),
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration like 30d, 12h, 90m or 45s' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+]);

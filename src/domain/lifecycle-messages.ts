@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
+import { operatorStepSchema } from './lifecycle-status';
+
+export const extendInputSchema = z.object({ expiresAt: isoDateTimeSchema }).strict();
+export type ExtendInput = z.infer<typeof extendInputSchema>;
+
+export const revokeInputSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();
+export type RevokeInput = z.infer<typeof revokeInputSchema>;
+
+export const completeOperatorStepInputSchema = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('create-role') }).strict(),
+  z
+    .object({
+      step: z.literal('create-service'),
+      clientId: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .regex(/^[\w-]+$/, 'must be a Marketo client id'),
+      /** Where the operator's tool stored the secret; the secret itself never enters the workflow. */
+      secretRef: z.string().min(1).max(300),
+    })
+    .strict(),
+]);
+export type CompleteOperatorStepInput = z.infer<typeof completeOperatorStepInputSchema>;
+export { operatorStepSchema };

@@ -1,0 +1,171 @@
+/**
+ * The worker: wires real dependencies into activities and runs two Temporal workers in one process.
+ *
+ * - `<taskQueue>`: workflows and activities that make no Marketo User Management call.
+ * - `<taskQueue>-marketo`: one User Management call per activity, with `maxTaskQueueActivitiesPerSecond` set
+ *   to the call budget. That limit is enforced by the Temporal server for the task queue as a whole, so the
+ *   budget holds across every worker process; the client's own CallBudget is the per-process guard beside it.
+ *
+ * Run: `npm run worker` (connection from @temporalio/envconfig; Marketo from MARKETO_BASE_URL and friends).
+ */
+import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { DataConverter } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { z } from 'zod';
+import { createActivities, type ActivityDeps } from './activities';
+import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
+import { createMarketoClient } from './marketo/client';
+import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
+import { createNotifierFromEnv } from './notifications';
+import { createDataConverter, failureConverterPath } from './security/data-converter';
+import { loadKeyring } from './security/keyring';
+import { FileSecretStore } from './security/secret-store';
+import { MARKETO_QUEUE_SUFFIX } from './workflows/lifecycle';
+
+export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
+
+export interface MarketoQueueBudget {
+  /** Calls per window, across every worker on the queue. */
+  calls: number;
+  windowMs: number;
+  /** Concurrent calls in this worker process. */
+  concurrency: number;
+}
+
+export interface LifecycleWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  deps: ActivityDeps;
+  dataConverter: DataConverter;
+  /** Omit for no server-side limit (tests, benchmarks of orchestration). */
+  marketoBudget?: MarketoQueueBudget;
+  workflowBundle?: WorkflowBundle;
+  maxCachedWorkflows?: number;
+}
+
+/** Bundles the workflows with the encoding failure converter, so failure messages are encrypted in history too. */
+export async function bundleLifecycleWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    failureConverterPath,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
+}
+
+export async function createLifecycleWorkers(options: LifecycleWorkerOptions): Promise<Worker[]> {
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const activities = createActivities(options.deps);
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    dataConverter: options.dataConverter,
+  };
+  const general = await Worker.create({
+    ...common,
+    taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
+    activities: activities.support,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+  });
+  const budget = options.marketoBudget;
+  const marketo = await Worker.create({
+    ...common,
+    taskQueue: `${taskQueue}${MARKETO_QUEUE_SUFFIX}`,
+    activities: activities.marketo,
+    ...(budget
+      ? {
+          maxTaskQueueActivitiesPerSecond: budget.calls / (budget.windowMs / 1000),
+          maxConcurrentActivityTaskExecutions: budget.concurrency,
+        }
+      : {}),
+  });
+  return [general, marketo];
+}
+
+/** Runs workers until SIGINT or SIGTERM (the SDK's default shutdown signals), then drains them. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}
+
+const workerEnvSchema = z.object({
+  MARKETO_API_USERS_DATA_DIR: z.string().default('.data'),
+  MARKETO_API_USERS_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  MARKETO_API_USERS_SECRET_DIR: z.string().optional(),
+  /** `sandbox` when MARKETO_BASE_URL is a local sandbox in automatic mode; else roles and services are operator steps. */
+  MARKETO_ADMIN_CONSOLE: z.enum(['sandbox', 'operator']).default('operator'),
+  METRICS_BIND_ADDRESS: z.string().optional(),
+});
+
+async function main(): Promise<void> {
+  const env = workerEnvSchema.parse(process.env);
+  if (env.METRICS_BIND_ADDRESS) {
+    Runtime.install({
+      telemetryOptions: { metrics: { prometheus: { bindAddress: env.METRICS_BIND_ADDRESS } } },
+    });
+  }
+  if (!hasMarketoEnv()) {
+    throw new Error(
+      'No Marketo instance configured: set MARKETO_BASE_URL, MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET, ' +
+        'or run `marketo-api-users up` for the embedded sandbox.',
+    );
+  }
+  const marketoConfig = loadMarketoConfig();
+  const keyring = await loadKeyring({
+    defaultKeyFile: path.join(env.MARKETO_API_USERS_DATA_DIR, 'keys.json'),
+  });
+  const connectConfig = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
+  const budget = marketoConfig.budget === 'unlimited' ? undefined : marketoConfig.budget;
+  const marketo = createMarketoClient({ ...marketoConfig, budget: marketoConfig.budget });
+  const workers = await createLifecycleWorkers({
+    connection,
+    namespace: connectConfig.namespace ?? 'default',
+    taskQueue: env.MARKETO_API_USERS_TASK_QUEUE,
+    dataConverter: createDataConverter(keyring),
+    deps: {
+      marketo,
+      adminConsole:
+        env.MARKETO_ADMIN_CONSOLE === 'sandbox'
+          ? sandboxAdminConsole(marketoConfig.baseUrl)
+          : operatorOnlyConsole,
+      secrets: new FileSecretStore(
+        env.MARKETO_API_USERS_SECRET_DIR ?? path.join(env.MARKETO_API_USERS_DATA_DIR, 'secrets'),
+      ),
+      notifier: createNotifierFromEnv(),
+    },
+    ...(budget
+      ? {
+          marketoBudget: {
+            calls: budget.calls,
+            windowMs: budget.windowMs,
+            concurrency: budget.maxConcurrent,
+          },
+        }
+      : {}),
+  });
+  console.log(
+    `worker polling ${env.MARKETO_API_USERS_TASK_QUEUE} and ${env.MARKETO_API_USERS_TASK_QUEUE}${MARKETO_QUEUE_SUFFIX}`,
+  );
+  try {
+    await runWorkers(workers);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`worker failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

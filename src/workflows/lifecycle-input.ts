@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { lifecycleRequestSchema } from '../domain/lifecycle-request';
+import { lifecycleStatusSchema } from '../domain/lifecycle-status';
+
+/** What the workflow carries across continue-as-new, beyond the status it shows. */
+export const carriedStateSchema = z.object({
+  status: lifecycleStatusSchema,
+  roleCreatedByUs: z.boolean(),
+  userCreatedByUs: z.boolean(),
+  serviceCreatedByUs: z.boolean(),
+  remindedForExpiry: z.string().optional(),
+});
+export type CarriedState = z.infer<typeof carriedStateSchema>;
+
+export const lifecycleWorkflowInputSchema = z.object({
+  request: lifecycleRequestSchema,
+  /** Where the secret store keeps this lifecycle's service credentials; chosen by the starter. */
+  secretRef: z.string().min(1).max(300),
+  /** History length after which the run continues as new; tests lower it. */
+  continueAsNewAfterEvents: z.number().int().min(50).max(50_000).default(2_000),
+  carried: carriedStateSchema.optional(),
+});
+export type LifecycleWorkflowInput = z.input<typeof lifecycleWorkflowInputSchema>;
+export type ParsedLifecycleWorkflowInput = z.output<typeof lifecycleWorkflowInputSchema>;

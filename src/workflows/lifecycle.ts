@@ -1,0 +1,661 @@
+/**
+ * One durable workflow per API-only user: role → user → custom service → active until expiry → deactivated.
+ * Decisions live here; every Marketo or secret-store touch is an activity. Deterministic: workflow time only.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MarketoActivities, MarketoUserView, RoleView, SupportActivities } from '../activities/types';
+import {
+  completeOperatorStepInputSchema,
+  extendInputSchema,
+  revokeInputSchema,
+} from '../domain/lifecycle-messages';
+import type { CompleteOperatorStepInput, RevokeInput } from '../domain/lifecycle-messages';
+import {
+  expiryProblems,
+  formatIssues,
+  serviceDescription,
+  serviceDisplayName,
+} from '../domain/lifecycle-request';
+import type { LifecycleRequest } from '../domain/lifecycle-request';
+import type { LifecycleStatus, OperatorStep } from '../domain/lifecycle-status';
+import type { LifecycleNotification } from '../notifications';
+import {
+  lifecycleWorkflowInputSchema,
+  type CarriedState,
+  type LifecycleWorkflowInput,
+} from './lifecycle-input';
+import {
+  completeOperatorStepUpdate,
+  extendUpdate,
+  revokeSignal,
+  revokeUpdate,
+  statusQuery,
+} from './messages';
+import { operatorInstructions } from './operator-instructions';
+
+/** Marketo-calling activities run on `<workflow queue>-marketo`, whose server-side rate limit is the call budget. */
+export const MARKETO_QUEUE_SUFFIX = '-marketo';
+const TIMELINE_LIMIT = 200;
+/** Marketo stores seconds; a smaller difference is rounding, not somebody's edit. */
+const DRIFT_TOLERANCE_MS = 1000;
+
+// Provisioning gives up (and compensates) after an hour of retries; deactivation never gives up.
+const PROVISIONING_RETRY = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+};
+const provisioningOptions = {
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: PROVISIONING_RETRY,
+};
+const durableOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
+class RevokedBeforeActive extends Error {}
+
+function invalidInput(problems: string[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'InvalidInput',
+    message: `The request was refused before anything was created: ${problems.join('; ')}`,
+    nonRetryable: true,
+  });
+}
+
+function sameInstant(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (!a || !b) return a === b;
+  return Math.abs(Date.parse(a) - Date.parse(b)) < DRIFT_TOLERANCE_MS;
+}
+
+function findRole(roles: RoleView[], name: string): RoleView | undefined {
+  const wanted = name.trim().toLowerCase();
+  return roles.find((r) => r.name.trim().toLowerCase() === wanted);
+}
+
+/**
+ * A user this lifecycle created earlier (an invite whose answer was lost, a retried run): API-only, our names,
+ * our exact expiry. Marketo keeps no creator field, and an expiry to the second is a fingerprint no hand-made
+ * user shares by chance.
+ */
+function isUserFromThisLifecycle(user: MarketoUserView, request: LifecycleRequest, roleId: number): boolean {
+  return (
+    user.apiOnly &&
+    user.firstName === request.firstName &&
+    user.lastName === request.lastName &&
+    sameInstant(user.expiresAt, request.expiresAt) &&
+    (user.roles.length === 0 || user.roles.some((r) => r.accessRoleId === roleId))
+  );
+}
+
+export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promise<LifecycleStatus> {
+  const parsed = lifecycleWorkflowInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw invalidInput(formatIssues(parsed.error));
+  const input = parsed.data;
+  const { request } = input;
+  const { policy } = request;
+  const info = workflowInfo();
+
+  const marketoQueue = `${info.taskQueue}${MARKETO_QUEUE_SUFFIX}`;
+  const marketo = proxyActivities<MarketoActivities>({ ...provisioningOptions, taskQueue: marketoQueue });
+  const marketoDurable = proxyActivities<MarketoActivities>({ ...durableOptions, taskQueue: marketoQueue });
+  const support = proxyActivities<SupportActivities>(provisioningOptions);
+  const supportDurable = proxyActivities<SupportActivities>(durableOptions);
+  // A broken webhook must never hold up provisioning or deactivation: a few tries, then note it and go on.
+  const notifier = proxyActivities<SupportActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  });
+
+  const nowIso = (): string => new Date().toISOString();
+  const state: CarriedState = input.carried ?? {
+    status: {
+      workflowId: info.workflowId,
+      phase: 'provisioning',
+      email: request.email,
+      roleName: request.role.name,
+      expiresAt: new Date(Date.parse(request.expiresAt)).toISOString(),
+      createdAt: info.startTime.toISOString(),
+      extensions: 0,
+      drift: [],
+      timeline: [],
+    },
+    roleCreatedByUs: false,
+    userCreatedByUs: false,
+    serviceCreatedByUs: false,
+  };
+  const status = state.status;
+
+  const record = (event: string, detail?: string): void => {
+    status.timeline.push(detail === undefined ? { at: nowIso(), event } : { at: nowIso(), event, detail });
+    // Keep the first event (the request) and the most recent ones: the history has the rest.
+    if (status.timeline.length > TIMELINE_LIMIT)
+      status.timeline.splice(1, status.timeline.length - TIMELINE_LIMIT);
+  };
+  const notify = async (
+    kind: LifecycleNotification['kind'],
+    message: string,
+    details?: Record<string, unknown>,
+  ) => {
+    try {
+      await notifier.notify({
+        kind,
+        workflowId: info.workflowId,
+        email: request.email,
+        at: nowIso(),
+        message,
+        ...(details ? { details } : {}),
+      });
+    } catch (error) {
+      record('notification failed', `${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  // ---- messages -------------------------------------------------------------------------------------------
+  let revokeRequest: RevokeInput | undefined;
+  let deactivating = false;
+  let expiryChangeInFlight = false;
+  let pendingCompletion:
+    | { input: CompleteOperatorStepInput; result?: { verified: boolean; problem?: string } }
+    | undefined;
+
+  const requestRevoke = (request: RevokeInput): void => {
+    if (revokeRequest || status.phase === 'deactivated' || status.phase === 'failed') return;
+    revokeRequest = request;
+    record('revoke requested', request.reason);
+  };
+
+  setHandler(statusQuery, () => status);
+
+  setHandler(
+    extendUpdate,
+    async (update) => {
+      const userId = status.userId;
+      if (!userId) throw ApplicationFailure.nonRetryable('The user is not created yet.', 'NotActive');
+      const previous = status.expiresAt;
+      const next = new Date(Date.parse(update.expiresAt)).toISOString();
+      expiryChangeInFlight = true;
+      try {
+        const user = await marketoDurable.setUserExpiry(userId, next);
+        if (!user) throw ApplicationFailure.nonRetryable('The user no longer exists in Marketo.', 'UserGone');
+        status.expiresAt = next;
+        status.extensions += 1;
+        record('extended', `${previous} → ${next}`);
+      } finally {
+        expiryChangeInFlight = false;
+      }
+      return status;
+    },
+    {
+      validator: (update) => {
+        const checked = extendInputSchema.safeParse(update);
+        if (!checked.success) throw new Error(formatIssues(checked.error).join('; '));
+        if (status.phase !== 'active' || deactivating || revokeRequest) {
+          throw new Error(`Only an active lifecycle can be extended; this one is ${status.phase}.`);
+        }
+        if (expiryChangeInFlight)
+          throw new Error('Another extension is being applied; try again in a moment.');
+        const next = Date.parse(checked.data.expiresAt);
+        if (!(next > Date.parse(status.expiresAt))) {
+          throw new Error(`expiresAt: must be later than the current expiry ${status.expiresAt}`);
+        }
+        const problems = expiryProblems(
+          checked.data.expiresAt,
+          Date.now(),
+          Date.parse(status.createdAt),
+          policy,
+        );
+        if (problems.length) throw new Error(problems.join('; '));
+      },
+    },
+  );
+
+  setHandler(
+    revokeUpdate,
+    async (update) => {
+      requestRevoke(update);
+      await condition(() => status.phase === 'deactivated' || status.phase === 'failed');
+      return status;
+    },
+    {
+      validator: (update) => {
+        const checked = revokeInputSchema.safeParse(update);
+        if (!checked.success) throw new Error(formatIssues(checked.error).join('; '));
+      },
+    },
+  );
+
+  setHandler(revokeSignal, (signal) => {
+    const checked = revokeInputSchema.safeParse(signal ?? {});
+    requestRevoke(checked.success ? checked.data : {});
+  });
+
+  setHandler(
+    completeOperatorStepUpdate,
+    async (completion) => {
+      const mine: NonNullable<typeof pendingCompletion> = { input: completion };
+      pendingCompletion = mine;
+      await condition(() => mine.result !== undefined || status.phase === 'failed');
+      return { ...(mine.result ?? { verified: false, problem: 'the lifecycle failed' }), status };
+    },
+    {
+      validator: (completion) => {
+        const checked = completeOperatorStepInputSchema.safeParse(completion);
+        if (!checked.success) throw new Error(formatIssues(checked.error).join('; '));
+        const pending = status.pendingOperatorAction;
+        if (!pending) throw new Error('No operator step is pending for this lifecycle.');
+        if (pending.step !== checked.data.step) {
+          throw new Error(`The pending step is ${pending.step}, not ${checked.data.step}.`);
+        }
+        if (pendingCompletion && !pendingCompletion.result)
+          throw new Error('A completion is being verified already.');
+      },
+    },
+  );
+
+  // ---- compensation ---------------------------------------------------------------------------------------
+  const undoStack: { what: string; undo: () => Promise<string> }[] = [];
+
+  async function compensate(): Promise<string[]> {
+    const notes: string[] = [];
+    // Newest first: a service must go before its user, a user before its role.
+    while (undoStack.length) {
+      const step = undoStack.pop()!;
+      try {
+        const outcome = await step.undo();
+        record('undone', `${step.what}: ${outcome}`);
+        notes.push(`${step.what}: ${outcome}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        record('undo failed', `${step.what}: ${message}`);
+        notes.push(`${step.what}: NOT undone (${message}); remove it by hand`);
+      }
+    }
+    return notes;
+  }
+
+  const checkRevoked = (): void => {
+    if (revokeRequest) throw new RevokedBeforeActive();
+  };
+
+  // ---- operator steps -------------------------------------------------------------------------------------
+  async function awaitOperatorStep(
+    step: OperatorStep,
+    verify: (completion: CompleteOperatorStepInput) => Promise<string | undefined>,
+  ): Promise<void> {
+    const since = Date.now();
+    const deadline = since + policy.operatorStepDeadlineMs;
+    status.phase = 'awaiting-operator';
+    status.pendingOperatorAction = {
+      step,
+      instructions: operatorInstructions(step, request, info.workflowId),
+      since: new Date(since).toISOString(),
+      deadline: new Date(deadline).toISOString(),
+    };
+    record('operator action needed', step);
+    await notify('operator-action-needed', `Operator action needed for ${request.email}: ${step}`, {
+      step,
+      instructions: status.pendingOperatorAction.instructions,
+      deadline: status.pendingOperatorAction.deadline,
+    });
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw ApplicationFailure.create({
+          type: 'OperatorStepTimedOut',
+          message: `The operator step ${step} was not completed by ${new Date(deadline).toISOString()}; what this run created is undone.`,
+          nonRetryable: true,
+        });
+      }
+      const woken = await condition(
+        () =>
+          (pendingCompletion !== undefined && pendingCompletion.result === undefined) ||
+          revokeRequest !== undefined,
+        Math.min(remaining, policy.operatorReminderEveryMs),
+      );
+      checkRevoked();
+      if (!woken) {
+        if (Date.now() < deadline) {
+          record('operator reminder', step);
+          await notify(
+            'operator-action-needed',
+            `Still waiting for the operator: ${step} for ${request.email}`,
+            {
+              step,
+              deadline: new Date(deadline).toISOString(),
+            },
+          );
+        }
+        continue;
+      }
+      const completion = pendingCompletion!;
+      const problem = await verify(completion.input);
+      completion.result = problem === undefined ? { verified: true } : { verified: false, problem };
+      pendingCompletion = undefined;
+      if (problem === undefined) break;
+      status.pendingOperatorAction.lastVerificationError = problem;
+      record('operator step not verified', problem);
+    }
+    status.pendingOperatorAction = undefined;
+    status.phase = 'provisioning';
+    record('operator step verified', step);
+  }
+
+  // ---- provisioning ---------------------------------------------------------------------------------------
+  async function resolveWorkspaceId(): Promise<number> {
+    const { workspace } = request.role;
+    if (typeof workspace === 'number') return workspace;
+    const found = (await marketo.listWorkspaces()).find(
+      (w) => w.name.toLowerCase() === workspace.toLowerCase(),
+    );
+    if (!found)
+      throw invalidInput([`role.workspace: no workspace named "${workspace}" in this Marketo instance`]);
+    return found.id;
+  }
+
+  async function ensureRole(canCreate: boolean): Promise<number> {
+    const existing = findRole(await marketo.listRoles(), request.role.name);
+    if (existing) {
+      record('role found', `${existing.name} (${existing.id})`);
+      return existing.id;
+    }
+    if (canCreate) {
+      if (request.role.permissions.length === 0) {
+        throw invalidInput([
+          `role.permissions: the role "${request.role.name}" does not exist; give its permissions to create it`,
+        ]);
+      }
+      const created = await support.createRole({
+        name: request.role.name,
+        description: `API role managed by marketo-api-users`,
+        permissions: request.role.permissions,
+      });
+      state.roleCreatedByUs = true;
+      undoStack.push({ what: `role ${created.id}`, undo: async () => supportDurable.deleteRole(created.id) });
+      record('role created', `${created.name} (${created.id})`);
+      return created.id;
+    }
+    let roleId = 0;
+    await awaitOperatorStep('create-role', async () => {
+      const role = findRole(await marketo.listRoles(), request.role.name);
+      if (!role) return `no role named "${request.role.name}" in roles.json yet`;
+      roleId = role.id;
+      return undefined;
+    });
+    return roleId;
+  }
+
+  async function ensureUser(roleId: number, workspaceId: number): Promise<MarketoUserView> {
+    const invited = await marketo.inviteApiOnlyUser({
+      email: request.email,
+      firstName: request.firstName,
+      lastName: request.lastName,
+      roleId,
+      workspaceId,
+      expiresAt: status.expiresAt,
+      ...(request.reason ? { reason: request.reason } : {}),
+    });
+    const user = await marketo.getUser(request.email);
+    if (invited === 'already-exists' && (!user || !isUserFromThisLifecycle(user, request, roleId))) {
+      throw ApplicationFailure.create({
+        type: 'UserAlreadyExists',
+        message:
+          'A Marketo user with this email already exists and was not created by this lifecycle; ' +
+          'choose another email, or delete or rename that user in Marketo first.',
+        nonRetryable: true,
+      });
+    }
+    if (!user) {
+      throw ApplicationFailure.create({
+        type: 'UserMissingAfterInvite',
+        message: 'Marketo accepted the invite but does not show the user; retry the onboarding later.',
+        nonRetryable: true,
+      });
+    }
+    state.userCreatedByUs = true;
+    undoStack.push({
+      what: `user ${user.userid}`,
+      undo: async () => {
+        const outcome = await marketoDurable.deleteUser(user.userid);
+        if (outcome !== 'in-use-by-service') return outcome;
+        // Marketo refuses to delete a user that owns a service someone else made: lock it instead.
+        await marketoDurable.expireUserNow(user.userid);
+        return 'locked (a custom service still uses it: delete that service in Admin > LaunchPoint, then the user)';
+      },
+    });
+    record(invited === 'invited' ? 'user created' : 'user adopted', `${user.userid} (${user.id})`);
+    return user;
+  }
+
+  async function ensureService(canCreate: boolean): Promise<void> {
+    if (canCreate) {
+      const { clientId } = await support.createCustomService({
+        displayName: serviceDisplayName(request),
+        description: serviceDescription(request),
+        ownerEmail: request.email,
+        secretRef: input.secretRef,
+      });
+      state.serviceCreatedByUs = true;
+      undoStack.push({
+        what: `custom service ${clientId}`,
+        undo: async () => {
+          const outcome = await supportDurable.deleteCustomService(clientId);
+          await supportDurable.deleteSecret(input.secretRef);
+          return outcome;
+        },
+      });
+      record('custom service created', clientId);
+      const verification = await support.verifyServiceCredentials({
+        secretRef: input.secretRef,
+        clientId,
+        expectedScope: request.email,
+      });
+      if (!verification.ok) {
+        throw ApplicationFailure.create({
+          type: 'ServiceVerificationFailed',
+          message: `The new custom service's credentials did not verify: ${verification.problem ?? 'unknown reason'}`,
+          nonRetryable: true,
+        });
+      }
+      status.clientId = clientId;
+      status.secretRef = input.secretRef;
+      return;
+    }
+    await awaitOperatorStep('create-service', async (completion) => {
+      if (completion.step !== 'create-service') return 'expected the custom service step';
+      const verification = await support.verifyServiceCredentials({
+        secretRef: completion.secretRef,
+        clientId: completion.clientId,
+        expectedScope: request.email,
+      });
+      if (!verification.ok) return verification.problem ?? 'the credentials did not verify';
+      status.clientId = completion.clientId;
+      status.secretRef = completion.secretRef;
+      return undefined;
+    });
+  }
+
+  async function provision(): Promise<void> {
+    record('requested', `expires ${status.expiresAt}`);
+    const problems = expiryProblems(request.expiresAt, Date.now(), Date.parse(status.createdAt), policy);
+    if (problems.length) throw invalidInput(problems);
+    const capabilities = await support.getAdminCapabilities();
+    const workspaceId = await resolveWorkspaceId();
+    const roleId = await ensureRole(capabilities.canCreateRoles);
+    status.roleId = roleId;
+    checkRevoked();
+    const user = await ensureUser(roleId, workspaceId);
+    status.userId = user.userid;
+    status.marketoUserId = user.id;
+    checkRevoked();
+    await ensureService(capabilities.canCreateServices);
+    checkRevoked();
+    status.phase = 'active';
+    record('active', `until ${status.expiresAt}`);
+  }
+
+  // ---- active ---------------------------------------------------------------------------------------------
+  /** Compares Marketo's expiry with ours; the workflow's date wins. */
+  async function checkDrift(correct: boolean): Promise<MarketoUserView | null> {
+    const user = await marketoDurable.getUser(status.userId!);
+    if (!user || sameInstant(user.expiresAt, status.expiresAt)) return user;
+    const drift = {
+      detectedAt: nowIso(),
+      workflowExpiresAt: status.expiresAt,
+      marketoExpiresAt: user.expiresAt,
+      corrected: correct,
+    };
+    status.drift.push(drift);
+    record('drift', `Marketo had ${user.expiresAt ?? 'no expiry'}, the workflow has ${status.expiresAt}`);
+    if (correct) await marketoDurable.setUserExpiry(user.userid, status.expiresAt);
+    await notify(
+      'drift',
+      `Someone moved the expiry of ${request.email} in Marketo; the workflow's date wins`,
+      drift,
+    );
+    return user;
+  }
+
+  async function sendReminder(): Promise<void> {
+    await checkDrift(true);
+    state.remindedForExpiry = status.expiresAt;
+    record('reminder sent', `expires ${status.expiresAt}`);
+    await notify('reminder', `Access of ${request.email} expires at ${status.expiresAt}`, {
+      expiresAt: status.expiresAt,
+      clientId: status.clientId,
+    });
+  }
+
+  async function holdWhileActive(): Promise<'expired' | 'revoked' | 'continue-as-new'> {
+    for (;;) {
+      if (revokeRequest) return 'revoked';
+      const now = Date.now();
+      const expiry = Date.parse(status.expiresAt);
+      if (now >= expiry && !expiryChangeInFlight) return 'expired';
+      const reminderAt = expiry - policy.reminderLeadMs;
+      const reminderDue = state.remindedForExpiry !== status.expiresAt;
+      if (reminderDue && now >= reminderAt && !expiryChangeInFlight) {
+        await sendReminder();
+        continue;
+      }
+      const wakeAt = reminderDue ? Math.min(reminderAt, expiry) : expiry;
+      const expiryWhenWaiting = status.expiresAt;
+      await condition(
+        () => revokeRequest !== undefined || status.expiresAt !== expiryWhenWaiting || expiryChangeInFlight,
+        Math.max(1, wakeAt - now),
+      );
+      // An extension being applied must finish before the timer decides anything.
+      await condition(() => !expiryChangeInFlight);
+      if (
+        workflowInfo().historyLength > input.continueAsNewAfterEvents ||
+        workflowInfo().continueAsNewSuggested
+      ) {
+        return 'continue-as-new';
+      }
+    }
+  }
+
+  // ---- deactivation ---------------------------------------------------------------------------------------
+  async function deactivate(cause: 'expired' | 'revoked'): Promise<void> {
+    deactivating = true;
+    record('deactivating', cause);
+    let outcome = 'no user to lock';
+    const userId = status.userId;
+    if (userId) {
+      const before = cause === 'expired' ? await checkDrift(false) : await marketoDurable.getUser(userId);
+      if (!before) outcome = 'gone';
+      else if (before.isLocked) outcome = 'already locked';
+      else {
+        const after = await marketoDurable.expireUserNow(userId);
+        if (!after) outcome = 'gone';
+        else if (after.isLocked) outcome = 'locked';
+        else {
+          const evidence = await marketoDurable.confirmUserLocked({
+            userid: userId,
+            ...(status.secretRef ? { secretRef: status.secretRef } : {}),
+            ...(status.clientId ? { clientId: status.clientId } : {}),
+          });
+          outcome = evidence === 'token-refused' ? 'locked (its service is refused a token)' : evidence;
+        }
+      }
+    }
+    if (status.secretRef) await supportDurable.deleteSecret(status.secretRef);
+    status.phase = 'deactivated';
+    status.deactivation = {
+      at: nowIso(),
+      cause,
+      outcome,
+      ...(revokeRequest?.reason ? { reason: revokeRequest.reason } : {}),
+    };
+    record('deactivated', outcome);
+    await notify('deactivated', `Access of ${request.email} ended (${cause}): ${outcome}`, {
+      cause,
+      outcome,
+      drift: status.drift,
+    });
+  }
+
+  // ---- the chain ------------------------------------------------------------------------------------------
+  let next: 'expired' | 'revoked' | 'continue-as-new';
+  try {
+    if (status.phase !== 'active') await provision();
+    next = await holdWhileActive();
+    if (next !== 'continue-as-new') await deactivate(next);
+  } catch (error) {
+    const revokedEarly = error instanceof RevokedBeforeActive;
+    const undone = await CancellationScope.nonCancellable(compensate);
+    if (revokedEarly) {
+      status.phase = 'deactivated';
+      status.pendingOperatorAction = undefined;
+      status.deactivation = {
+        at: nowIso(),
+        cause: 'revoked',
+        outcome: `revoked before activation; undone: ${undone.join(', ') || 'nothing'}`,
+        ...(revokeRequest?.reason ? { reason: revokeRequest.reason } : {}),
+      };
+      record('deactivated', status.deactivation.outcome);
+      await condition(allHandlersFinished);
+      return status;
+    }
+    const type =
+      error instanceof ApplicationFailure
+        ? (error.type ?? 'Error')
+        : isCancellation(error)
+          ? 'Cancelled'
+          : 'StepFailed';
+    const message = error instanceof Error ? error.message : String(error);
+    status.phase = 'failed';
+    status.pendingOperatorAction = undefined;
+    status.failure = { type, message };
+    record('failed', `${type}: ${message}`);
+    await CancellationScope.nonCancellable(() =>
+      notify('failed', `The lifecycle of ${request.email} failed: ${message}`, { type, undone }),
+    );
+    await condition(allHandlersFinished);
+    throw ApplicationFailure.create({
+      type: 'LifecycleFailed',
+      message: `${message}${undone.length ? ` Undone: ${undone.join('; ')}.` : ''}`,
+      nonRetryable: true,
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+
+  await condition(allHandlersFinished);
+  if (next === 'continue-as-new') {
+    record('continued as new', `history reached ${workflowInfo().historyLength} events`);
+    return continueAsNew<typeof lifecycleWorkflow>({ ...rawInput, carried: state });
+  }
+  return status;
+}

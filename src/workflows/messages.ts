@@ -1,0 +1,17 @@
+// Messages of the lifecycle workflow, shared by the workflow and its clients (CLI, client API, tests).
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CompleteOperatorStepInput, ExtendInput, RevokeInput } from '../domain/lifecycle-messages';
+import type { LifecycleStatus } from '../domain/lifecycle-status';
+
+export const statusQuery = defineQuery<LifecycleStatus>('status');
+/** Moves the expiry later (validated: later than now's expiry, within the maximum lifetime) and in Marketo. */
+export const extendUpdate = defineUpdate<LifecycleStatus, [ExtendInput]>('extend');
+/** Deactivates at once; returns the status once deactivated. */
+export const revokeUpdate = defineUpdate<LifecycleStatus, [RevokeInput]>('revoke');
+/** Fire-and-forget revoke, for senders that cannot wait (a ticketing hook). */
+export const revokeSignal = defineSignal<[RevokeInput]>('revoke');
+/** The operator says a pending step is done; the workflow verifies before it goes on, and answers with the outcome. */
+export const completeOperatorStepUpdate = defineUpdate<
+  { verified: boolean; problem?: string; status: LifecycleStatus },
+  [CompleteOperatorStepInput]
+>('completeOperatorStep');

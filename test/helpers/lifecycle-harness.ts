@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkflowClient } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
+import { sandboxAdminConsole, operatorOnlyConsole } from '../../src/marketo/admin-console';
+import { createMarketoClient, type MarketoClient } from '../../src/marketo/client';
+import type { LifecycleNotification, Notifier } from '../../src/notifications';
+import { createDataConverter } from '../../src/security/data-converter';
+import { loadOrCreateKeyFile, type Keyring } from '../../src/security/keyring';
+import { FileSecretStore, secretRefFor } from '../../src/security/secret-store';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+} from '../../src/security/workflow-id';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
+import { bundleLifecycleWorkflows, createLifecycleWorkers } from '../../src/worker';
+import type { LifecycleWorkflowInput } from '../../src/workflows/lifecycle-input';
+import { lifecycleWorkflow } from '../../src/workflows';
+
+export class RecordingNotifier implements Notifier {
+  readonly events: LifecycleNotification[] = [];
+  notify(event: LifecycleNotification): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
+  }
+  of(kind: LifecycleNotification['kind'], workflowId?: string): LifecycleNotification[] {
+    return this.events.filter((e) => e.kind === kind && (!workflowId || e.workflowId === workflowId));
+  }
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** One bundle per test process: bundling is the slow part of a worker's start. */
+export function sharedBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleLifecycleWorkflows();
+  return bundle;
+}
+
+export interface Harness {
+  sandbox: RunningSandbox;
+  /** The orchestrator's own Marketo client, for tests that act as a person in Marketo. */
+  marketo: MarketoClient;
+  client: WorkflowClient;
+  keyring: Keyring;
+  notifier: RecordingNotifier;
+  secrets: FileSecretStore;
+  dataDir: string;
+  taskQueue: string;
+  workflowIdFor(email: string): string;
+  startWorkers(): Promise<Worker[]>;
+  /** Runs `body` with workers polling; stops them after. */
+  withWorkers<T>(body: () => Promise<T>): Promise<T>;
+  start(request: LifecycleRequestInput, extra?: Partial<LifecycleWorkflowInput>): Promise<string>;
+  close(): Promise<void>;
+}
+
+let queueCounter = 0;
+
+export async function createHarness(
+  env: TestWorkflowEnvironment,
+  options: { sandbox?: SandboxOptions; console?: 'sandbox' | 'operator' } = {},
+): Promise<Harness> {
+  const sandbox = await startSandbox({ port: 0, ...options.sandbox });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-test-'));
+  const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'));
+  const dataConverter = createDataConverter(keyring);
+  const client = new WorkflowClient({ connection: env.connection, dataConverter });
+  const notifier = new RecordingNotifier();
+  const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
+  const taskQueue = `lifecycle-${process.pid}-${++queueCounter}`;
+  const marketo = createMarketoClient({
+    baseUrl: sandbox.baseUrl,
+    clientId: sandbox.adminClientId,
+    clientSecret: sandbox.adminClientSecret,
+    budget: 'unlimited',
+  });
+  const adminConsole =
+    (options.console ?? (sandbox.mode === 'real-like' ? 'operator' : 'sandbox')) === 'sandbox'
+      ? sandboxAdminConsole(sandbox.baseUrl)
+      : operatorOnlyConsole;
+  const idKey = deriveWorkflowIdKey(keyring);
+  const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);
+  const workflowIdFor = (email: string) => lifecycleWorkflowId(instanceId, email, idKey);
+
+  const startWorkers = async () =>
+    createLifecycleWorkers({
+      connection: env.nativeConnection,
+      taskQueue,
+      dataConverter,
+      workflowBundle: await sharedBundle(),
+      deps: { marketo, adminConsole, secrets, notifier },
+    });
+
+  return {
+    sandbox,
+    marketo,
+    client,
+    keyring,
+    notifier,
+    secrets,
+    dataDir,
+    taskQueue,
+    workflowIdFor,
+    startWorkers,
+    async withWorkers(body) {
+      const workers = await startWorkers();
+      const running = workers.map((w) => w.run());
+      try {
+        return await body();
+      } finally {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.all(running);
+      }
+    },
+    async start(request, extra = {}) {
+      const workflowId = workflowIdFor(request.email);
+      await client.start(lifecycleWorkflow, {
+        taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ request, secretRef: secretRefFor(workflowId), ...extra }],
+      });
+      return workflowId;
+    },
+    async close() {
+      await sandbox.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sampleRequest(overrides: Partial<LifecycleRequestInput> = {}): LifecycleRequestInput {
+  return {
+    email: `svc-${Math.random().toString(36).slice(2, 10)}@example.com`,
+    firstName: 'Ada',
+    lastName: 'Integration',
+    role: {
+      name: 'Integration Read-Only',
+      permissions: ['Read-Only Lead', 'Read-Only Activity'],
+      workspace: 0,
+    },
+    reason: 'CRM sync',
+    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    ...overrides,
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Temporal wraps the reason (a validator's error, a workflow's failure) in `cause`: match the whole chain. */
+export function messageChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error; e = e.cause) parts.push(e.message);
+  return parts.join(' <- ');
+}
+
+export async function rejectsWith(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    const chain = messageChain(error);
+    if (!pattern.test(chain)) throw new Error(`expected a failure matching ${pattern}, got: ${chain}`);
+    return;
+  }
+  throw new Error(`expected a failure matching ${pattern}, but it succeeded`);
+}
