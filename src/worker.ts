@@ -106,7 +106,8 @@ const workerEnvSchema = z.object({
   METRICS_BIND_ADDRESS: z.string().optional(),
 });
 
-async function main(): Promise<void> {
+/** The standalone worker: configuration from the environment, runs until SIGINT or SIGTERM. */
+export async function runWorkerFromEnv(): Promise<void> {
   const env = workerEnvSchema.parse(process.env);
   if (env.METRICS_BIND_ADDRESS) {
     Runtime.install({
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  runWorkerFromEnv().catch((error: unknown) => {
     console.error(`worker failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
