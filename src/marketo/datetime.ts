@@ -57,3 +57,12 @@ export function formatMarketoDate(date: Date): string {
 export function formatIsoDate(date: Date): string {
   return date.toISOString();
 }
+
+/**
+ * The form the invite endpoint documents for `expiresAt`: W3C ISO-8601 without milliseconds and with a
+ * numeric offset (`2020-12-31T23:59:59+00:00`). Milliseconds are dropped, not rounded, so the instant
+ * never moves later than asked.
+ */
+export function formatIsoDateSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
