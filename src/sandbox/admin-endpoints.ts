@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { ApiError, ok, parseJsonBody, type Answer } from './http';
+import type { SandboxOperator, SandboxRuntime } from './operator';
+
+export const SANDBOX_PREFIX = '/sandbox/';
+export const OPERATOR_HEADER = 'x-sandbox-operator';
+
+/**
+ * In real-like mode only a request that says it is the operator (`X-Sandbox-Operator: true`) may use
+ * the operator endpoints, so a test can prove the product never reached for them; reading
+ * `/sandbox/state` is always allowed because that is how tests look.
+ */
+export function refusesSandboxCall(runtime: SandboxRuntime, req: IncomingMessage, path: string): boolean {
+  if (runtime.mode !== 'real-like') return false;
+  if (req.method === 'GET' && path === '/sandbox/state') return false;
+  return req.headers[OPERATOR_HEADER]?.toString().trim().toLowerCase() !== 'true';
+}
+
+export function handleSandboxRequest(
+  operator: SandboxOperator,
+  req: IncomingMessage,
+  path: string,
+  body: Buffer,
+): Answer {
+  const segments = path.slice(SANDBOX_PREFIX.length).split('/');
+  const method = req.method ?? 'GET';
+  const json = (): unknown => parseJsonBody(req, body);
+  const [resource, id, action] = segments;
+  const route = `${method} ${resource ?? ''}${id === undefined ? '' : '/:id'}${action === undefined ? '' : `/${action}`}`;
+
+  switch (route) {
+    case 'GET state':
+      return ok(operator.snapshot());
+    case 'GET services':
+      return ok(operator.listServices());
+    case 'POST services':
+      return { status: 201, body: operator.createService(json()) };
+    case 'DELETE services/:id':
+    case 'POST services/:id/delete':
+      operator.deleteService(decodeSegment(id));
+      return ok({ deleted: true });
+    case 'POST roles':
+      return { status: 201, body: operator.createRole(json()) };
+    case 'DELETE roles/:id':
+    case 'POST roles/:id/delete':
+      operator.deleteRole(roleId(id));
+      return ok({ deleted: true });
+    case 'GET faults':
+      return ok(operator.getFaults());
+    case 'POST faults':
+      return ok(operator.setFaults(json()));
+    case 'POST reset-counters':
+      operator.resetCounters();
+      return ok({ reset: true });
+    case 'POST users/:id':
+      if (id === 'seed') return { status: 201, body: operator.seedUsers(json()) };
+      break;
+    case 'POST users/:id/accept':
+      operator.acceptInvitation(decodeSegment(id));
+      return ok({ accepted: true });
+  }
+  throw new ApiError(404, '610', 'No such sandbox endpoint');
+}
+
+function decodeSegment(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? '');
+  } catch {
+    throw new ApiError(400, '1003', 'Invalid input: malformed percent-encoding in path');
+  }
+}
+
+function roleId(segment: string | undefined): number {
+  if (segment === undefined || !/^\d{1,9}$/.test(segment)) {
+    throw new ApiError(400, '1003', 'Invalid input: role id must be a non-negative integer');
+  }
+  return Number(segment);
+}

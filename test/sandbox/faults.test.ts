@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { RunningSandbox } from '../../src/sandbox';
+import {
+  callUserManagement,
+  errorCode,
+  inviteBody,
+  request,
+  requestToken,
+  startTestSandbox,
+  userInState,
+} from '../helpers/sandbox';
+
+describe('fault injection through POST /sandbox/faults', () => {
+  let sandbox: RunningSandbox;
+  let token: string;
+  before(async () => {
+    // A roomy rate limit so that only injected faults shape the answers here.
+    sandbox = await startTestSandbox({ rateLimit: { calls: 10_000, windowMs: 20_000 } });
+    token = (await requestToken(sandbox)).access_token;
+  });
+  after(() => sandbox.close());
+  beforeEach(async () => {
+    await setFaults({});
+    sandbox.operator.resetCounters();
+  });
+
+  async function setFaults(config: Record<string, unknown>): Promise<void> {
+    const reply = await request(sandbox, 'POST', '/sandbox/faults', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(config),
+    });
+    assert.equal(reply.status, 200, reply.text);
+  }
+
+  it('5xx: answers a server error (HTML or JSON), counted as injected, and changes nothing', async () => {
+    await setFaults({ '5xx': 1 });
+    const statuses = new Set<number>();
+    for (let i = 0; i < 12; i += 1) {
+      const reply = await callUserManagement(
+        sandbox,
+        token,
+        'POST',
+        'invite.json',
+        inviteBody(`five-${i}@example.com`),
+      );
+      assert.ok([500, 502, 503].includes(reply.status), String(reply.status));
+      statuses.add(reply.status);
+      assert.equal(userInState(sandbox, `five-${i}@example.com`), undefined);
+    }
+    assert.ok(statuses.size > 1, 'more than one kind of server error');
+    const { counters } = sandbox.snapshot();
+    assert.equal(counters.injected['5xx'], 12);
+    assert.deepEqual(counters.userManagement.answersByCode, {}, 'injected answers are not genuine answers');
+  });
+
+  it('606, 615 and 604: the Marketo error each stands for', async () => {
+    const expected = [
+      ['606', 429],
+      ['615', 429],
+      ['604', 504],
+    ] as const;
+    for (const [kind, status] of expected) {
+      await setFaults({ [kind]: 1 });
+      const reply = await callUserManagement(sandbox, token, 'GET', 'roles.json');
+      assert.equal(reply.status, status, kind);
+      assert.equal(errorCode(reply), kind);
+      assert.equal(sandbox.snapshot().counters.injected[kind], 1);
+    }
+    assert.equal(sandbox.snapshot().counters.userManagement.charged, 0, 'injected refusals are not charged');
+  });
+
+  it('latency: stalls the answer by latencyMs', async () => {
+    await setFaults({ latencyMs: 300, latencyProbability: 1 });
+    const started = performance.now();
+    const reply = await callUserManagement(sandbox, token, 'GET', 'roles.json');
+    const elapsed = performance.now() - started;
+    assert.equal(reply.status, 200);
+    assert.ok(elapsed >= 290, `took ${elapsed} ms`);
+    assert.equal(sandbox.snapshot().counters.injected.latency, 1);
+  });
+
+  it('tokenExpiry: the presented token expires early (602, then 601) and identity issues a new one', async () => {
+    const { access_token: victim } = await requestToken(sandbox);
+    await setFaults({ tokenExpiry: 1 });
+    const first = await callUserManagement(sandbox, victim, 'GET', 'roles.json');
+    assert.equal(first.status, 401);
+    assert.equal(errorCode(first), '602');
+    await setFaults({});
+    assert.equal(errorCode(await callUserManagement(sandbox, victim, 'GET', 'roles.json')), '601');
+    const fresh = await requestToken(sandbox);
+    assert.notEqual(fresh.access_token, victim);
+    assert.equal((await callUserManagement(sandbox, fresh.access_token, 'GET', 'roles.json')).status, 200);
+    token = fresh.access_token;
+  });
+
+  it('dropAfterCommit: the change is made, then the socket closes without an answer', async () => {
+    await setFaults({ dropAfterCommit: 1 });
+    await assert.rejects(
+      callUserManagement(sandbox, token, 'POST', 'invite.json', inviteBody('committed@example.com')),
+      TypeError,
+    );
+    assert.equal(userInState(sandbox, 'committed@example.com')?.status, 'active');
+    assert.equal(sandbox.snapshot().counters.injected.dropAfterCommit, 1);
+    await setFaults({});
+    const retry = await callUserManagement(
+      sandbox,
+      token,
+      'POST',
+      'invite.json',
+      inviteBody('committed@example.com'),
+    );
+    assert.equal(retry.status, 409, 'a blind retry finds the user already there');
+  });
+
+  it('identity5xx: the token endpoint fails with a server error', async () => {
+    await setFaults({ identity5xx: 1 });
+    const query = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sandbox.adminClientId,
+      client_secret: sandbox.adminClientSecret,
+    });
+    const reply = await request(sandbox, 'GET', `/identity/oauth/token?${query.toString()}`);
+    assert.ok(reply.status >= 500, String(reply.status));
+    assert.equal(sandbox.snapshot().counters.injected.identity5xx, 1);
+  });
+
+  it('refuses invalid fault settings with 400 and keeps the previous ones', async () => {
+    await setFaults({ '606': 0.25 });
+    for (const body of [{ '5xx': 2 }, { '606': -0.1 }, { surprise: 1 }, { latencyMs: 'slow' }, []]) {
+      const reply = await request(sandbox, 'POST', '/sandbox/faults', {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(reply.status, 400, JSON.stringify(body));
+    }
+    const current = await request(sandbox, 'GET', '/sandbox/faults');
+    assert.deepEqual((current.json as { config: unknown }).config, { '606': 0.25 });
+  });
+
+  it('is reproducible from its seed', async () => {
+    const run = async (): Promise<number[]> => {
+      await setFaults({ '5xx': 0.3, '606': 0.2, seed: 12345 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i += 1)
+        statuses.push((await callUserManagement(sandbox, token, 'GET', 'roles.json')).status);
+      return statuses;
+    };
+    const first = await run();
+    const second = await run();
+    assert.deepEqual(second, first);
+    assert.ok(
+      first.includes(200) && first.includes(429) && first.some((status) => status >= 500),
+      first.join(','),
+    );
+    assert.equal(sandbox.snapshot().faults.seed, 12345);
+  });
+});
