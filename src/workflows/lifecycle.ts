@@ -3,6 +3,7 @@
  * Decisions live here; every Marketo or secret-store touch is an activity. Deterministic: workflow time only.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -65,7 +66,20 @@ const durableOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
 
-class RevokedBeforeActive extends Error {}
+/** Provisioning stopped because access ended first: revoked, or the expiry passed while it was under way. */
+class EndedBeforeActive extends Error {
+  constructor(readonly endedBy: 'revoked' | 'expired') {
+    super(`access ${endedBy} before the lifecycle was active`);
+  }
+}
+
+/** An activity's failure arrives wrapped in ActivityFailure; the reason worth reporting is its cause. */
+function rootCause(error: unknown): { type: string; message: string } {
+  const root = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  if (isCancellation(error)) return { type: 'Cancelled', message: 'The lifecycle was cancelled.' };
+  if (root instanceof ApplicationFailure) return { type: root.type ?? 'Error', message: root.message };
+  return { type: 'StepFailed', message: root instanceof Error ? root.message : String(root) };
+}
 
 function invalidInput(problems: string[]): ApplicationFailure {
   return ApplicationFailure.create({
@@ -286,8 +300,10 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     return notes;
   }
 
-  const checkRevoked = (): void => {
-    if (revokeRequest) throw new RevokedBeforeActive();
+  /** Between provisioning steps: stop early when access already ended, and undo what was made. */
+  const checkStillWanted = (): void => {
+    if (revokeRequest) throw new EndedBeforeActive('revoked');
+    if (Date.now() >= Date.parse(status.expiresAt)) throw new EndedBeforeActive('expired');
   };
 
   // ---- operator steps -------------------------------------------------------------------------------------
@@ -325,7 +341,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
           revokeRequest !== undefined,
         Math.min(remaining, policy.operatorReminderEveryMs),
       );
-      checkRevoked();
+      checkStillWanted();
       if (!woken) {
         if (Date.now() < deadline) {
           record('operator reminder', step);
@@ -463,6 +479,8 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         expectedScope: request.email,
       });
       if (!verification.ok) {
+        // A user whose expiry passed meanwhile is locked, and its service is refused: that is not a fault.
+        checkStillWanted();
         throw ApplicationFailure.create({
           type: 'ServiceVerificationFailed',
           message: `The new custom service's credentials did not verify: ${verification.problem ?? 'unknown reason'}`,
@@ -495,13 +513,13 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     const workspaceId = await resolveWorkspaceId();
     const roleId = await ensureRole(capabilities.canCreateRoles);
     status.roleId = roleId;
-    checkRevoked();
+    checkStillWanted();
     const user = await ensureUser(roleId, workspaceId);
     status.userId = user.userid;
     status.marketoUserId = user.id;
-    checkRevoked();
+    checkStillWanted();
     await ensureService(capabilities.canCreateServices);
-    checkRevoked();
+    checkStillWanted();
     status.phase = 'active';
     record('active', `until ${status.expiresAt}`);
   }
@@ -614,28 +632,21 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     next = await holdWhileActive();
     if (next !== 'continue-as-new') await deactivate(next);
   } catch (error) {
-    const revokedEarly = error instanceof RevokedBeforeActive;
     const undone = await CancellationScope.nonCancellable(compensate);
-    if (revokedEarly) {
+    if (error instanceof EndedBeforeActive) {
       status.phase = 'deactivated';
       status.pendingOperatorAction = undefined;
       status.deactivation = {
         at: nowIso(),
-        cause: 'revoked',
-        outcome: `revoked before activation; undone: ${undone.join(', ') || 'nothing'}`,
+        cause: error.endedBy,
+        outcome: `${error.endedBy} before activation; undone: ${undone.join(', ') || 'nothing'}`,
         ...(revokeRequest?.reason ? { reason: revokeRequest.reason } : {}),
       };
       record('deactivated', status.deactivation.outcome);
       await condition(allHandlersFinished);
       return status;
     }
-    const type =
-      error instanceof ApplicationFailure
-        ? (error.type ?? 'Error')
-        : isCancellation(error)
-          ? 'Cancelled'
-          : 'StepFailed';
-    const message = error instanceof Error ? error.message : String(error);
+    const { type, message } = rootCause(error);
     status.phase = 'failed';
     status.pendingOperatorAction = undefined;
     status.failure = { type, message };
