@@ -19,7 +19,7 @@ export function loadHistories(
   const dir = path.join(HISTORIES_DIR, bundle);
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && !f.endsWith('-keys.json'))
     .sort()
     .map((f) => ({
       workflowId: path.basename(f, '.json'),

@@ -28,8 +28,9 @@ describe('lifecycle on the dev server against the sandbox', () => {
   const sandboxUser = (email: string) => h.sandbox.snapshot().users.find((u) => u.emailAddress === email);
 
   it('provisions role, user and service, then locks the user at expiry', async () => {
-    const request = sampleRequest({ expiresAt: new Date(Date.now() + 6_000).toISOString() });
     await h.withWorkers(async () => {
+      // The expiry is set once workers are up: a cold bundle must not eat into a 6 s lifetime.
+      const request = sampleRequest({ expiresAt: new Date(Date.now() + 6_000).toISOString() });
       const workflowId = await h.start(request);
       const active = await eventually(async () => {
         const s = await statusOf(workflowId);

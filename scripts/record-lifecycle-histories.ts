@@ -1,0 +1,201 @@
+/**
+ * Records the lifecycle histories that test/lifecycle/lifecycle-replay.test.ts replays against the current
+ * workflow code. Run again only when a history must change on purpose (a new workflow version with patching);
+ * a replay failure otherwise means that running lifecycles would break on deploy.
+ *
+ * Histories are encrypted by the payload codec, so the keys used here are saved beside them as
+ * test/histories/lifecycle/replay-keys.json: test-only keys, safe to commit, used for nothing else.
+ *
+ * Run: npx tsx scripts/record-lifecycle-histories.ts
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import * as prettier from 'prettier';
+import type { lifecycleWorkflow } from '../src/workflows';
+import { completeOperatorStepUpdate, extendUpdate, revokeUpdate } from '../src/workflows/messages';
+import { HISTORIES_DIR, saveHistory } from '../test/helpers/histories';
+import { createHarness, sampleRequest, sharedBundle, type Harness } from '../test/helpers/lifecycle-harness';
+import { startDevServer } from '../test/helpers/temporal-env';
+import {
+  garblingSecretStore,
+  instructionValue,
+  sandboxCall,
+  statusWhen,
+  withAlteredWorkers,
+} from '../test/lifecycle/support';
+
+export const LIFECYCLE_HISTORIES = 'lifecycle';
+export const REPLAY_KEYS_FILE = path.join(HISTORIES_DIR, LIFECYCLE_HISTORIES, 'replay-keys.json');
+
+/** `npm run lint` checks these files with Prettier too: write them the way it wants them. */
+async function prettify(file: string): Promise<void> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  fs.writeFileSync(
+    file,
+    await prettier.format(fs.readFileSync(file, 'utf8'), { ...options, filepath: file }),
+  );
+}
+
+async function save(h: Harness, name: string, workflowId: string): Promise<void> {
+  const history = await h.client.getHandle(workflowId).fetchHistory();
+  const file = saveHistory(LIFECYCLE_HISTORIES, name, history);
+  await prettify(file);
+  console.log(`saved ${file} (${history.events?.length ?? 0} events)`);
+}
+
+async function happyPathToExpiry(h: Harness): Promise<void> {
+  const workflowId = await h.withWorkers(async () => {
+    // The expiry counts from now, with the workers up: provisioning must finish well before it.
+    const request = sampleRequest({
+      email: 'replay-happy@example.com',
+      expiresAt: new Date(Date.now() + 4_000).toISOString(),
+    });
+    const id = await h.start(request);
+    const final = await h.client.getHandle<typeof lifecycleWorkflow>(id).result();
+    assert.equal(final.phase, 'deactivated');
+    assert.equal(final.deactivation?.cause, 'expired');
+    return id;
+  });
+  await save(h, 'happy-path-to-expiry', workflowId);
+}
+
+async function extendThenRevoke(h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-extend@example.com',
+    role: { name: 'Replay Extend Role', permissions: ['Read-Only Lead'], workspace: 0 },
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+  });
+  const workflowId = await h.withWorkers(async () => {
+    const id = await h.start(request);
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    await statusWhen(handle, (s) => s.phase === 'active');
+    await handle.executeUpdate(extendUpdate, {
+      args: [{ expiresAt: new Date(Date.now() + 120_000).toISOString() }],
+    });
+    const revoked = await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'replay recording' }] });
+    assert.equal(revoked.phase, 'deactivated');
+    await handle.result();
+    return id;
+  });
+  await save(h, 'extend-then-revoke', workflowId);
+}
+
+async function failureWithCompensation(env: TestWorkflowEnvironment, h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-failure@example.com',
+    role: { name: 'Replay Failure Role', permissions: ['Read-Only Lead'], workspace: 0 },
+  });
+  const workflowId = await withAlteredWorkers(
+    env,
+    h,
+    (deps) => ({ ...deps, secrets: garblingSecretStore(deps.secrets) }),
+    async () => {
+      const id = await h.start(request);
+      await h.client
+        .getHandle(id)
+        .result()
+        .then(
+          () => assert.fail('the recording expects a failed lifecycle'),
+          () => undefined,
+        );
+      return id;
+    },
+  );
+  await save(h, 'failure-with-compensation', workflowId);
+}
+
+async function operatorPath(h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-operator@example.com',
+    role: { name: 'Replay Operator Role', permissions: ['Read-Only Lead'], workspace: 0 },
+  });
+  const workflowId = await h.withWorkers(async () => {
+    const id = await h.start(request);
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    const roleStep = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-role');
+    const made = await sandboxCall(h.sandbox, 'POST', '/sandbox/roles', {
+      name: instructionValue(roleStep.pendingOperatorAction!.instructions, 'Role Name'),
+      permissions: ['Read-Only Lead'],
+    });
+    assert.equal(made.status, 201);
+    assert.equal(
+      (await handle.executeUpdate(completeOperatorStepUpdate, { args: [{ step: 'create-role' }] })).verified,
+      true,
+    );
+    const serviceStep = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
+    const instructions = serviceStep.pendingOperatorAction!.instructions;
+    const created = await sandboxCall(h.sandbox, 'POST', '/sandbox/services', {
+      displayName: instructionValue(instructions, 'Display Name'),
+      email: instructionValue(instructions, 'API Only User'),
+    });
+    const { clientId, clientSecret } = created.json as { clientId: string; clientSecret: string };
+    const secretRef = `file:operator/${id}/custom-service`;
+    await h.secrets.put(secretRef, { clientId, clientSecret: 'not-the-secret' });
+    const wrong = await handle.executeUpdate(completeOperatorStepUpdate, {
+      args: [{ step: 'create-service', clientId, secretRef }],
+    });
+    assert.equal(wrong.verified, false);
+    await h.secrets.put(secretRef, { clientId, clientSecret });
+    const right = await handle.executeUpdate(completeOperatorStepUpdate, {
+      args: [{ step: 'create-service', clientId, secretRef }],
+    });
+    assert.equal(right.verified, true);
+    await statusWhen(handle, (s) => s.phase === 'active');
+    await handle.executeUpdate(revokeUpdate, { args: [{}] });
+    await handle.result();
+    return id;
+  });
+  await save(h, 'operator-path', workflowId);
+}
+
+/** One key file holding the keys of every harness used, so that every recorded history decodes. */
+async function saveReplayKeys(harnesses: Harness[]): Promise<void> {
+  const files = harnesses.map(
+    (h) =>
+      JSON.parse(fs.readFileSync(path.join(h.dataDir, 'keys.json'), 'utf8')) as {
+        current: string;
+        keys: Record<string, string>;
+        workflowIdKey?: string;
+      },
+  );
+  const merged = {
+    version: 1,
+    current: files[0]!.current,
+    keys: Object.assign({}, ...files.map((f) => f.keys)) as Record<string, string>,
+    ...(files[0]!.workflowIdKey ? { workflowIdKey: files[0]!.workflowIdKey } : {}),
+  };
+  fs.mkdirSync(path.dirname(REPLAY_KEYS_FILE), { recursive: true });
+  fs.writeFileSync(REPLAY_KEYS_FILE, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(REPLAY_KEYS_FILE, 0o600);
+  await prettify(REPLAY_KEYS_FILE);
+  console.log(`saved ${REPLAY_KEYS_FILE} (test-only keys: ${Object.keys(merged.keys).join(', ')})`);
+}
+
+async function main(): Promise<void> {
+  const env = await startDevServer();
+  const harnesses: Harness[] = [];
+  try {
+    await sharedBundle();
+    const h = await createHarness(env);
+    harnesses.push(h);
+    const operatorH = await createHarness(env, { sandbox: { mode: 'real-like' } });
+    harnesses.push(operatorH);
+    await happyPathToExpiry(h);
+    await extendThenRevoke(h);
+    await failureWithCompensation(env, h);
+    await operatorPath(operatorH);
+    await saveReplayKeys(harnesses);
+  } finally {
+    for (const h of harnesses) await h.close();
+    await env.teardown();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Helpers shared by the lifecycle tests and the history recorder: workers with altered dependencies (to make
+ * a step fail for good without touching src/), the sandbox's operator endpoints over HTTP, and waiting on a
+ * lifecycle's status.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ActivityDeps } from '../../src/activities';
+import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
+import {
+  AdminConsoleError,
+  operatorOnlyConsole,
+  sandboxAdminConsole,
+  type AdminConsole,
+} from '../../src/marketo/admin-console';
+import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
+import { createDataConverter } from '../../src/security/data-converter';
+import type { SecretStore, StoredServiceCredentials } from '../../src/security/secret-store';
+import { createLifecycleWorkers } from '../../src/worker';
+import { statusQuery } from '../../src/workflows/messages';
+import { eventually, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
+
+/** Runs `body` with workers of the harness's task queue whose dependencies are the harness's, changed by `change`. */
+export async function withAlteredWorkers<T>(
+  env: TestWorkflowEnvironment,
+  h: Harness,
+  change: (deps: ActivityDeps) => ActivityDeps,
+  body: () => Promise<T>,
+): Promise<T> {
+  const deps: ActivityDeps = {
+    marketo: h.marketo,
+    adminConsole:
+      h.sandbox.mode === 'real-like' ? operatorOnlyConsole : sandboxAdminConsole(h.sandbox.baseUrl),
+    secrets: h.secrets,
+    notifier: h.notifier,
+  };
+  const workers = await createLifecycleWorkers({
+    connection: env.nativeConnection,
+    taskQueue: h.taskQueue,
+    dataConverter: createDataConverter(h.keyring),
+    workflowBundle: await sharedBundle(),
+    deps: change(deps),
+  });
+  const running = workers.map((w) => w.run());
+  try {
+    return await body();
+  } finally {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.all(running);
+  }
+}
+
+/** The sandbox's admin console, except that LaunchPoint refuses every new custom service for good. */
+export function consoleRefusingServices(baseUrl: string, reason: string): AdminConsole {
+  const real = sandboxAdminConsole(baseUrl);
+  return {
+    ...real,
+    createService: () => Promise.reject(new AdminConsoleError(reason, 400, false)),
+  };
+}
+
+/**
+ * A secret store that garbles every secret it is given: the service gets created, but its credentials never
+ * verify (as if the secret were copied wrong).
+ */
+export function garblingSecretStore(inner: SecretStore): SecretStore {
+  return {
+    put: (ref: string, value: StoredServiceCredentials) =>
+      inner.put(ref, { clientId: value.clientId, clientSecret: `${value.clientSecret}-garbled` }),
+    get: (ref: string) => inner.get(ref),
+    delete: (ref: string) => inner.delete(ref),
+  };
+}
+
+/** One call to the sandbox's `/sandbox/*` endpoints, as the operator (with the operator header) or not. */
+export async function sandboxCall(
+  sandbox: RunningSandbox,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  asOperator = true,
+): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = {};
+  if (asOperator) headers[OPERATOR_HEADER] = 'true';
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${sandbox.baseUrl}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** Polls the status query until `predicate` holds; returns that status. */
+export function statusWhen(
+  handle: WorkflowHandle,
+  predicate: (s: LifecycleStatus) => boolean,
+  timeoutMs = 20_000,
+): Promise<LifecycleStatus> {
+  return eventually(async () => {
+    const s = await handle.query(statusQuery);
+    return predicate(s) ? s : undefined;
+  }, timeoutMs);
+}
+
+/** The value after `label: ` in an operator instruction line, e.g. `Role Name: X` → `X`. */
+export function instructionValue(instructions: string[], label: string): string {
+  const line = instructions.find((l) => l.startsWith(`${label}: `));
+  if (line === undefined) throw new Error(`no "${label}:" line in instructions: ${instructions.join(' | ')}`);
+  return line.slice(label.length + 2);
+}
+
+/** The `undone` timeline entries, in timeline order (the order compensation ran in). */
+export function undoneSteps(status: LifecycleStatus): string[] {
+  return status.timeline.filter((e) => e.event === 'undone').map((e) => e.detail ?? '');
+}
