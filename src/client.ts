@@ -1,0 +1,341 @@
+/**
+ * The client API for pipelines: `import { onboard, status, extend, revoke, list } from 'marketo-api-users'`.
+ * Every input is validated with zod before anything is started; the CLI is a thin layer over this file.
+ */
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { z } from 'zod';
+import { loadContext, type ContextOptions, type ProductContext } from './context';
+import { durationMsSchema } from './domain/durations';
+import { completeOperatorStepInputSchema } from './domain/lifecycle-messages';
+import {
+  emailSchema,
+  expiryProblems,
+  formatIssues,
+  isoDateTimeSchema,
+  labelSchemaForReason,
+  lifecycleRequestSchema,
+  type LifecycleRequest,
+} from './domain/lifecycle-request';
+import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+import { createDataConverter } from './security/data-converter';
+import { secretRefFor } from './security/secret-store';
+import { lifecycleWorkflow } from './workflows';
+import { completeOperatorStepUpdate, extendUpdate, revokeUpdate, statusQuery } from './workflows/messages';
+
+export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+
+/** Bad input: nothing was created. `problems` are `field: problem` lines. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** No lifecycle for that email on this Marketo instance. */
+export class LifecycleNotFoundError extends Error {
+  override readonly name = 'LifecycleNotFoundError';
+}
+
+/** Temporal does not answer; the message says what to start or set. */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+}
+
+/** The workflow refused an Update (for example an extension past the maximum lifetime). */
+export class LifecycleRefusedError extends Error {
+  override readonly name = 'LifecycleRefusedError';
+}
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new InputError(formatIssues(result.error));
+  return result.data;
+}
+
+const requestWithoutExpiry = lifecycleRequestSchema.omit({ expiresAt: true });
+
+/** Like a lifecycle request, with the expiry either absolute (`expiresAt`) or relative (`expiresIn`: `30d`). */
+export const onboardInputSchema = requestWithoutExpiry
+  .extend({ expiresAt: isoDateTimeSchema.optional(), expiresIn: durationMsSchema.optional() })
+  .superRefine((input, ctx) => {
+    if ((input.expiresAt === undefined) === (input.expiresIn === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'give exactly one of expiresAt or expiresIn' });
+    }
+  });
+export type OnboardInput = z.input<typeof onboardInputSchema>;
+
+export const extendInputSchema = z
+  .object({ expiresAt: isoDateTimeSchema.optional(), by: durationMsSchema.optional() })
+  .strict()
+  .superRefine((input, ctx) => {
+    if ((input.expiresAt === undefined) === (input.by === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'give exactly one of expiresAt or by' });
+    }
+  });
+export type ExtendOptions = z.input<typeof extendInputSchema>;
+
+export const revokeOptionsSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();
+export type RevokeOptions = z.input<typeof revokeOptionsSchema>;
+
+export const completeStepInputSchema = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('create-role') }).strict(),
+  z
+    .object({
+      step: z.literal('create-service'),
+      clientId: z.string().trim().min(1).max(200),
+      /** Read by the caller from a file or stdin; stored in the secret store here, never sent to Temporal. */
+      clientSecret: z.string().trim().min(1).max(500),
+    })
+    .strict(),
+]);
+export type CompleteStepInput = z.input<typeof completeStepInputSchema>;
+
+export interface OnboardResult {
+  workflowId: string;
+  phase: LifecyclePhase;
+  email: string;
+  roleId: number | null;
+  userId: string | null;
+  clientId: string | null;
+  expiresAt: string;
+  secretRef: string | null;
+  pendingOperatorAction: LifecycleStatus['pendingOperatorAction'] | null;
+  failure: LifecycleStatus['failure'] | null;
+  /** True when this call started the lifecycle, false when it found it running. */
+  started: boolean;
+}
+
+export interface LifecycleSummary {
+  workflowId: string;
+  email: string | null;
+  phase: LifecyclePhase | 'unknown';
+  expiresAt: string | null;
+  workflowStatus: string;
+  startedAt: string;
+}
+
+export interface WaitOptions {
+  /** Default 120 s. */
+  timeoutMs?: number;
+  /** Called with each new phase while waiting (the CLI shows progress with it). */
+  onProgress?: (status: LifecycleStatus) => void;
+}
+
+const SETTLED: LifecyclePhase[] = ['active', 'awaiting-operator', 'failed', 'deactivated'];
+
+function summarize(status: LifecycleStatus, started: boolean): OnboardResult {
+  return {
+    workflowId: status.workflowId,
+    phase: status.phase,
+    email: status.email,
+    roleId: status.roleId ?? null,
+    userId: status.userId ?? null,
+    clientId: status.clientId ?? null,
+    expiresAt: status.expiresAt,
+    secretRef: status.secretRef ?? null,
+    pendingOperatorAction: status.pendingOperatorAction ?? null,
+    failure: status.failure ?? null,
+    started,
+  };
+}
+
+/** The reason a workflow gave for refusing an Update, without Temporal's wrapping. */
+function refusal(error: unknown): never {
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    throw new LifecycleRefusedError(cause);
+  }
+  throw error;
+}
+
+export interface ClientOptions extends ContextOptions {
+  /** An existing connection (tests, long-running services); otherwise one from @temporalio/envconfig. */
+  connection?: Connection;
+}
+
+export class LifecycleClient {
+  private constructor(
+    readonly context: ProductContext,
+    private readonly client: Client,
+    private readonly ownedConnection: Connection | undefined,
+  ) {}
+
+  static async connect(options: ClientOptions = {}): Promise<LifecycleClient> {
+    const context = await loadContext(options);
+    let connection = options.connection;
+    let owned: Connection | undefined;
+    if (!connection) {
+      try {
+        owned = await Connection.connect({ ...context.temporal.connectionOptions, connectTimeout: '3s' });
+      } catch (error) {
+        throw new TemporalUnavailableError(
+          `No Temporal server answers at ${context.temporal.address} (${(error as Error).message.split('\n')[0]}). ` +
+            'Start one with `marketo-api-users up`, or point TEMPORAL_ADDRESS at your cluster.',
+        );
+      }
+      connection = owned;
+    }
+    const client = new Client({
+      connection,
+      namespace: context.temporal.namespace,
+      dataConverter: createDataConverter(context.keyring),
+    });
+    return new LifecycleClient(context, client, owned);
+  }
+
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+  }
+
+  private handleFor(email: string) {
+    const parsed = parse(emailSchema, email);
+    return this.client.workflow.getHandle<typeof lifecycleWorkflow>(this.context.workflowIdFor(parsed));
+  }
+
+  private async query(email: string): Promise<LifecycleStatus> {
+    try {
+      return await this.handleFor(email).query(statusQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new LifecycleNotFoundError(`No lifecycle for ${email} on this Marketo instance (${this.context.instanceId}).`);
+      }
+      throw error;
+    }
+  }
+
+  /** Starts the lifecycle, or finds the running one, and waits until it is active or waits for an operator. */
+  async onboard(input: OnboardInput, options: WaitOptions = {}): Promise<OnboardResult> {
+    const parsed = parse(onboardInputSchema, input);
+    const now = Date.now();
+    const { expiresIn, ...rest } = parsed;
+    const expiresAt = parsed.expiresAt ?? new Date(now + expiresIn!).toISOString();
+    const request: LifecycleRequest = { ...rest, expiresAt };
+    const problems = expiryProblems(expiresAt, now, now, request.policy);
+    if (problems.length) throw new InputError(problems);
+
+    const workflowId = this.context.workflowIdFor(request.email);
+    const running = await this.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then((d) => d.status.name === 'RUNNING')
+      .catch(() => false);
+    await this.client.workflow.start(lifecycleWorkflow, {
+      taskQueue: this.context.taskQueue,
+      workflowId,
+      // Starting twice returns the running lifecycle; a new one may start after the old one ended.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      args: [{ request, secretRef: secretRefFor(workflowId) }],
+    });
+    const status = await this.waitUntilSettled(request.email, options);
+    return summarize(status, !running);
+  }
+
+  /** Waits until the lifecycle is active, waiting for an operator, failed or ended. */
+  async waitUntilSettled(email: string, options: WaitOptions = {}): Promise<LifecycleStatus> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    let lastPhase: LifecyclePhase | undefined;
+    for (;;) {
+      const status = await this.query(email).catch((error: unknown) => {
+        if (error instanceof LifecycleNotFoundError) throw error;
+        return undefined; // the first workflow task may not have run yet
+      });
+      if (status && status.phase !== lastPhase) {
+        lastPhase = status.phase;
+        options.onProgress?.(status);
+      }
+      if (status && SETTLED.includes(status.phase)) return status;
+      if (Date.now() > deadline) {
+        throw new TemporalUnavailableError(
+          `The lifecycle of ${email} is still ${lastPhase ?? 'not started'} after ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s: ` +
+            'is a worker running (`marketo-api-users up` or `marketo-api-users worker`)?',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  async status(email: string): Promise<LifecycleStatus> {
+    return this.query(email);
+  }
+
+  async extend(email: string, options: ExtendOptions): Promise<LifecycleStatus> {
+    const parsed = parse(extendInputSchema, options);
+    const current = await this.query(email);
+    const expiresAt = parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString();
+    return this.handleFor(email).executeUpdate(extendUpdate, { args: [{ expiresAt }] }).catch(refusal);
+  }
+
+  async revoke(email: string, options: RevokeOptions = {}): Promise<LifecycleStatus> {
+    const parsed = parse(revokeOptionsSchema, options);
+    await this.query(email);
+    return this.handleFor(email).executeUpdate(revokeUpdate, { args: [parsed] }).catch(refusal);
+  }
+
+  /** The operator finished a pending step; for a custom service the secret goes to the secret store only. */
+  async completeStep(
+    email: string,
+    input: CompleteStepInput,
+  ): Promise<{ verified: boolean; problem?: string; status: LifecycleStatus }> {
+    const parsed = parse(completeStepInputSchema, input);
+    const status = await this.query(email);
+    let update: z.infer<typeof completeOperatorStepInputSchema> = { step: 'create-role' };
+    if (parsed.step === 'create-service') {
+      const secretRef = secretRefFor(status.workflowId);
+      await this.context.secrets.put(secretRef, { clientId: parsed.clientId, clientSecret: parsed.clientSecret });
+      update = { step: 'create-service', clientId: parsed.clientId, secretRef };
+    }
+    return this.handleFor(email).executeUpdate(completeOperatorStepUpdate, { args: [update] }).catch(refusal);
+  }
+
+  /** Every lifecycle on this namespace with its phase and expiry, newest first. */
+  async list(): Promise<LifecycleSummary[]> {
+    const executions = [];
+    for await (const execution of this.client.workflow.list({ query: `WorkflowType = 'lifecycleWorkflow'` })) {
+      executions.push(execution);
+    }
+    // Keep only the latest run of each lifecycle (continue-as-new and re-onboarding leave older runs).
+    const latest = new Map<string, (typeof executions)[number]>();
+    for (const e of executions) {
+      const seen = latest.get(e.workflowId);
+      if (!seen || seen.startTime < e.startTime) latest.set(e.workflowId, e);
+    }
+    const summaries: LifecycleSummary[] = [];
+    for (const e of latest.values()) {
+      const status = await this.client.workflow
+        .getHandle<typeof lifecycleWorkflow>(e.workflowId, e.runId)
+        .query(statusQuery)
+        .catch(() => undefined);
+      summaries.push({
+        workflowId: e.workflowId,
+        email: status?.email ?? null,
+        phase: status?.phase ?? 'unknown',
+        expiresAt: status?.expiresAt ?? null,
+        workflowStatus: e.status.name,
+        startedAt: e.startTime.toISOString(),
+      });
+    }
+    return summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+}
+
+async function withClient<T>(options: ClientOptions | undefined, body: (client: LifecycleClient) => Promise<T>): Promise<T> {
+  const client = await LifecycleClient.connect(options);
+  try {
+    return await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export const onboard = (input: OnboardInput, options?: ClientOptions & WaitOptions) =>
+  withClient(options, (c) => c.onboard(input, options));
+export const status = (email: string, options?: ClientOptions) => withClient(options, (c) => c.status(email));
+export const extend = (email: string, input: ExtendOptions, options?: ClientOptions) =>
+  withClient(options, (c) => c.extend(email, input));
+export const revoke = (email: string, input?: RevokeOptions, options?: ClientOptions) =>
+  withClient(options, (c) => c.revoke(email, input));
+export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
+export const completeStep = (email: string, input: CompleteStepInput, options?: ClientOptions) =>
+  withClient(options, (c) => c.completeStep(email, input));

@@ -1,0 +1,116 @@
+/**
+ * Where everything is, for the CLI, the client API and the embedded stack alike: the data folder, the keys,
+ * the Marketo instance a lifecycle belongs to, the task queue, and the Temporal connection.
+ *
+ * `up` writes `<data dir>/stack.json` with the addresses it chose, so that later commands in the same folder
+ * find them with nothing configured; environment variables always win over it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { z } from 'zod';
+import { loadKeyring, type Keyring } from './security/keyring';
+import { FileSecretStore, type SecretStore } from './security/secret-store';
+import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
+
+export const DEFAULT_DATA_DIR = '.data';
+export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
+export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+/** The embedded sandbox's instance id does not depend on its port, so a restart on another port finds its lifecycles. */
+export const EMBEDDED_INSTANCE_ID = 'embedded-sandbox';
+
+export const stackFileSchema = z.object({
+  temporalAddress: z.string(),
+  namespace: z.string().default('default'),
+  uiUrl: z.string().optional(),
+  sandboxUrl: z.string().optional(),
+  marketoBaseUrl: z.string(),
+  instanceId: z.string(),
+  taskQueue: z.string(),
+  pid: z.number(),
+  startedAt: z.string(),
+});
+export type StackFile = z.infer<typeof stackFileSchema>;
+
+export function stackFilePath(dataDir: string): string {
+  return path.join(dataDir, 'stack.json');
+}
+
+export function readStackFile(dataDir: string): StackFile | undefined {
+  try {
+    return stackFileSchema.parse(JSON.parse(fs.readFileSync(stackFilePath(dataDir), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeStackFile(dataDir: string, stack: StackFile): void {
+  const file = stackFilePath(dataDir);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export interface ContextOptions {
+  /** Default: MARKETO_API_USERS_DATA_DIR, else `.data`. */
+  dataDir?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+export interface ProductContext {
+  dataDir: string;
+  taskQueue: string;
+  /** The Marketo instance lifecycles belong to; part of every workflow id. */
+  instanceId: string;
+  keyring: Keyring;
+  secrets: SecretStore;
+  /** Stable and email-free: a keyed hash of the instance and the email. */
+  workflowIdFor(email: string): string;
+  temporal: { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] };
+  stack: StackFile | undefined;
+}
+
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+}
+
+export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
+  const env = options.env ?? process.env;
+  const dataDir = path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
+  const stack = readStackFile(dataDir);
+  const instanceId = env.MARKETO_INSTANCE_ID
+    ? env.MARKETO_INSTANCE_ID
+    : env.MARKETO_BASE_URL
+      ? instanceIdFromBaseUrl(env.MARKETO_BASE_URL)
+      : stack?.instanceId;
+  if (!instanceId) {
+    throw new ContextError(
+      `No Marketo instance known: no running \`up\` wrote ${stackFilePath(dataDir)}, and MARKETO_BASE_URL is not set. ` +
+        'Start `marketo-api-users up`, or set MARKETO_BASE_URL (and --data-dir if `up` uses another folder).',
+    );
+  }
+  const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
+  const idKey = deriveWorkflowIdKey(keyring, env);
+  const definedEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const connect = loadClientConnectConfig({ overrideEnvVars: definedEnv });
+  // An explicit Temporal configuration wins; with none, the `up` in this data folder; with neither, the default.
+  const explicit = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_CONFIG_FILE || env.TEMPORAL_PROFILE);
+  const address =
+    (explicit ? connect.connectionOptions.address : undefined) ??
+    stack?.temporalAddress ??
+    connect.connectionOptions.address ??
+    DEFAULT_TEMPORAL_ADDRESS;
+  return {
+    dataDir,
+    taskQueue: env.MARKETO_API_USERS_TASK_QUEUE ?? stack?.taskQueue ?? DEFAULT_TASK_QUEUE,
+    instanceId,
+    keyring,
+    secrets: new FileSecretStore(env.MARKETO_API_USERS_SECRET_DIR ?? path.join(dataDir, 'secrets')),
+    workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+    temporal: {
+      address,
+      namespace: connect.namespace ?? stack?.namespace ?? 'default',
+      connectionOptions: { ...connect.connectionOptions, address },
+    },
+    stack,
+  };
+}

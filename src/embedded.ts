@@ -1,0 +1,237 @@
+/**
+ * The embedded default behind `up` and `demo`: a Temporal dev server persisting to SQLite in the data folder,
+ * its Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real instance) and a worker, in one
+ * process. Started again on the same folder it keeps everything: workflows, timers, sandbox data, the keys.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { EMBEDDED_INSTANCE_ID, writeStackFile, stackFilePath, DEFAULT_TASK_QUEUE, type StackFile } from './context';
+import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
+import { createMarketoClient } from './marketo/client';
+import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
+import { createNotifierFromEnv } from './notifications';
+import { startSandbox, type RunningSandbox } from './sandbox';
+import { createDataConverter } from './security/data-converter';
+import { loadOrCreateKeyFile } from './security/keyring';
+import { FileSecretStore } from './security/secret-store';
+import { instanceIdFromBaseUrl } from './security/workflow-id';
+import { ensureTemporalCli } from './servers';
+import { createLifecycleWorkers } from './worker';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** Default 7233. */
+  temporalPort?: number;
+  /** Default 8233. */
+  uiPort?: number;
+  /** Default 3070; ignored when a real Marketo instance is configured. */
+  sandboxPort?: number;
+  taskQueue?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines for a person; the stack itself never writes to stdout. */
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStack {
+  dataDir: string;
+  temporalAddress: string;
+  uiUrl: string;
+  /** Set when the embedded sandbox runs. */
+  sandbox: RunningSandbox | undefined;
+  marketoBaseUrl: string;
+  notificationsFile: string;
+  stack: StackFile;
+  stop(): Promise<void>;
+}
+
+async function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class EmbeddedStartError extends Error {
+  override readonly name = 'EmbeddedStartError';
+}
+
+/** Starts `temporal server start-dev` with SQLite in the data folder; its output goes to a log file there. */
+async function startTemporalDevServer(
+  dataDir: string,
+  port: number,
+  uiPort: number,
+  env: NodeJS.ProcessEnv,
+): Promise<ChildProcess> {
+  if (await portAnswers(port)) {
+    throw new EmbeddedStartError(
+      `Port ${port} is taken (another \`up\` running?). Stop it, or choose another with --port.`,
+    );
+  }
+  const cli = ensureTemporalCli(env);
+  if (cli.kind !== 'existing-path') {
+    throw new EmbeddedStartError(
+      `No Temporal CLI: ${cli.reason}. Run \`npm run setup\` (needs Go), or set TEMPORAL_CLI_PATH.`,
+    );
+  }
+  const logFile = fs.openSync(path.join(dataDir, 'temporal.log'), 'a');
+  const child = spawn(
+    cli.path,
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--namespace',
+      'default',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', logFile, logFile], env },
+  );
+  fs.closeSync(logFile);
+  const started = Date.now();
+  while (!(await portAnswers(port))) {
+    if (child.exitCode !== null) {
+      throw new EmbeddedStartError(
+        `The Temporal dev server exited with ${child.exitCode}; see ${path.join(dataDir, 'temporal.log')}.`,
+      );
+    }
+    if (Date.now() - started > 60_000) {
+      child.kill('SIGKILL');
+      throw new EmbeddedStartError('The Temporal dev server did not answer within 60 s.');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const dataDir = path.resolve(options.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const temporalPort = options.temporalPort ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const cleanups: (() => Promise<void>)[] = [];
+  const undo = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+
+  try {
+    log(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir})`);
+    const temporal = await startTemporalDevServer(dataDir, temporalPort, uiPort, env);
+    cleanups.push(() => stopChild(temporal));
+    const temporalAddress = `127.0.0.1:${temporalPort}`;
+
+    const realMarketo = hasMarketoEnv(env);
+    let sandbox: RunningSandbox | undefined;
+    let marketoBaseUrl: string;
+    let clientId: string;
+    let clientSecret: string;
+    if (realMarketo) {
+      const config = loadMarketoConfig(env);
+      ({ baseUrl: marketoBaseUrl, clientId, clientSecret } = config);
+      log(`using the real Marketo instance at ${marketoBaseUrl}`);
+    } else {
+      sandbox = await startSandbox({
+        port: options.sandboxPort ?? 3070,
+        stateFile: path.join(dataDir, 'sandbox.json'),
+        mode: 'automatic',
+        env,
+      });
+      const running = sandbox;
+      cleanups.push(() => running.close());
+      ({ baseUrl: marketoBaseUrl, adminClientId: clientId, adminClientSecret: clientSecret } = sandbox);
+      log(`Marketo sandbox on ${marketoBaseUrl}`);
+    }
+
+    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
+    const connection = await NativeConnection.connect({ address: temporalAddress });
+    cleanups.push(() => connection.close());
+    const notificationsFile = path.join(dataDir, 'notifications.log');
+    const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
+    cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
+    const workers: Worker[] = await createLifecycleWorkers({
+      connection,
+      taskQueue,
+      dataConverter: createDataConverter(keyring),
+      deps: {
+        marketo: createMarketoClient({ baseUrl: marketoBaseUrl, clientId, clientSecret }),
+        adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl) : operatorOnlyConsole,
+        secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
+        // Notifications go to a log file in the data folder (stdout stays for the command's own output).
+        notifier: createNotifierFromEnv(env, { stream: notificationStream }),
+      },
+      ...(realMarketo ? { marketoBudget: { calls: 50, windowMs: 20_000, concurrency: 5 } } : {}),
+    });
+    const running = workers.map((w) => w.run());
+    cleanups.push(async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+    });
+    log('worker polling');
+
+    const stack: StackFile = {
+      temporalAddress,
+      namespace: 'default',
+      uiUrl: `http://127.0.0.1:${uiPort}`,
+      ...(sandbox ? { sandboxUrl: sandbox.baseUrl } : {}),
+      marketoBaseUrl,
+      instanceId: sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFromBaseUrl(marketoBaseUrl),
+      taskQueue,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    writeStackFile(dataDir, stack);
+    cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      dataDir,
+      temporalAddress,
+      uiUrl: stack.uiUrl!,
+      sandbox,
+      marketoBaseUrl,
+      notificationsFile,
+      stack,
+      stop: () => (stopping ??= undo()),
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
