@@ -6,7 +6,7 @@ import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } 
 import { z } from 'zod';
 import { loadContext, type ContextOptions, type ProductContext } from './context';
 import { durationMsSchema } from './domain/durations';
-import { completeOperatorStepInputSchema } from './domain/lifecycle-messages';
+import type { completeOperatorStepInputSchema } from './domain/lifecycle-messages';
 import {
   emailSchema,
   expiryProblems,
@@ -60,7 +60,11 @@ export const onboardInputSchema = requestWithoutExpiry
   .extend({ expiresAt: isoDateTimeSchema.optional(), expiresIn: durationMsSchema.optional() })
   .superRefine((input, ctx) => {
     if ((input.expiresAt === undefined) === (input.expiresIn === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'give exactly one of expiresAt or expiresIn' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expiresAt'],
+        message: 'give exactly one of expiresAt or expiresIn',
+      });
     }
   });
 export type OnboardInput = z.input<typeof onboardInputSchema>;
@@ -198,7 +202,9 @@ export class LifecycleClient {
       return await this.handleFor(email).query(statusQuery);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
-        throw new LifecycleNotFoundError(`No lifecycle for ${email} on this Marketo instance (${this.context.instanceId}).`);
+        throw new LifecycleNotFoundError(
+          `No lifecycle for ${email} on this Marketo instance (${this.context.instanceId}).`,
+        );
       }
       throw error;
     }
@@ -264,13 +270,17 @@ export class LifecycleClient {
     const parsed = parse(extendInputSchema, options);
     const current = await this.query(email);
     const expiresAt = parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString();
-    return this.handleFor(email).executeUpdate(extendUpdate, { args: [{ expiresAt }] }).catch(refusal);
+    return this.handleFor(email)
+      .executeUpdate(extendUpdate, { args: [{ expiresAt }] })
+      .catch(refusal);
   }
 
   async revoke(email: string, options: RevokeOptions = {}): Promise<LifecycleStatus> {
     const parsed = parse(revokeOptionsSchema, options);
     await this.query(email);
-    return this.handleFor(email).executeUpdate(revokeUpdate, { args: [parsed] }).catch(refusal);
+    return this.handleFor(email)
+      .executeUpdate(revokeUpdate, { args: [parsed] })
+      .catch(refusal);
   }
 
   /** The operator finished a pending step; for a custom service the secret goes to the secret store only. */
@@ -283,16 +293,23 @@ export class LifecycleClient {
     let update: z.infer<typeof completeOperatorStepInputSchema> = { step: 'create-role' };
     if (parsed.step === 'create-service') {
       const secretRef = secretRefFor(status.workflowId);
-      await this.context.secrets.put(secretRef, { clientId: parsed.clientId, clientSecret: parsed.clientSecret });
+      await this.context.secrets.put(secretRef, {
+        clientId: parsed.clientId,
+        clientSecret: parsed.clientSecret,
+      });
       update = { step: 'create-service', clientId: parsed.clientId, secretRef };
     }
-    return this.handleFor(email).executeUpdate(completeOperatorStepUpdate, { args: [update] }).catch(refusal);
+    return this.handleFor(email)
+      .executeUpdate(completeOperatorStepUpdate, { args: [update] })
+      .catch(refusal);
   }
 
   /** Every lifecycle on this namespace with its phase and expiry, newest first. */
   async list(): Promise<LifecycleSummary[]> {
     const executions = [];
-    for await (const execution of this.client.workflow.list({ query: `WorkflowType = 'lifecycleWorkflow'` })) {
+    for await (const execution of this.client.workflow.list({
+      query: `WorkflowType = 'lifecycleWorkflow'`,
+    })) {
       executions.push(execution);
     }
     // Keep only the latest run of each lifecycle (continue-as-new and re-onboarding leave older runs).
@@ -320,7 +337,10 @@ export class LifecycleClient {
   }
 }
 
-async function withClient<T>(options: ClientOptions | undefined, body: (client: LifecycleClient) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  options: ClientOptions | undefined,
+  body: (client: LifecycleClient) => Promise<T>,
+): Promise<T> {
   const client = await LifecycleClient.connect(options);
   try {
     return await body(client);

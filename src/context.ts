@@ -65,7 +65,11 @@ export interface ProductContext {
   secrets: SecretStore;
   /** Stable and email-free: a keyed hash of the instance and the email. */
   workflowIdFor(email: string): string;
-  temporal: { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] };
+  temporal: {
+    address: string;
+    namespace: string;
+    connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+  };
   stack: StackFile | undefined;
 }
 
@@ -90,7 +94,9 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
   }
   const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
   const idKey = deriveWorkflowIdKey(keyring, env);
-  const definedEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const definedEnv = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   const connect = loadClientConnectConfig({ overrideEnvVars: definedEnv });
   // An explicit Temporal configuration wins; with none, the `up` in this data folder; with neither, the default.
   const explicit = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_CONFIG_FILE || env.TEMPORAL_PROFILE);

@@ -7,8 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import { EMBEDDED_INSTANCE_ID, writeStackFile, stackFilePath, DEFAULT_TASK_QUEUE, type StackFile } from './context';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import {
+  EMBEDDED_INSTANCE_ID,
+  writeStackFile,
+  stackFilePath,
+  DEFAULT_TASK_QUEUE,
+  type StackFile,
+} from './context';
 import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
 import { createMarketoClient } from './marketo/client';
 import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
@@ -138,8 +144,22 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The SDK logs every worker state change at INFO; a command's stderr is for the person running it. */
+function quietSdkLogs(): void {
+  try {
+    Runtime.install({
+      // ERROR: a worker polling only activities warns that it has no workflows, which is the design here.
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } },
+    });
+  } catch {
+    // Already installed by the host (tests, a service embedding us): keep its choice.
+  }
+}
+
 export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
+  quietSdkLogs();
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -21,18 +21,21 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */
-export const durationMsSchema = z.union([
-  z
-    .number()
-    .int()
-    .positive()
-    .max(10 * 365 * MS_PER_DAY),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration like 30d, 12h, 90m or 45s' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-]);
+export const durationMsSchema = z.union(
+  [
+    z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 365 * MS_PER_DAY),
+    z.string().transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 30d, 12h, 90m or 45s' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ],
+  { error: 'must be a duration like 30d, 12h, 90m or 45s' },
+);

@@ -1,0 +1,42 @@
+import { LifecycleClient } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { EXIT_OK, UsageError } from '../errors';
+import type { Command } from './types';
+
+const OPTIONS = { ...COMMON_OPTIONS, 'expires-at': { type: 'string' }, by: { type: 'string' } } as const;
+
+export const extendCommand: Command = {
+  name: 'extend',
+  summary: 'move the expiry later (in the workflow and in Marketo)',
+  help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--json] [--data-dir DIR]
+
+The new expiry must be later than the current one and within the maximum lifetime.
+
+Examples:
+  marketo-api-users extend crm-sync@example.com --by 30d
+  marketo-api-users extend crm-sync@example.com --expires-at 2027-06-30T00:00:00Z --json
+`,
+  async run(argv, makeOutput) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, ['EMAIL']);
+    const output = makeOutput(values.json === true);
+    const email = requirePositional(positionals[0], 'email');
+    if (values['expires-at'] === undefined && values.by === undefined) {
+      throw new UsageError(['expires-at: required (or --by)']);
+    }
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      const status = await client.extend(email, {
+        ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
+        ...(values.by !== undefined ? { by: values.by } : {}),
+      });
+      if (output.json) output.result(status);
+      else
+        output.line(
+          `Extended ${status.email}: expires at ${status.expiresAt} (extension ${status.extensions})`,
+        );
+      return EXIT_OK;
+    } finally {
+      await client.close();
+    }
+  },
+};

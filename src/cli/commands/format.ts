@@ -1,0 +1,37 @@
+import type { LifecycleStatus } from '../../domain/lifecycle-status';
+
+/** A lifecycle as a person reads it. */
+export function describeStatus(status: LifecycleStatus, timelineLimit = 10): string[] {
+  const lines = [
+    `email:      ${status.email}`,
+    `phase:      ${status.phase}`,
+    `role:       ${status.roleName}${status.roleId !== undefined ? ` (id ${status.roleId})` : ''}`,
+    `user id:    ${status.userId ?? '-'}`,
+    `client id:  ${status.clientId ?? '-'}`,
+    `secret:     ${status.secretRef ?? '-'}`,
+    `expires at: ${status.expiresAt}${status.extensions ? ` (extended ${status.extensions}×)` : ''}`,
+    `workflow:   ${status.workflowId}`,
+  ];
+  if (status.pendingOperatorAction) {
+    const action = status.pendingOperatorAction;
+    lines.push(`operator action needed (${action.step}), before ${action.deadline}:`);
+    for (const instruction of action.instructions) lines.push(`  ${instruction}`);
+    if (action.lastVerificationError) lines.push(`  last check: ${action.lastVerificationError}`);
+  }
+  for (const drift of status.drift) {
+    lines.push(
+      `drift:      Marketo had ${drift.marketoExpiresAt ?? 'no expiry'} at ${drift.detectedAt}${drift.corrected ? ' (corrected)' : ''}`,
+    );
+  }
+  if (status.deactivation) {
+    lines.push(
+      `ended:      ${status.deactivation.cause} at ${status.deactivation.at}: ${status.deactivation.outcome}`,
+    );
+  }
+  if (status.failure) lines.push(`failure:    ${status.failure.type}: ${status.failure.message}`);
+  lines.push('timeline:');
+  for (const event of status.timeline.slice(-timelineLimit)) {
+    lines.push(`  ${event.at}  ${event.event}${event.detail ? `: ${event.detail}` : ''}`);
+  }
+  return lines;
+}

@@ -1,0 +1,109 @@
+import { LifecycleClient, type OnboardInput } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import type { Command } from './types';
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  email: { type: 'string' },
+  'first-name': { type: 'string' },
+  'last-name': { type: 'string' },
+  role: { type: 'string' },
+  permissions: { type: 'string' },
+  workspace: { type: 'string' },
+  'expires-at': { type: 'string' },
+  'expires-in': { type: 'string' },
+  reason: { type: 'string' },
+  'service-name': { type: 'string' },
+  'service-description': { type: 'string' },
+} as const;
+
+export const onboardCommand: Command = {
+  name: 'onboard',
+  summary: 'create (or find) the role, API-only user and custom service of one integration',
+  help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
+         (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
+         [--reason R] [--service-name N] [--service-description D] [--json] [--data-dir DIR]
+
+Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
+waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
+
+Examples:
+  marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\
+    --role "CRM Sync" --permissions "Read-Only Lead,Read-Write Activity" --expires-in 90d
+  marketo-api-users onboard --email bi@example.com --first-name BI --last-name Export \\
+    --role "Analytics User" --expires-at 2027-03-31T00:00:00Z --reason "TICKET-123" --json
+`,
+  async run(argv, makeOutput) {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    const output = makeOutput(values.json === true);
+    const missing = (['email', 'first-name', 'last-name', 'role'] as const).filter(
+      (flag) => values[flag] === undefined,
+    );
+    if (values['expires-at'] === undefined && values['expires-in'] === undefined)
+      missing.push('expires-at' as never);
+    if (missing.length) {
+      throw new UsageError(
+        missing.map((flag) =>
+          flag === ('expires-at' as never)
+            ? 'expires-at: required (or --expires-in)'
+            : `${flag}: required (--${flag})`,
+        ),
+      );
+    }
+    const workspace = values.workspace;
+    const input: OnboardInput = {
+      email: values.email!,
+      firstName: values['first-name']!,
+      lastName: values['last-name']!,
+      role: {
+        name: values.role!,
+        ...(values.permissions !== undefined
+          ? { permissions: values.permissions.split(',').map((p) => p.trim()) as never }
+          : {}),
+        ...(workspace !== undefined
+          ? { workspace: /^\d+$/.test(workspace) ? Number(workspace) : workspace }
+          : {}),
+      },
+      ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
+      ...(values['expires-in'] !== undefined ? { expiresIn: values['expires-in'] } : {}),
+      ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      service: {
+        ...(values['service-name'] !== undefined ? { displayName: values['service-name'] } : {}),
+        ...(values['service-description'] !== undefined
+          ? { description: values['service-description'] }
+          : {}),
+      },
+    };
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      const result = await client.onboard(input, {
+        onProgress: (status) => output.progress(`${input.email}: ${status.phase}`),
+      });
+      output.done();
+      if (output.json) {
+        output.result(result);
+      } else {
+        output.line(
+          `${result.started ? 'Started' : 'Found'} the lifecycle of ${result.email}: ${result.phase}`,
+        );
+        output.line(`  role id:    ${result.roleId ?? '-'}`);
+        output.line(`  user id:    ${result.userId ?? '-'}`);
+        output.line(`  client id:  ${result.clientId ?? '-'}`);
+        output.line(`  expires at: ${result.expiresAt}`);
+        output.line(`  secret:     ${result.secretRef ?? '-'} (in the secret store; never printed)`);
+        output.line(`  workflow:   ${result.workflowId}`);
+        if (result.pendingOperatorAction) {
+          output.line(`Operator action needed (${result.pendingOperatorAction.step}):`);
+          for (const instruction of result.pendingOperatorAction.instructions)
+            output.line(`  ${instruction}`);
+        }
+        if (result.failure) output.line(`Failed: ${result.failure.type}: ${result.failure.message}`);
+      }
+      return result.phase === 'failed' ? EXIT_FAILURE : EXIT_OK;
+    } finally {
+      output.done();
+      await client.close();
+    }
+  },
+};

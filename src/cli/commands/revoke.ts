@@ -1,0 +1,35 @@
+import { LifecycleClient } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { EXIT_OK } from '../errors';
+import type { Command } from './types';
+
+const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' } } as const;
+
+export const revokeCommand: Command = {
+  name: 'revoke',
+  summary: 'deactivate at once: lock the user in Marketo and delete the stored secret',
+  help: `Usage: marketo-api-users revoke EMAIL [--reason R] [--json] [--data-dir DIR]
+
+Waits until the user is locked, then prints the outcome. Revoking an ended lifecycle changes nothing.
+
+Examples:
+  marketo-api-users revoke crm-sync@example.com --reason "vendor offboarded"
+`,
+  async run(argv, makeOutput) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, ['EMAIL']);
+    const output = makeOutput(values.json === true);
+    const email = requirePositional(positionals[0], 'email');
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      output.progress(`revoking ${email}`);
+      const status = await client.revoke(email, values.reason !== undefined ? { reason: values.reason } : {});
+      output.done();
+      if (output.json) output.result(status);
+      else output.line(`Revoked ${status.email}: ${status.deactivation?.outcome ?? status.phase}`);
+      return EXIT_OK;
+    } finally {
+      output.done();
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,30 @@
+import { LifecycleClient } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { EXIT_OK } from '../errors';
+import { describeStatus } from './format';
+import type { Command } from './types';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "show a lifecycle's phase, ids, expiry, pending operator action and timeline",
+  help: `Usage: marketo-api-users status EMAIL [--json] [--data-dir DIR]
+
+Examples:
+  marketo-api-users status crm-sync@example.com
+  marketo-api-users status crm-sync@example.com --json | jq .phase
+`,
+  async run(argv, makeOutput) {
+    const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, ['EMAIL']);
+    const output = makeOutput(values.json === true);
+    const email = requirePositional(positionals[0], 'email');
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      const status = await client.status(email);
+      if (output.json) output.result(status);
+      else for (const line of describeStatus(status)) output.line(line);
+      return EXIT_OK;
+    } finally {
+      await client.close();
+    }
+  },
+};

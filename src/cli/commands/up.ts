@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { DEFAULT_DATA_DIR } from '../../context';
+import { startEmbeddedStack } from '../../embedded';
+import { formatIssues } from '../../domain/lifecycle-request';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { EXIT_OK, UsageError } from '../errors';
+import type { Command } from './types';
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  port: { type: 'string' },
+  'ui-port': { type: 'string' },
+  'sandbox-port': { type: 'string' },
+} as const;
+
+const portSchema = z.coerce.number().int().min(1).max(65_535);
+const portsSchema = z.object({
+  port: portSchema.default(7233),
+  'ui-port': portSchema.optional(),
+  'sandbox-port': portSchema.default(3070),
+});
+
+export function parsePorts(values: Record<string, unknown>) {
+  const parsed = portsSchema.safeParse(values);
+  if (!parsed.success) throw new UsageError(formatIssues(parsed.error));
+  return { ...parsed.data, 'ui-port': parsed.data['ui-port'] ?? parsed.data.port + 1000 };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'run the embedded default: Temporal dev server with UI, Marketo sandbox and worker',
+  help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N] [--json]
+
+Everything in one process, until Ctrl-C or SIGTERM: a Temporal dev server persisting to SQLite in the
+data folder (default ${DEFAULT_DATA_DIR}/), its Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real
+instance) and a worker. Started again on the same folder it keeps everything: workflows, timers,
+sandbox data, the payload key. Other commands find it through DIR/stack.json.
+
+Examples:
+  marketo-api-users up
+  marketo-api-users up --data-dir /var/lib/mau --port 7300 --json
+`,
+  async run(argv, makeOutput) {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    const output = makeOutput(values.json === true);
+    const ports = parsePorts(values);
+    const stopped = untilSignal();
+    output.progress('starting');
+    const stack = await startEmbeddedStack({
+      dataDir: values['data-dir'] ?? process.env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR,
+      temporalPort: ports.port,
+      uiPort: ports['ui-port'],
+      sandboxPort: ports['sandbox-port'],
+      log: (line) => output.progress(line),
+    });
+    output.done();
+    const info = {
+      temporalAddress: stack.temporalAddress,
+      uiUrl: stack.uiUrl,
+      sandboxUrl: stack.sandbox?.baseUrl ?? null,
+      marketoBaseUrl: stack.marketoBaseUrl,
+      // The local sandbox's own admin credentials, so a person can call it by hand; never a real secret.
+      adminClientId: stack.sandbox?.adminClientId ?? null,
+      adminClientSecret: stack.sandbox?.adminClientSecret ?? null,
+      dataDir: stack.dataDir,
+      notificationsFile: stack.notificationsFile,
+    };
+    if (output.json) {
+      output.result(info);
+    } else {
+      output.line(`Temporal:      ${info.temporalAddress}`);
+      output.line(`Temporal UI:   ${info.uiUrl}`);
+      if (stack.sandbox) {
+        output.line(`Sandbox:       ${stack.sandbox.baseUrl} (state in ${stack.dataDir})`);
+        output.line(`Sandbox admin: client id ${stack.sandbox.adminClientId}`);
+        output.line(
+          `               client secret ${stack.sandbox.adminClientSecret} (this local sandbox's only)`,
+        );
+      } else {
+        output.line(`Marketo:       ${info.marketoBaseUrl}`);
+      }
+      output.line(`Notifications: ${stack.notificationsFile}`);
+      output.line('Ready. Ctrl-C stops everything.');
+    }
+    const signal = await stopped;
+    output.progress(`${signal}: shutting down`);
+    await stack.stop();
+    output.done();
+    if (!output.json) output.line('Stopped.');
+    return EXIT_OK;
+  },
+};

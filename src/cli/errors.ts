@@ -1,0 +1,87 @@
+import { ContextError } from '../context';
+import {
+  InputError,
+  LifecycleNotFoundError,
+  LifecycleRefusedError,
+  TemporalUnavailableError,
+} from '../client';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** A usage problem found by the CLI itself (a missing or unknown flag): exit 2, like bad input. */
+export class UsageError extends InputError {}
+
+/** Schema paths as the flags a person typed. */
+const FLAG_NAMES: Record<string, string> = {
+  firstName: 'first-name',
+  lastName: 'last-name',
+  'role.name': 'role',
+  'role.permissions': 'permissions',
+  'role.workspace': 'workspace',
+  expiresAt: 'expires-at',
+  expiresIn: 'expires-in',
+  'service.displayName': 'service-name',
+  'service.description': 'service-description',
+  clientId: 'client-id',
+  clientSecret: 'secret',
+};
+
+export function asFlagProblem(problem: string): string {
+  const colon = problem.indexOf(': ');
+  if (colon < 0) return problem;
+  const field = problem.slice(0, colon).replace(/\.\d+$/, '');
+  return `${FLAG_NAMES[field] ?? field}: ${problem.slice(colon + 2)}`;
+}
+
+export interface Reported {
+  exitCode: number;
+  lines: string[];
+  json: { error: string; problems?: string[]; hint?: string };
+}
+
+/** One clear line, then a hint of what to do; bad input lists each problem as `field: problem`. */
+export function report(error: unknown): Reported {
+  if (error instanceof InputError) {
+    const problems = error.problems.map(asFlagProblem);
+    return {
+      exitCode: EXIT_BAD_INPUT,
+      lines: [
+        'error: bad input, nothing was changed',
+        ...problems,
+        'hint: run the command with --help for its flags',
+      ],
+      json: { error: 'bad input', problems },
+    };
+  }
+  if (error instanceof LifecycleRefusedError) {
+    const inputLike = /^[\w.-]+: /.test(error.message);
+    const hint = inputLike
+      ? 'choose a value within the rules above'
+      : 'check the lifecycle with `status EMAIL`';
+    return {
+      exitCode: inputLike ? EXIT_BAD_INPUT : EXIT_FAILURE,
+      lines: [`error: refused: ${error.message}`, `hint: ${hint}`],
+      json: { error: `refused: ${error.message}`, hint },
+    };
+  }
+  if (error instanceof LifecycleNotFoundError) {
+    const hint = 'check the email, or start one with `onboard`; `list` shows every lifecycle';
+    return {
+      exitCode: EXIT_FAILURE,
+      lines: [`error: ${error.message}`, `hint: ${hint}`],
+      json: { error: error.message, hint },
+    };
+  }
+  if (error instanceof TemporalUnavailableError || error instanceof ContextError) {
+    return { exitCode: EXIT_FAILURE, lines: [`error: ${error.message}`], json: { error: error.message } };
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const hint = 'run again; if it persists, check the worker and Temporal logs';
+  return {
+    exitCode: EXIT_FAILURE,
+    lines: [`error: ${message}`, `hint: ${hint}`],
+    json: { error: message, hint },
+  };
+}
