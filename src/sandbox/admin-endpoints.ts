@@ -55,6 +55,9 @@ export function handleSandboxRequest(
     case 'POST users/:id':
       if (id === 'seed') return { status: 201, body: operator.seedUsers(json()) };
       break;
+    case 'POST users/:id/unlock':
+      operator.unlockUser(decodeSegment(id));
+      return ok({ unlocked: true });
     case 'POST users/:id/accept':
       operator.acceptInvitation(decodeSegment(id));
       return ok({ accepted: true });

@@ -54,6 +54,11 @@ export interface UserRecord {
   /** When `expiresAt` was last written: a lock cannot start before the write that caused it. */
   expiresAtSetAt: number | null;
   pastLocks: PastLock[];
+  /**
+   * When an admin unlocked the account by hand (Admin > Users > Unlock) while its expiry had passed: the
+   * user is usable again, expired but not locked, until `expiresAt` is written again.
+   */
+  unlockedByAdminAt?: number | null;
   reason: string | null;
   origin: UserOrigin;
   createdAt: number;

@@ -237,6 +237,13 @@ export class SandboxOperator {
   }
 
   /** Stands in for the invitee clicking the link in the invitation email. */
+  /** Admin > Users > Unlock: an expired user that works again (what the sweep's lockExpired is for). */
+  unlockUser(userid: string): void {
+    const user = this.runtime.store.findUser(userid);
+    if (!user || user.status !== 'active') throw new ApiError(404, '1004', 'No such user');
+    this.runtime.store.unlockByAdmin(user);
+  }
+
   acceptInvitation(userid: string): void {
     const user = this.runtime.store.findUser(userid);
     if (!user || user.status !== 'pending')

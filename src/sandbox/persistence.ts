@@ -51,6 +51,7 @@ const persistedStateSchema = z.object({
       expiresAt: millis.nullable(),
       expiresAtSetAt: millis.nullable(),
       pastLocks: z.array(z.object({ lockedAt: millis, unlockedAt: millis })),
+      unlockedByAdminAt: millis.nullable().optional(),
       reason: z.string().nullable(),
       origin: z.enum(['api', 'operator', 'seed', 'builtin']),
       createdAt: millis,

@@ -186,6 +186,7 @@ export class SandboxStore {
     if (user.status !== 'active' || user.expiresAt === null || this.now() < user.expiresAt) {
       return { isLocked: false, lockedReason: null, lockedAt: null };
     }
+    if (user.unlockedByAdminAt != null) return { isLocked: false, lockedReason: null, lockedAt: null };
     return {
       isLocked: true,
       lockedReason: LOCKED_FOR_EXPIRY,
@@ -231,6 +232,17 @@ export class SandboxStore {
     return user;
   }
 
+  /** What an admin's "Unlock" does in Marketo's UI: the account works again, its past expiry unchanged. */
+  unlockByAdmin(user: UserRecord): void {
+    const before = this.lockState(user);
+    if (!before.isLocked || before.lockedAt === null) return;
+    const at = this.now();
+    user.pastLocks.push({ lockedAt: before.lockedAt, unlockedAt: at });
+    user.unlockedByAdminAt = at;
+    user.updatedAt = at;
+    this.onChange();
+  }
+
   acceptInvitation(user: UserRecord): void {
     user.status = 'active';
     user.updatedAt = this.now();
@@ -243,6 +255,8 @@ export class SandboxStore {
       const before = this.lockState(user);
       user.expiresAt = patch.expiresAt;
       user.expiresAtSetAt = at;
+      // A new expiry is a new decision: an earlier manual unlock does not outlive it.
+      user.unlockedByAdminAt = null;
       if (before.isLocked && before.lockedAt !== null && !this.lockState(user).isLocked) {
         user.pastLocks.push({ lockedAt: before.lockedAt, unlockedAt: at });
       }
