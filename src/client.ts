@@ -2,10 +2,18 @@
  * The client API for pipelines: `import { onboard, status, extend, revoke, list } from 'marketo-api-users'`.
  * Every input is validated with zod before anything is started; the CLI is a thin layer over this file.
  */
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { z } from 'zod';
 import { loadContext, type ContextOptions, type ProductContext } from './context';
-import { durationMsSchema } from './domain/durations';
+import { durationMsSchema, formatDuration } from './domain/durations';
 import type { completeOperatorStepInputSchema } from './domain/lifecycle-messages';
 import {
   emailSchema,
@@ -19,10 +27,14 @@ import {
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
-import { lifecycleWorkflow } from './workflows';
+import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
+import { lifecycleWorkflow, sweepWorkflow } from './workflows';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate, statusQuery } from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
+
+type SweepPolicyArgs = Parameters<typeof sweepWorkflow>[0];
 
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
 export class InputError extends Error {
@@ -146,12 +158,28 @@ function summarize(status: LifecycleStatus, started: boolean): OnboardResult {
 
 /** The reason a workflow gave for refusing an Update, without Temporal's wrapping. */
 function refusal(error: unknown): never {
+  if (error instanceof WorkflowNotFoundError) {
+    throw new LifecycleRefusedError('The lifecycle has ended; nothing was changed.');
+  }
   if (error instanceof WorkflowUpdateFailedError) {
     const cause = error.cause instanceof Error ? error.cause.message : error.message;
     throw new LifecycleRefusedError(cause);
   }
   throw error;
 }
+
+export const SWEEP_SCHEDULE_ID = 'marketo-api-users-sweep';
+
+export const sweepRunInputSchema = z
+  .object({ policy: sweepPolicySchema.optional(), dryRun: z.boolean().default(false) })
+  .strict();
+export type SweepRunInput = z.input<typeof sweepRunInputSchema>;
+
+export const sweepScheduleInputSchema = z
+  .object({ every: durationMsSchema, policy: sweepPolicySchema.optional() })
+  .strict()
+  .refine((input) => input.every >= 60_000, { path: ['every'], message: 'must be at least 1m' });
+export type SweepScheduleInput = z.input<typeof sweepScheduleInputSchema>;
 
 export interface ClientOptions extends ContextOptions {
   /** An existing connection (tests, long-running services); otherwise one from @temporalio/envconfig. */
@@ -193,7 +221,7 @@ export class LifecycleClient {
   }
 
   private handleFor(email: string) {
-    const parsed = parse(emailSchema, email);
+    const parsed = parse(z.object({ email: emailSchema }), { email }).email;
     return this.client.workflow.getHandle<typeof lifecycleWorkflow>(this.context.workflowIdFor(parsed));
   }
 
@@ -269,6 +297,11 @@ export class LifecycleClient {
   async extend(email: string, options: ExtendOptions): Promise<LifecycleStatus> {
     const parsed = parse(extendInputSchema, options);
     const current = await this.query(email);
+    if (current.phase !== 'active') {
+      throw new LifecycleRefusedError(
+        `Only an active lifecycle can be extended; this one is ${current.phase}.`,
+      );
+    }
     const expiresAt = parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString();
     return this.handleFor(email)
       .executeUpdate(extendUpdate, { args: [{ expiresAt }] })
@@ -277,7 +310,9 @@ export class LifecycleClient {
 
   async revoke(email: string, options: RevokeOptions = {}): Promise<LifecycleStatus> {
     const parsed = parse(revokeOptionsSchema, options);
-    await this.query(email);
+    const current = await this.query(email);
+    // Revoking what already ended changes nothing, and says so by returning the final status.
+    if (current.phase === 'deactivated' || current.phase === 'failed') return current;
     return this.handleFor(email)
       .executeUpdate(revokeUpdate, { args: [parsed] })
       .catch(refusal);
@@ -302,6 +337,52 @@ export class LifecycleClient {
     return this.handleFor(email)
       .executeUpdate(completeOperatorStepUpdate, { args: [update] })
       .catch(refusal);
+  }
+
+  /** Runs one sweep now and waits for its report. */
+  async sweep(input: SweepRunInput = {}): Promise<SweepReport> {
+    const parsed = parse(sweepRunInputSchema, input);
+    return this.client.workflow.execute(sweepWorkflow, {
+      taskQueue: this.context.taskQueue,
+      workflowId: `marketo-api-users-sweep-now-${Date.now()}`,
+      args: [{ dryRun: parsed.dryRun, ...(parsed.policy ? { policy: parsed.policy } : {}) }],
+    });
+  }
+
+  /** Creates the sweep's Temporal Schedule, or updates it when it exists; a sweep still running is not doubled. */
+  async scheduleSweep(
+    input: SweepScheduleInput,
+  ): Promise<{ scheduleId: string; created: boolean; every: string }> {
+    const parsed = parse(sweepScheduleInputSchema, input);
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: sweepWorkflow,
+      taskQueue: this.context.taskQueue,
+      args: [{ dryRun: false, ...(parsed.policy ? { policy: parsed.policy } : {}) }] as [SweepPolicyArgs],
+    };
+    const spec = { intervals: [{ every: parsed.every }] };
+    const policies = { overlap: ScheduleOverlapPolicy.SKIP };
+    try {
+      await this.client.schedule.create({ scheduleId: SWEEP_SCHEDULE_ID, spec, action, policies });
+      return { scheduleId: SWEEP_SCHEDULE_ID, created: true, every: formatDuration(parsed.every) };
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+      await this.client.schedule
+        .getHandle(SWEEP_SCHEDULE_ID)
+        .update((previous) => ({ ...previous, spec, action, policies }));
+      return { scheduleId: SWEEP_SCHEDULE_ID, created: false, every: formatDuration(parsed.every) };
+    }
+  }
+
+  /** Removes the sweep's schedule; false when there was none. */
+  async deleteSweepSchedule(): Promise<boolean> {
+    try {
+      await this.client.schedule.getHandle(SWEEP_SCHEDULE_ID).delete();
+      return true;
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** Every lifecycle on this namespace with its phase and expiry, newest first. */
@@ -357,5 +438,11 @@ export const extend = (email: string, input: ExtendOptions, options?: ClientOpti
 export const revoke = (email: string, input?: RevokeOptions, options?: ClientOptions) =>
   withClient(options, (c) => c.revoke(email, input));
 export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
+export const sweep = (input?: SweepRunInput, options?: ClientOptions) =>
+  withClient(options, (c) => c.sweep(input));
+export const scheduleSweep = (input: SweepScheduleInput, options?: ClientOptions) =>
+  withClient(options, (c) => c.scheduleSweep(input));
+export const deleteSweepSchedule = (options?: ClientOptions) =>
+  withClient(options, (c) => c.deleteSweepSchedule());
 export const completeStep = (email: string, input: CompleteStepInput, options?: ClientOptions) =>
   withClient(options, (c) => c.completeStep(email, input));

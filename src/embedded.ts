@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import {
   EMBEDDED_INSTANCE_ID,
@@ -25,6 +26,7 @@ import { loadOrCreateKeyFile } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
 import { instanceIdFromBaseUrl } from './security/workflow-id';
 import { ensureTemporalCli } from './servers';
+import { createSweepDeps } from './sweep';
 import { createLifecycleWorkers } from './worker';
 
 export interface EmbeddedOptions {
@@ -202,19 +204,24 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
     const connection = await NativeConnection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
+    const dataConverter = createDataConverter(keyring);
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    cleanups.push(() => clientConnection.close());
+    const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
     const notificationsFile = path.join(dataDir, 'notifications.log');
     const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
     cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
     const workers: Worker[] = await createLifecycleWorkers({
       connection,
       taskQueue,
-      dataConverter: createDataConverter(keyring),
+      dataConverter,
       deps: {
         marketo: createMarketoClient({ baseUrl: marketoBaseUrl, clientId, clientSecret }),
         adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl) : operatorOnlyConsole,
         secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),
+        sweep: createSweepDeps(workflowClient, dataDir),
       },
       ...(realMarketo ? { marketoBudget: { calls: 50, windowMs: 20_000, concurrency: 5 } } : {}),
     });

@@ -6,6 +6,9 @@ export {
   revoke,
   list,
   completeStep,
+  sweep,
+  scheduleSweep,
+  deleteSweepSchedule,
   LifecycleClient,
   InputError,
   LifecycleNotFoundError,
@@ -24,4 +27,8 @@ export {
   type ClientOptions,
   type LifecycleStatus,
   type LifecyclePhase,
+  type SweepReport,
+  type SweepPolicyInput,
+  type SweepRunInput,
+  type SweepScheduleInput,
 } from './client';

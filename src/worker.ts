@@ -9,6 +9,7 @@
  * Run: `npm run worker` (connection from @temporalio/envconfig; Marketo from MARKETO_BASE_URL and friends).
  */
 import path from 'node:path';
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { DataConverter } from '@temporalio/common';
 import {
@@ -27,6 +28,7 @@ import { createNotifierFromEnv } from './notifications';
 import { createDataConverter, failureConverterPath } from './security/data-converter';
 import { loadKeyring } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
+import { createSweepDeps } from './sweep';
 import { MARKETO_QUEUE_SUFFIX } from './workflows/lifecycle';
 
 export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
@@ -126,13 +128,18 @@ export async function runWorkerFromEnv(): Promise<void> {
   });
   const connectConfig = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectConfig.connectionOptions);
+  // The sweep reads lifecycles' expiries through a client of the same cluster, with the same keys.
+  const clientConnection = await Connection.connect(connectConfig.connectionOptions);
+  const namespace = connectConfig.namespace ?? 'default';
+  const dataConverter = createDataConverter(keyring);
+  const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
   const budget = marketoConfig.budget === 'unlimited' ? undefined : marketoConfig.budget;
   const marketo = createMarketoClient({ ...marketoConfig, budget: marketoConfig.budget });
   const workers = await createLifecycleWorkers({
     connection,
-    namespace: connectConfig.namespace ?? 'default',
+    namespace,
     taskQueue: env.MARKETO_API_USERS_TASK_QUEUE,
-    dataConverter: createDataConverter(keyring),
+    dataConverter,
     deps: {
       marketo,
       adminConsole:
@@ -143,6 +150,7 @@ export async function runWorkerFromEnv(): Promise<void> {
         env.MARKETO_API_USERS_SECRET_DIR ?? path.join(env.MARKETO_API_USERS_DATA_DIR, 'secrets'),
       ),
       notifier: createNotifierFromEnv(),
+      sweep: createSweepDeps(workflowClient, env.MARKETO_API_USERS_DATA_DIR),
     },
     ...(budget
       ? {
@@ -161,6 +169,7 @@ export async function runWorkerFromEnv(): Promise<void> {
     await runWorkers(workers);
   } finally {
     await connection.close();
+    await clientConnection.close();
   }
 }
 

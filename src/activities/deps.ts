@@ -9,4 +9,17 @@ export interface ActivityDeps {
   adminConsole: AdminConsole;
   secrets: SecretStore;
   notifier: Notifier;
+  /** What the sweep needs beyond Marketo: which users lifecycles manage, and when it first saw each user. */
+  sweep: SweepDeps;
+}
+
+export interface SweepDeps {
+  /** Lowercased email → the expiry its active lifecycle holds. */
+  managedExpiries(): Promise<Record<string, string>>;
+  memory: SweepMemory;
+}
+
+export interface SweepMemory {
+  /** Records `at` for users not seen before; returns every given user's first-seen date. */
+  recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
 }

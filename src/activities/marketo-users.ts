@@ -17,6 +17,7 @@ function view(user: MarketoUser): MarketoUserView {
     lockedReason: user.lockedReason ?? null,
     expiresAt: user.expiresAt ? user.expiresAt.toISOString() : null,
     roles: user.userRoleWorkspaces.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId })),
+    createdAt: user.createdAt ? user.createdAt.toISOString() : null,
   };
 }
 
@@ -49,6 +50,15 @@ export function createMarketoActivities({
   return {
     listRoles: () =>
       classified(async () => (await marketo.listRoles()).map((r) => ({ id: r.id, name: r.name }))),
+
+    listUsersPage: (pageOffset, pageSize) =>
+      classified(async () =>
+        (await marketo.listUsers({ pageOffset, pageSize })).map((u) => ({
+          userid: u.userid,
+          email: u.emailAddress,
+          apiOnly: u.apiOnly,
+        })),
+      ),
 
     listWorkspaces: () =>
       classified(async () => (await marketo.listWorkspaces()).map((w) => ({ id: w.id, name: w.name }))),

@@ -10,8 +10,17 @@ export function createSupportActivities({
   adminConsole,
   secrets,
   notifier,
+  sweep,
 }: ActivityDeps): SupportActivities {
   return {
+    getSweepContext: () =>
+      classified(async () => {
+        const [token, managed] = await Promise.all([marketo.getTokenInfo(), sweep.managedExpiries()]);
+        return { selfEmail: token.scope, managed };
+      }),
+
+    recordFirstSeen: (userids, at) => classified(() => sweep.memory.recordFirstSeen(userids, at)),
+
     getAdminCapabilities: () =>
       Promise.resolve({
         canCreateRoles: adminConsole.canCreateRoles,

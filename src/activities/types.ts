@@ -17,6 +17,14 @@ export interface MarketoUserView {
   /** ISO-8601 UTC, or null when the user never expires. */
   expiresAt: string | null;
   roles: { accessRoleId: number; workspaceId: number }[];
+  /** ISO-8601 where the instance tells (Marketo's documented record does not), else null. */
+  createdAt: string | null;
+}
+
+export interface UserSummaryView {
+  userid: string;
+  email: string;
+  apiOnly: boolean;
 }
 
 export interface RoleView {
@@ -42,6 +50,8 @@ export interface InviteApiOnlyUserInput {
 /** One User Management call each: these run on the Marketo task queue. */
 export interface MarketoActivities {
   listRoles(): Promise<RoleView[]>;
+  /** One page of allusers.json (pageOffset counts users). */
+  listUsersPage(pageOffset: number, pageSize: number): Promise<UserSummaryView[]>;
   listWorkspaces(): Promise<WorkspaceView[]>;
   /** null when Marketo has no such (accepted) user. */
   getUser(userid: string): Promise<MarketoUserView | null>;
@@ -97,4 +107,14 @@ export interface SupportActivities {
   }): Promise<ServiceVerification>;
   deleteSecret(secretRef: string): Promise<void>;
   notify(notification: LifecycleNotification): Promise<void>;
+  /** For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold. */
+  getSweepContext(): Promise<SweepContext>;
+  /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */
+  recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
+}
+
+export interface SweepContext {
+  selfEmail: string;
+  /** Lowercased email → the expiry its active lifecycle holds. */
+  managed: Record<string, string>;
 }

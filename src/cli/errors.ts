@@ -56,12 +56,19 @@ export function report(error: unknown): Reported {
     };
   }
   if (error instanceof LifecycleRefusedError) {
-    const inputLike = /^[\w.-]+: /.test(error.message);
-    const hint = inputLike
-      ? 'choose a value within the rules above'
-      : 'check the lifecycle with `status EMAIL`';
+    // The workflow's validators speak schema (`expiresAt: ...`); a person typed flags (`expires-at`).
+    if (/^[\w.-]+: /.test(error.message)) {
+      const problems = error.message.split('; ').map(asFlagProblem);
+      const hint = 'choose a value within the rules above';
+      return {
+        exitCode: EXIT_BAD_INPUT,
+        lines: ['error: bad input, nothing was changed', ...problems, `hint: ${hint}`],
+        json: { error: 'bad input', problems, hint },
+      };
+    }
+    const hint = 'check the lifecycle with `status EMAIL`';
     return {
-      exitCode: inputLike ? EXIT_BAD_INPUT : EXIT_FAILURE,
+      exitCode: EXIT_FAILURE,
       lines: [`error: refused: ${error.message}`, `hint: ${hint}`],
       json: { error: `refused: ${error.message}`, hint },
     };

@@ -5,6 +5,8 @@ import { extendCommand } from './commands/extend';
 import { listCommand } from './commands/list';
 import { onboardCommand } from './commands/onboard';
 import { revokeCommand } from './commands/revoke';
+import { scheduleSweepCommand } from './commands/schedule-sweep';
+import { sweepCommand } from './commands/sweep';
 import { sandboxCommand } from './commands/sandbox';
 import { statusCommand } from './commands/status';
 import type { Command } from './commands/types';
@@ -21,6 +23,8 @@ const COMMANDS: Command[] = [
   revokeCommand,
   listCommand,
   completeStepCommand,
+  sweepCommand,
+  scheduleSweepCommand,
   demoCommand,
   workerCommand,
   sandboxCommand,

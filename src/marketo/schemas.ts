@@ -133,6 +133,8 @@ export const UserSchema = withAliases(
     userRoleWorkspaces: UserRoleListSchema.nullish().transform((roles) => roles ?? []),
     expiresAt: OptionalMarketoDateSchema,
     lastLoginAt: OptionalMarketoDateSchema,
+    // Not in Marketo's documented record; kept when an instance (or the sandbox) sends it.
+    createdAt: OptionalMarketoDateSchema,
   }),
 );
 export type MarketoUser = z.infer<typeof UserSchema>;

@@ -17,6 +17,8 @@ import {
   lifecycleWorkflowId,
 } from '../../src/security/workflow-id';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
+import { createSweepDeps } from '../../src/sweep';
+import type { ActivityDeps } from '../../src/activities';
 import { bundleLifecycleWorkflows, createLifecycleWorkers } from '../../src/worker';
 import type { LifecycleWorkflowInput } from '../../src/workflows/lifecycle-input';
 import { lifecycleWorkflow } from '../../src/workflows';
@@ -44,6 +46,8 @@ export interface Harness {
   /** The orchestrator's own Marketo client, for tests that act as a person in Marketo. */
   marketo: MarketoClient;
   client: WorkflowClient;
+  /** The dependencies the harness's workers get; tests that alter one start from these. */
+  deps: ActivityDeps;
   keyring: Keyring;
   notifier: RecordingNotifier;
   secrets: FileSecretStore;
@@ -85,19 +89,27 @@ export async function createHarness(
   const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);
   const workflowIdFor = (email: string) => lifecycleWorkflowId(instanceId, email, idKey);
 
+  const deps: ActivityDeps = {
+    marketo,
+    adminConsole,
+    secrets,
+    notifier,
+    sweep: createSweepDeps(client, dataDir),
+  };
   const startWorkers = async () =>
     createLifecycleWorkers({
       connection: env.nativeConnection,
       taskQueue,
       dataConverter,
       workflowBundle: await sharedBundle(),
-      deps: { marketo, adminConsole, secrets, notifier },
+      deps,
     });
 
   return {
     sandbox,
     marketo,
     client,
+    deps,
     keyring,
     notifier,
     secrets,

@@ -1,0 +1,53 @@
+import { LifecycleClient } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { EXIT_OK, UsageError } from '../errors';
+import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
+import type { Command } from './types';
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...POLICY_OPTIONS,
+  every: { type: 'string' },
+  delete: { type: 'boolean' },
+} as const;
+
+export const scheduleSweepCommand: Command = {
+  name: 'schedule-sweep',
+  summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
+  help: `Usage: marketo-api-users schedule-sweep --every 1h [--policy FILE] [policy flags] [--json] [--data-dir DIR]
+       marketo-api-users schedule-sweep --delete
+
+Creates the schedule "marketo-api-users-sweep", or updates it when it exists. A sweep still running when
+the next one is due is not doubled. Reports go to the notifications (log, or MARKETO_API_USERS_WEBHOOK_URL).
+
+${POLICY_HELP}
+Examples:
+  marketo-api-users schedule-sweep --every 1h --require-expiry set --max-lifetime 90d
+  marketo-api-users schedule-sweep --delete
+`,
+  async run(argv, makeOutput) {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    const output = makeOutput(values.json === true);
+    if (values.delete && values.every !== undefined) throw new UsageError(['delete: not with --every']);
+    if (!values.delete && values.every === undefined) throw new UsageError(['every: required (or --delete)']);
+    const policy = values.delete ? undefined : policyFromFlags(values);
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      if (values.delete) {
+        const deleted = await client.deleteSweepSchedule();
+        if (output.json) output.result({ deleted });
+        else output.line(deleted ? 'The sweep schedule is deleted.' : 'There was no sweep schedule.');
+        return EXIT_OK;
+      }
+      const scheduled = await client.scheduleSweep({ every: values.every!, ...(policy ? { policy } : {}) });
+      if (output.json) output.result(scheduled);
+      else
+        output.line(
+          `${scheduled.created ? 'Created' : 'Updated'} the sweep schedule: every ${scheduled.every}.`,
+        );
+      return EXIT_OK;
+    } finally {
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,65 @@
+import { LifecycleClient } from '../../client';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { EXIT_FAILURE, EXIT_OK } from '../errors';
+import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
+import type { Command } from './types';
+
+const OPTIONS = { ...COMMON_OPTIONS, ...POLICY_OPTIONS, 'dry-run': { type: 'boolean' } } as const;
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'enforce expiry on every API-only user of the instance now, and print the report',
+  help: `Usage: marketo-api-users sweep [--dry-run] [--json] [--policy FILE] [policy flags] [--data-dir DIR]
+
+Pages through every user of the Marketo instance, including users made by hand, and applies the policy to
+each API-only user; users that a lifecycle manages get the lifecycle's expiry back if someone moved it.
+--dry-run changes nothing and reports what it would do. Exits 1 when some users could not be checked.
+
+${POLICY_HELP}
+Examples:
+  marketo-api-users sweep --dry-run --require-expiry set --max-lifetime 90d
+  marketo-api-users sweep --policy sweep-policy.json --json
+`,
+  async run(argv, makeOutput) {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    const output = makeOutput(values.json === true);
+    const policy = policyFromFlags(values);
+    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
+    try {
+      output.progress(values['dry-run'] ? 'sweeping (dry run)' : 'sweeping');
+      const report = await client.sweep({
+        dryRun: values['dry-run'] === true,
+        ...(policy ? { policy } : {}),
+      });
+      output.done();
+      if (output.json) {
+        output.result(report);
+      } else {
+        const c = report.counts;
+        output.line(
+          `${report.dryRun ? 'Dry run: nothing was changed.' : 'Sweep done.'} ${report.pages} page(s)`,
+        );
+        output.line(
+          `scanned ${c.scanned}, compliant ${c.compliant}, locked ${c.locked}, expiry set ${c.expirySet}, ` +
+            `drift corrected ${c.driftCorrected}, exempt ${c.exempt}, reported ${c.reported}, errors ${c.errors}`,
+        );
+        for (const line of report.lines) {
+          const verb = line.applied
+            ? ''
+            : line.action === 'report' || line.action === 'error'
+              ? ''
+              : 'would ';
+          output.line(
+            `  ${line.email}: ${verb}${line.action}${line.expiresAt ? ` → ${line.expiresAt}` : ''} (${line.reason})`,
+          );
+        }
+        if (report.moreLines)
+          output.line(`  … and ${report.moreLines} more (see --json or the notification)`);
+      }
+      return report.counts.errors > 0 ? EXIT_FAILURE : EXIT_OK;
+    } finally {
+      output.done();
+      await client.close();
+    }
+  },
+};

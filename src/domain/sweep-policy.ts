@@ -1,0 +1,176 @@
+/**
+ * The expiry policy a sweep enforces on every API-only user of an instance, and the decision for one user.
+ * Pure: the sweep workflow calls `decideSweepAction` deterministically, and tests can call it directly.
+ */
+import { z } from 'zod';
+import { durationMsSchema, MS_PER_DAY } from './durations';
+
+export const sweepPolicySchema = z
+  .object({
+    /** Longest access an API-only user may have, counted from `maxLifetimeFrom`. Unset: no cap. */
+    maxLifetimeMs: durationMsSchema.optional(),
+    /** Marketo's user record has no creation date; `creation` uses it where the instance gives one. */
+    maxLifetimeFrom: z.enum(['first-seen', 'creation']).default('first-seen'),
+    /** Users with no expiry: give them one (`set`), list them (`report`), or leave them (`off`). */
+    requireExpiry: z.enum(['set', 'report', 'off']).default('report'),
+    /** With `requireExpiry: set`: the expiry given is now plus this. */
+    expiryGraceMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** Users past their expiry that are not locked (an admin unlocked them) get locked again. */
+    lockExpired: z.boolean().default(true),
+    /** Emails or patterns (`*` any run of characters, `?` one), case-insensitive. */
+    exempt: z.array(z.string().trim().min(1).max(254)).max(1000).default([]),
+  })
+  .strict();
+export type SweepPolicyInput = z.input<typeof sweepPolicySchema>;
+export type SweepPolicy = z.output<typeof sweepPolicySchema>;
+
+export interface SweptUser {
+  userid: string;
+  email: string;
+  isLocked: boolean;
+  /** ISO-8601, or null when the user never expires. */
+  expiresAt: string | null;
+  /** Where the instance tells; Marketo's documented user record does not. */
+  createdAt: string | null;
+}
+
+export type SweepAction =
+  | { kind: 'exempt'; reason: string }
+  | { kind: 'compliant' }
+  | { kind: 'report'; reason: string }
+  | { kind: 'lock'; reason: string; expiresAt: string }
+  | { kind: 'set-expiry'; reason: string; expiresAt: string }
+  | { kind: 'correct-drift'; reason: string; expiresAt: string };
+
+/** `*@corp.example.com`, `svc-??@x.com`: a glob over the whole email, case-insensitive. */
+export function matchesExemption(email: string, pattern: string): boolean {
+  const escaped = pattern
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`).test(email.toLowerCase());
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface SweepDecisionInput {
+  user: SweptUser;
+  policy: SweepPolicy;
+  nowMs: number;
+  /** When a running lifecycle manages this user: the expiry the workflow holds. */
+  managedExpiresAt?: string | undefined;
+  firstSeenAt: string;
+  /** The orchestrator's own API-only user: locking it would lock the tool out. */
+  isSelf: boolean;
+}
+
+export function decideSweepAction({
+  user,
+  policy,
+  nowMs,
+  managedExpiresAt,
+  firstSeenAt,
+  isSelf,
+}: SweepDecisionInput): SweepAction {
+  if (isSelf) return { kind: 'exempt', reason: "the orchestrator's own user" };
+  const exemptBy = policy.exempt.find((pattern) => matchesExemption(user.email, pattern));
+  if (exemptBy) return { kind: 'exempt', reason: `exempt by ${exemptBy}` };
+
+  const expiresAtMs = user.expiresAt === null ? null : Date.parse(user.expiresAt);
+  if (managedExpiresAt !== undefined) {
+    // A lifecycle owns this user: its date wins over whatever Marketo holds now.
+    const wanted = Date.parse(managedExpiresAt);
+    if (expiresAtMs === null || Math.abs(expiresAtMs - wanted) >= 1000) {
+      return {
+        kind: 'correct-drift',
+        reason: `Marketo had ${user.expiresAt ?? 'no expiry'}, its lifecycle has ${iso(wanted)}`,
+        expiresAt: iso(wanted),
+      };
+    }
+    return { kind: 'compliant' };
+  }
+
+  if (expiresAtMs !== null && expiresAtMs <= nowMs) {
+    if (user.isLocked) return { kind: 'compliant' };
+    return policy.lockExpired
+      ? { kind: 'lock', reason: `expired at ${user.expiresAt} but not locked`, expiresAt: iso(nowMs) }
+      : { kind: 'report', reason: `expired at ${user.expiresAt} but not locked` };
+  }
+
+  const from = policy.maxLifetimeFrom === 'creation' && user.createdAt ? user.createdAt : firstSeenAt;
+  const cap = policy.maxLifetimeMs === undefined ? undefined : Date.parse(from) + policy.maxLifetimeMs;
+  if (cap !== undefined && cap <= nowMs) {
+    return { kind: 'lock', reason: `past the maximum lifetime (since ${from})`, expiresAt: iso(nowMs) };
+  }
+
+  if (expiresAtMs === null) {
+    if (policy.requireExpiry === 'set') {
+      const target = Math.min(nowMs + policy.expiryGraceMs, cap ?? Infinity);
+      return { kind: 'set-expiry', reason: 'no expiry', expiresAt: iso(target) };
+    }
+    if (policy.requireExpiry === 'report') return { kind: 'report', reason: 'no expiry' };
+    if (cap !== undefined)
+      return { kind: 'set-expiry', reason: 'no expiry, maximum lifetime', expiresAt: iso(cap) };
+    return { kind: 'compliant' };
+  }
+  if (cap !== undefined && expiresAtMs > cap) {
+    return {
+      kind: 'set-expiry',
+      reason: `expiry beyond the maximum lifetime (since ${from})`,
+      expiresAt: iso(cap),
+    };
+  }
+  return { kind: 'compliant' };
+}
+
+export const sweepCountsSchema = z.object({
+  scanned: z.number(),
+  compliant: z.number(),
+  locked: z.number(),
+  expirySet: z.number(),
+  driftCorrected: z.number(),
+  exempt: z.number(),
+  reported: z.number(),
+  errors: z.number(),
+});
+export type SweepCounts = z.infer<typeof sweepCountsSchema>;
+
+export const sweepLineSchema = z.object({
+  email: z.string(),
+  action: z.enum(['lock', 'set-expiry', 'correct-drift', 'report', 'error']),
+  reason: z.string(),
+  expiresAt: z.string().optional(),
+  /** False in a dry run: what would have been done. */
+  applied: z.boolean(),
+});
+export type SweepLine = z.infer<typeof sweepLineSchema>;
+
+export const sweepReportSchema = z.object({
+  sweepId: z.string(),
+  dryRun: z.boolean(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  policy: z.unknown(),
+  counts: sweepCountsSchema,
+  /** One line per user acted on (or to act on); the first `LINE_LIMIT`, the rest counted in `moreLines`. */
+  lines: z.array(sweepLineSchema),
+  moreLines: z.number(),
+  pages: z.number(),
+});
+export type SweepReport = z.infer<typeof sweepReportSchema>;
+
+export const SWEEP_LINE_LIMIT = 1000;
+
+export function emptyCounts(): SweepCounts {
+  return {
+    scanned: 0,
+    compliant: 0,
+    locked: 0,
+    expirySet: 0,
+    driftCorrected: 0,
+    exempt: 0,
+    reported: 0,
+    errors: 0,
+  };
+}

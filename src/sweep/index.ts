@@ -1,0 +1,16 @@
+import path from 'node:path';
+import type { WorkflowClient } from '@temporalio/client';
+import type { SweepDeps } from '../activities/deps';
+import { FileFirstSeenStore } from './first-seen-store';
+import { managedExpiriesFrom } from './managed-lifecycles';
+
+export { FileFirstSeenStore } from './first-seen-store';
+export { managedExpiriesFrom } from './managed-lifecycles';
+
+/** The sweep's dependencies for one worker: Temporal for managed lifecycles, the data folder for first sightings. */
+export function createSweepDeps(client: WorkflowClient, dataDir: string): SweepDeps {
+  return {
+    managedExpiries: managedExpiriesFrom(client),
+    memory: new FileFirstSeenStore(path.join(dataDir, 'sweep-first-seen.json')),
+  };
+}

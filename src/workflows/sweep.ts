@@ -1,0 +1,243 @@
+/**
+ * Enforces the expiry policy on every API-only user of the instance, including users made by hand.
+ * Pages through allusers.json, reads each API-only user, decides (pure, in src/domain/sweep-policy.ts) and
+ * applies. Every Marketo touch is a one-call activity on the Marketo queue, so the sweep stays inside the call
+ * budget shared with every lifecycle. Continues as new between page batches; a crashed worker's replacement
+ * resumes from history and repeats no completed change.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { MarketoActivities, SupportActivities } from '../activities/types';
+import { formatIssues } from '../domain/lifecycle-request';
+import {
+  decideSweepAction,
+  emptyCounts,
+  SWEEP_LINE_LIMIT,
+  sweepCountsSchema,
+  sweepLineSchema,
+  sweepPolicySchema,
+  type SweepCounts,
+  type SweepLine,
+  type SweepReport,
+} from '../domain/sweep-policy';
+import { MARKETO_QUEUE_SUFFIX } from './lifecycle';
+
+export const sweepInputSchema = z.object({
+  policy: sweepPolicySchema.default({
+    maxLifetimeFrom: 'first-seen',
+    requireExpiry: 'report',
+    expiryGraceMs: 7 * 86_400_000,
+    lockExpired: true,
+    exempt: [],
+  }),
+  dryRun: z.boolean().default(false),
+  pageSize: z.number().int().min(1).max(200).default(200),
+  /** Pages per run before continuing as new: keeps each run's history small on large instances. */
+  pagesPerRun: z.number().int().min(1).max(100).default(5),
+  /** Marketo reads and writes in flight at once; the queue's rate limit paces them anyway. */
+  concurrency: z.number().int().min(1).max(10).default(5),
+  carried: z
+    .object({
+      startedAt: z.string(),
+      pageOffset: z.number().int().min(0),
+      pages: z.number().int().min(0),
+      counts: sweepCountsSchema,
+      lines: z.array(sweepLineSchema),
+      moreLines: z.number().int().min(0),
+    })
+    .optional(),
+});
+export type SweepWorkflowInput = z.input<typeof sweepInputSchema>;
+
+export interface SweepProgress {
+  pages: number;
+  pageOffset: number;
+  counts: SweepCounts;
+  dryRun: boolean;
+  done: boolean;
+}
+export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');
+
+/** Runs `fn` over `items` with at most `limit` in flight, results in order. Deterministic: no timers. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function failureMessage(error: unknown): string {
+  const root = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  return root instanceof Error ? root.message : String(root);
+}
+
+export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<SweepReport> {
+  const parsed = sweepInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      message: `The sweep was refused before anything changed: ${formatIssues(parsed.error).join('; ')}`,
+      nonRetryable: true,
+    });
+  }
+  const input = parsed.data;
+  const { policy, dryRun } = input;
+  const info = workflowInfo();
+  const retry = {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 6,
+  };
+  const marketo = proxyActivities<MarketoActivities>({
+    taskQueue: `${info.taskQueue}${MARKETO_QUEUE_SUFFIX}`,
+    startToCloseTimeout: '2 minutes',
+    retry,
+  });
+  const support = proxyActivities<SupportActivities>({ startToCloseTimeout: '2 minutes', retry });
+
+  const carried = input.carried ?? {
+    startedAt: new Date().toISOString(),
+    pageOffset: 0,
+    pages: 0,
+    counts: emptyCounts(),
+    lines: [],
+    moreLines: 0,
+  };
+  const { counts } = carried;
+  let done = false;
+  setHandler(sweepProgressQuery, () => ({
+    pages: carried.pages,
+    pageOffset: carried.pageOffset,
+    counts,
+    dryRun,
+    done,
+  }));
+  const addLine = (line: SweepLine) => {
+    if (carried.lines.length < SWEEP_LINE_LIMIT) carried.lines.push(line);
+    else carried.moreLines += 1;
+  };
+
+  const context = await support.getSweepContext();
+  const selfEmail = context.selfEmail.toLowerCase();
+
+  for (let batch = 0; batch < input.pagesPerRun && !done; batch++) {
+    const page = await marketo.listUsersPage(carried.pageOffset, input.pageSize);
+    const apiOnly = page.filter((u) => u.apiOnly);
+    const firstSeen = apiOnly.length
+      ? await support.recordFirstSeen(
+          apiOnly.map((u) => u.userid),
+          new Date().toISOString(),
+        )
+      : {};
+    await mapLimit(apiOnly, input.concurrency, async (summary) => {
+      counts.scanned += 1;
+      let user;
+      try {
+        user = await marketo.getUser(summary.userid);
+      } catch (error) {
+        counts.errors += 1;
+        addLine({ email: summary.email, action: 'error', reason: failureMessage(error), applied: false });
+        return;
+      }
+      if (!user) return; // deleted between the page and the read: nothing to enforce
+      const action = decideSweepAction({
+        user: {
+          userid: user.userid,
+          email: user.emailAddress,
+          isLocked: user.isLocked,
+          expiresAt: user.expiresAt,
+          createdAt: user.createdAt,
+        },
+        policy,
+        nowMs: Date.now(),
+        managedExpiresAt: context.managed[user.emailAddress.toLowerCase()],
+        firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
+        isSelf: user.emailAddress.toLowerCase() === selfEmail,
+      });
+      switch (action.kind) {
+        case 'compliant':
+          counts.compliant += 1;
+          return;
+        case 'exempt':
+          counts.exempt += 1;
+          return;
+        case 'report':
+          counts.reported += 1;
+          addLine({ email: user.emailAddress, action: 'report', reason: action.reason, applied: false });
+          return;
+        default: {
+          if (!dryRun) {
+            try {
+              // The target date is decided here, so a retried write writes the same value.
+              await marketo.setUserExpiry(user.userid, action.expiresAt);
+            } catch (error) {
+              counts.errors += 1;
+              addLine({
+                email: user.emailAddress,
+                action: 'error',
+                reason: failureMessage(error),
+                applied: false,
+              });
+              return;
+            }
+          }
+          if (action.kind === 'lock') counts.locked += 1;
+          else if (action.kind === 'set-expiry') counts.expirySet += 1;
+          else counts.driftCorrected += 1;
+          addLine({
+            email: user.emailAddress,
+            action: action.kind,
+            reason: action.reason,
+            expiresAt: action.expiresAt,
+            applied: !dryRun,
+          });
+        }
+      }
+    });
+    carried.pages += 1;
+    carried.pageOffset += page.length;
+    if (page.length < input.pageSize) done = true;
+  }
+
+  if (!done) return continueAsNew<typeof sweepWorkflow>({ ...rawInput, carried });
+
+  const report: SweepReport = {
+    sweepId: info.workflowId,
+    dryRun,
+    startedAt: carried.startedAt,
+    finishedAt: new Date().toISOString(),
+    policy,
+    counts,
+    lines: carried.lines,
+    moreLines: carried.moreLines,
+    pages: carried.pages,
+  };
+  const acted = counts.locked + counts.expirySet + counts.driftCorrected;
+  await support
+    .notify({
+      kind: 'sweep-report',
+      workflowId: info.workflowId,
+      at: report.finishedAt,
+      message:
+        `${dryRun ? 'Dry-run sweep' : 'Sweep'}: ${counts.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}, ` +
+        `${counts.reported} reported, ${counts.errors} errors`,
+      details: { counts, dryRun },
+    })
+    .catch(() => undefined);
+  return report;
+}
