@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// The compiled CLI when the package is built (npm ci and npm install run `prepare`); otherwise the
-// TypeScript sources through tsx, so a fresh checkout works before any build.
+// In a clone (sources and tsx present) the CLI runs from its TypeScript sources, so it can never be older
+// than the code beside it; where the package is installed without dev dependencies, from its build.
 const fs = require('node:fs');
 const path = require('node:path');
-const compiled = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
-if (fs.existsSync(compiled)) {
-  require(compiled).main();
+const sources = path.join(__dirname, '..', 'src', 'cli', 'main.ts');
+let tsx;
+try {
+  tsx = require.resolve('tsx/cjs');
+} catch {
+  tsx = undefined;
+}
+if (tsx && fs.existsSync(sources)) {
+  require(tsx);
+  require(sources).main();
 } else {
-  require('tsx/cjs');
-  require('../src/cli/main.ts').main();
+  require(path.join(__dirname, '..', 'dist', 'cli', 'main.js')).main();
 }

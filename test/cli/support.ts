@@ -1,0 +1,360 @@
+/**
+ * Helpers for the CLI tests: run the command from the SOURCES (never a stale dist/ build) as a child process,
+ * run `up` on free ports in a temp folder, read the sandbox over HTTP, and clean up every process we started.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { lifecycleStatusSchema } from '../../src/domain/lifecycle-status';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join('src', 'cli', 'main.ts');
+
+/** Settings a developer's shell may carry that would point the CLI elsewhere: never passed to children. */
+const KEEP = new Set(['MARKETO_API_USERS_CACHE_DIR', 'TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH']);
+
+/** process.env without MARKETO_* / TEMPORAL_* (except where the servers come from), plus `extra`. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if ((key.startsWith('MARKETO_') || key.startsWith('TEMPORAL_')) && !KEEP.has(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Written to stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** One CLI run to completion: `node --import tsx src/cli/main.ts ...args` in the repo root. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: REPO_ROOT,
+      env: options.env ?? cliEnv(),
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`marketo-api-users ${args.join(' ')} did not finish in time\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `jobs` with at most `limit` at a time, results in order (two cores: keep CLI runs to pairs). */
+export async function inPairs<T>(jobs: (() => Promise<T>)[], limit = 2): Promise<T[]> {
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i]!();
+      }
+    }),
+  );
+  return results;
+}
+
+/** `count` distinct free ports on 127.0.0.1, held open together so none repeats. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `mau-cli-${prefix}-`));
+}
+
+export const upInfoSchema = z
+  .object({
+    temporalAddress: z.string().regex(/^127\.0\.0\.1:\d+$/),
+    uiUrl: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
+    sandboxUrl: z.string().nullable(),
+    marketoBaseUrl: z.string(),
+    adminClientId: z.string().nullable(),
+    adminClientSecret: z.string().nullable(),
+    dataDir: z.string(),
+    notificationsFile: z.string(),
+  })
+  .strict();
+export type UpInfo = z.infer<typeof upInfoSchema>;
+
+export interface UpProcess {
+  child: ChildProcess;
+  info: UpInfo;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM to `up` itself (it must stop its own children), waits for its exit. */
+  stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface UpOptions {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  sandboxPort: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `up --json` as a child process in its own process group (so that cleanup can reach the Temporal server it
+ * spawns even if `up` itself has to be killed); resolves with its one JSON line.
+ */
+export async function startUp(options: UpOptions): Promise<UpProcess> {
+  const args = [
+    'up',
+    '--data-dir',
+    options.dataDir,
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--sandbox-port',
+    String(options.sandboxPort),
+    '--json',
+  ];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: REPO_ROOT,
+    env: options.env ?? cliEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const deadline = Date.now() + 90_000;
+  while (!stdout.includes('\n')) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      assert.fail(`up exited early (${child.exitCode ?? child.signalCode}):\n${stdout}\n${stderr}`);
+    }
+    if (Date.now() > deadline) {
+      killGroup(child, 'SIGKILL');
+      assert.fail(`up printed nothing in 90 s:\n${stderr}`);
+    }
+    await sleep(50);
+  }
+  const lines = stdout.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `up --json prints exactly one line: ${stdout}`);
+  const info = upInfoSchema.parse(JSON.parse(lines[0]!));
+  return {
+    child,
+    info,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: async (timeoutMs = 20_000) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal); // `up` runs in its own group: this reaches its Temporal server too
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * For `after`: SIGTERM to every child still running (the group of a detached `up`), then SIGKILL after a few
+ * seconds to whatever is left.
+ */
+export async function killAll(graceMs = 5_000): Promise<void> {
+  const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
+  if (running.length === 0) return;
+  const exits = running.map(
+    (c) =>
+      new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve()))),
+  );
+  for (const c of running) killGroup(c, 'SIGTERM');
+  const timer = setTimeout(() => {
+    for (const c of running) killGroup(c, 'SIGKILL');
+  }, graceMs);
+  await Promise.all(exits);
+  clearTimeout(timer);
+}
+
+export function removeDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `probe` returns a value (not undefined), or fails with the last seen value. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** PIDs of processes whose command line mentions `needle` (e.g. a Temporal server's --db-filename). */
+export function processesMentioning(needle: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('ps', ['-eo', 'pid=,args='], (error, stdout) => {
+      if (error) return reject(new Error(`ps failed: ${error.message}`));
+      resolve(
+        stdout
+          .split('\n')
+          .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
+          .map((line) => line.trim()),
+      );
+    });
+  });
+}
+
+// ---- the sandbox as seen over HTTP (GET /sandbox/state) ----
+
+const sandboxUserSchema = z
+  .object({
+    id: z.number(),
+    userid: z.string(),
+    emailAddress: z.string(),
+    apiOnly: z.boolean(),
+    status: z.string(),
+    expiresAt: z.string().nullable(),
+    isLocked: z.boolean(),
+    lockedReason: z.string().nullable(),
+    userRoleWorkspaces: z.array(z.object({ accessRoleId: z.number(), workspaceId: z.number() })),
+    services: z.array(z.string()),
+  })
+  .passthrough();
+const sandboxStateSchema = z
+  .object({
+    mode: z.string(),
+    roles: z.array(z.object({ id: z.number(), name: z.string() }).passthrough()),
+    users: z.array(sandboxUserSchema),
+    services: z.array(z.object({ clientId: z.string(), ownerEmail: z.string().nullable() }).passthrough()),
+    counters: z.object({ forbiddenSandboxCalls: z.number() }).passthrough(),
+  })
+  .passthrough();
+export type SandboxState = z.infer<typeof sandboxStateSchema>;
+export type SandboxUser = z.infer<typeof sandboxUserSchema>;
+
+export async function sandboxState(baseUrl: string): Promise<SandboxState> {
+  const response = await fetch(`${baseUrl}/sandbox/state`);
+  assert.equal(response.status, 200);
+  return sandboxStateSchema.parse(await response.json());
+}
+
+export async function sandboxUser(baseUrl: string, email: string): Promise<SandboxUser | undefined> {
+  const state = await sandboxState(baseUrl);
+  return state.users.find((u) => u.emailAddress.toLowerCase() === email.toLowerCase());
+}
+
+// ---- what the commands print ----
+
+export const onboardJsonSchema = z
+  .object({
+    workflowId: z.string().min(1),
+    phase: z.string(),
+    email: z.string(),
+    roleId: z.number().nullable(),
+    userId: z.string().nullable(),
+    clientId: z.string().nullable(),
+    expiresAt: z.string(),
+    secretRef: z.string().nullable(),
+    pendingOperatorAction: z
+      .object({ step: z.string(), instructions: z.array(z.string()) })
+      .passthrough()
+      .nullable(),
+    failure: z.unknown(),
+    started: z.boolean(),
+  })
+  .strict();
+export type OnboardJson = z.infer<typeof onboardJsonSchema>;
+
+/** What `status --json`, `extend --json` and `revoke --json` print: exactly a lifecycle status, nothing more. */
+export const statusJsonSchema = lifecycleStatusSchema.strict();
+export type StatusJson = z.infer<typeof statusJsonSchema>;
+
+export const errorJsonSchema = z
+  .object({ error: z.string().min(1), problems: z.array(z.string()).optional(), hint: z.string().optional() })
+  .strict();
+
+/** The one JSON document a `--json` run prints on stdout. */
+export function oneJson(run: CliRun): unknown {
+  const lines = run.stdout.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `exactly one JSON line on stdout, got: ${run.stdout}\nstderr: ${run.stderr}`);
+  return JSON.parse(lines[0]!) as unknown;
+}
+
+export function describeRun(run: CliRun): string {
+  return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+/** The value after `label: ` in an operator instruction line. */
+export function instructionValue(instructions: string[], label: string): string {
+  const line = instructions.find((l) => l.startsWith(`${label}: `));
+  assert.ok(line !== undefined, `no "${label}:" line in ${instructions.join(' | ')}`);
+  return line.slice(label.length + 2);
+}
