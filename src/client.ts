@@ -22,6 +22,7 @@ import {
   isoDateTimeSchema,
   labelSchemaForReason,
   lifecycleRequestSchema,
+  toWholeSecond,
   type LifecycleRequest,
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
@@ -243,7 +244,7 @@ export class LifecycleClient {
     const parsed = parse(onboardInputSchema, input);
     const now = Date.now();
     const { expiresIn, ...rest } = parsed;
-    const expiresAt = parsed.expiresAt ?? new Date(now + expiresIn!).toISOString();
+    const expiresAt = toWholeSecond(parsed.expiresAt ?? new Date(now + expiresIn!).toISOString());
     const request: LifecycleRequest = { ...rest, expiresAt };
     const problems = expiryProblems(expiresAt, now, now, request.policy);
     if (problems.length) throw new InputError(problems);

@@ -89,7 +89,12 @@ export interface ServiceVerification {
 /** Everything else: the Admin UI stand-in, identity checks, secrets, notifications. */
 export interface SupportActivities {
   getAdminCapabilities(): Promise<AdminCapabilities>;
-  createRole(input: { name: string; description: string; permissions: string[] }): Promise<RoleView>;
+  /** 'already-exists' when the role appeared meanwhile: the workflow finds it and uses it, as not its own. */
+  createRole(input: {
+    name: string;
+    description: string;
+    permissions: string[];
+  }): Promise<RoleView | 'already-exists'>;
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
   /** Creates the custom service and puts its secret straight into the secret store under `secretRef`. */
   createCustomService(input: {

@@ -32,6 +32,16 @@ export const isoDateTimeSchema = z.iso.datetime({
   message: 'must be an ISO-8601 date and time with a zone, like 2026-12-31T23:59:59Z',
 });
 
+/**
+ * Marketo keeps expiries to the second (an invite takes no fraction), so an expiry with milliseconds would let
+ * Marketo lock the user up to a second before the workflow's date. Every expiry is rounded up to a whole second.
+ */
+export function toWholeSecond(iso: string): string {
+  return new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString();
+}
+
+export const expiryInstantSchema = isoDateTimeSchema.transform(toWholeSecond);
+
 export const lifecyclePolicySchema = z.object({
   /** How long before the expiry the reminder goes out. */
   reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
@@ -59,7 +69,7 @@ export const lifecycleRequestSchema = z
     lastName: labelSchema(64),
     role: roleRequestSchema,
     reason: labelSchemaForReason.optional(),
-    expiresAt: isoDateTimeSchema,
+    expiresAt: expiryInstantSchema,
     service: z
       .object({
         displayName: labelSchema(100).optional(),

@@ -12,7 +12,7 @@ export interface AdminConsole {
     name: string;
     description: string;
     permissions: string[];
-  }): Promise<{ id: number; name: string }>;
+  }): Promise<{ id: number; name: string } | 'already-exists'>;
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
   createService(input: {
     displayName: string;
@@ -100,6 +100,8 @@ export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = f
     canCreateServices: true,
     async createRole(input) {
       const { status, json } = await call('POST', '/sandbox/roles', input);
+      // Another onboarding made the same role a moment ago (or our own earlier attempt whose answer was lost).
+      if (status === 409) return 'already-exists';
       if (status !== 200 && status !== 201) fail('Creating the role', status, json);
       return roleSchema.parse(json);
     },

@@ -199,7 +199,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       const userId = status.userId;
       if (!userId) throw ApplicationFailure.nonRetryable('The user is not created yet.', 'NotActive');
       const previous = status.expiresAt;
-      const next = new Date(Date.parse(update.expiresAt)).toISOString();
+      const next = extendInputSchema.parse(update).expiresAt;
       expiryChangeInFlight = true;
       try {
         const user = await marketoDurable.setUserExpiry(userId, next);
@@ -398,6 +398,19 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         description: `API role managed by marketo-api-users`,
         permissions: request.role.permissions,
       });
+      if (created === 'already-exists') {
+        // Concurrent onboardings that need the same new role: one makes it, the others use it.
+        const appeared = findRole(await marketo.listRoles(), request.role.name);
+        if (!appeared) {
+          throw ApplicationFailure.create({
+            type: 'RoleConflict',
+            message: `Marketo says the role "${request.role.name}" exists but does not list it; retry the onboarding.`,
+            nonRetryable: true,
+          });
+        }
+        record('role found', `${appeared.name} (${appeared.id}), made meanwhile by another onboarding`);
+        return appeared.id;
+      }
       state.roleCreatedByUs = true;
       undoStack.push({ what: `role ${created.id}`, undo: async () => supportDurable.deleteRole(created.id) });
       record('role created', `${created.name} (${created.id})`);

@@ -1,0 +1,562 @@
+/**
+ * `npm run bench` (full) and `npm run bench -- --quick` (under 3 minutes): four figures against the Marketo
+ * sandbox and a local Temporal dev server, printed as one JSON object, written to bench/results/ with an SVG
+ * chart of Marketo calls per second against the budget line.
+ *
+ * 1. budgetUtilization: N onboardings by 2 worker processes sharing a scaled budget (50 calls per 2 s).
+ * 2. overheadRatio: lifecycle provisioning throughput over a baseline of as many no-op activities.
+ * 3. sleepingScale: K lifecycles asleep on their expiry timers; worker RSS per 1,000.
+ * 4. expiryLateness: K lifecycles expiring at one instant; how late the lock and the deactivation come.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection, WorkflowClient } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { freePort } from '../src/embedded';
+import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
+import { startSandbox, type RunningSandbox } from '../src/sandbox';
+import { createDataConverter } from '../src/security/data-converter';
+import { loadOrCreateKeyFile } from '../src/security/keyring';
+import { secretRefFor } from '../src/security/secret-store';
+import { ensureTemporalCli } from '../src/servers';
+import { sandboxAdminConsole } from '../src/marketo/admin-console';
+import { createMarketoClient } from '../src/marketo/client';
+import { FileSecretStore } from '../src/security/secret-store';
+import { FileFirstSeenStore } from '../src/sweep';
+import {
+  bundleLifecycleWorkflows,
+  createLifecycleWorkers,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+} from '../src/worker';
+import { lifecycleWorkflow } from '../src/workflows';
+import { statusQuery } from '../src/workflows/messages';
+import { baselineActivities } from './baseline-activities';
+import { callsPerSecondSvg } from './chart';
+
+const quick = process.argv.includes('--quick');
+const PARAMS = quick
+  ? { budgetN: 50, overheadM: 100, sleepingK: 1000, latenessK: 200 }
+  : { budgetN: 200, overheadM: 300, sleepingK: 10_000, latenessK: 1000 };
+const BUDGET = { calls: 50, windowMs: 2000, concurrencyPerWorker: 2, workers: 2 };
+const SANDBOX_LIMITS = { calls: 100, windowMs: 2000, maxConcurrent: 10 };
+const PROVISIONING_ACTIVITIES = 6; // capabilities, roles, invite, get user, create service, verify
+
+const log = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Runs `fn` over items with `limit` in flight. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+interface Context {
+  dataDir: string;
+  address: string;
+  client: WorkflowClient;
+  bundleFile: string;
+  children: ChildProcess[];
+}
+
+/** Workflow ids double as secret-store keys, which allow no `@`: the local part is unique here. */
+const idFor = (taskQueue: string, email: string) => `bench-${taskQueue}-${email.split('@')[0]}`;
+
+function request(email: string, expiresAt: Date, roleName: string): LifecycleRequestInput {
+  return {
+    email,
+    firstName: 'Bench',
+    lastName: 'User',
+    role: { name: roleName, permissions: ['Read-Only Lead'], workspace: 0 },
+    expiresAt: expiresAt.toISOString(),
+    policy: { reminderLeadMs: '1s' },
+  };
+}
+
+async function startLifecycles(
+  ctx: Context,
+  taskQueue: string,
+  emails: string[],
+  expiresAt: Date,
+  role: string,
+) {
+  await mapLimit(emails, 50, async (email) => {
+    const workflowId = idFor(taskQueue, email);
+    await ctx.client.start(lifecycleWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ request: request(email, expiresAt, role), secretRef: secretRefFor(workflowId) }],
+    });
+  });
+}
+
+async function allActive(ctx: Context, taskQueue: string, emails: string[]): Promise<boolean> {
+  const phases = await mapLimit(emails, 50, (email) =>
+    ctx.client
+      .getHandle(idFor(taskQueue, email))
+      .query(statusQuery)
+      .then((s) => s.phase)
+      .catch(() => 'unknown'),
+  );
+  const failed = phases.filter((p) => p === 'failed').length;
+  if (failed) throw new Error(`${failed} lifecycles failed on ${taskQueue}`);
+  return phases.every((p) => p === 'active');
+}
+
+async function failedOn(ctx: Context, taskQueue: string): Promise<number> {
+  const { count } = await ctx.client.count(
+    `WorkflowId STARTS_WITH 'bench-${taskQueue}-' AND ExecutionStatus = 'Failed'`,
+  );
+  return count;
+}
+
+/** Waits until `prefix`'s users all have their service, failing fast when any lifecycle failed. */
+async function waitForServices(
+  ctx: Context,
+  sandbox: RunningSandbox,
+  taskQueue: string,
+  prefix: string,
+  n: number,
+  timeoutMs: number,
+) {
+  await waitFor(
+    async () => {
+      const failed = await failedOn(ctx, taskQueue);
+      if (failed) throw new Error(`${failed} lifecycles failed on ${taskQueue}`);
+      return servicesFor(sandbox, prefix) === n;
+    },
+    timeoutMs,
+    `${n} onboardings on ${taskQueue}`,
+  );
+}
+
+function servicesFor(sandbox: RunningSandbox, prefix: string): number {
+  return sandbox.snapshot().services.filter((s) => s.ownerEmail?.startsWith(prefix)).length;
+}
+
+function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+    cwd: path.join(__dirname, '..'),
+    env: {
+      ...process.env,
+      BENCH_TEMPORAL_ADDRESS: ctx.address,
+      BENCH_DATA_DIR: ctx.dataDir,
+      BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  ctx.children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code} before it was ready`)));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function budgetUtilization(ctx: Context) {
+  const n = PARAMS.budgetN;
+  log(
+    `budgetUtilization: ${n} onboardings, ${BUDGET.workers} worker processes, budget ${BUDGET.calls}/${BUDGET.windowMs} ms`,
+  );
+  const sandbox = await startSandbox({
+    env: {},
+    rateLimit: { calls: SANDBOX_LIMITS.calls, windowMs: SANDBOX_LIMITS.windowMs },
+    maxConcurrent: SANDBOX_LIMITS.maxConcurrent,
+    dailyQuota: 10_000_000,
+  });
+  const taskQueue = 'bench-budget';
+  const workers = await Promise.all(
+    Array.from({ length: BUDGET.workers }, () =>
+      spawnWorker(ctx, {
+        BENCH_TASK_QUEUE: taskQueue,
+        BENCH_SANDBOX_URL: sandbox.baseUrl,
+        BENCH_CLIENT_ID: sandbox.adminClientId,
+        BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
+        BENCH_BUDGET: `${BUDGET.calls}/${BUDGET.windowMs}/${BUDGET.concurrencyPerWorker}`,
+      }),
+    ),
+  );
+  const samples: { t: number; charged: number }[] = [];
+  const t0 = Date.now();
+  const sampler = setInterval(() => {
+    samples.push({
+      t: (Date.now() - t0) / 1000,
+      charged: sandbox.snapshot().counters.userManagement.charged,
+    });
+  }, 250);
+  const emails = Array.from({ length: n }, (_, i) => `budget-${i}@bench.example.com`);
+  await startLifecycles(ctx, taskQueue, emails, new Date(Date.now() + 30 * 86_400_000), 'Bench Budget');
+  await waitForServices(ctx, sandbox, taskQueue, 'budget-', n, 600_000);
+  await waitFor(() => allActive(ctx, taskQueue, emails), 120_000, 'budget lifecycles active');
+  clearInterval(sampler);
+  samples.push({ t: (Date.now() - t0) / 1000, charged: sandbox.snapshot().counters.userManagement.charged });
+  const snapshot = sandbox.snapshot();
+  const charged = snapshot.counters.userManagement.charged;
+  const firstCall = samples.find((s) => s.charged > 0)!;
+  const lastCall = samples.find((s) => s.charged === charged)!;
+  const seconds = Math.max(0.25, lastCall.t - firstCall.t);
+  const budgetPerSecond = BUDGET.calls / (BUDGET.windowMs / 1000);
+  const callsPerSecond = charged / seconds;
+  const series: { t: number; callsPerSecond: number }[] = [];
+  for (let i = 4; i < samples.length; i += 4) {
+    const a = samples[i - 4]!;
+    const b = samples[i]!;
+    series.push({ t: b.t, callsPerSecond: (b.charged - a.charged) / (b.t - a.t) });
+  }
+  for (const w of workers) await stopChild(w);
+  await sandbox.close();
+  return {
+    figure: {
+      params: {
+        onboardings: n,
+        workerProcesses: BUDGET.workers,
+        budget: BUDGET,
+        sandboxLimits: SANDBOX_LIMITS,
+      },
+      marketoCalls: charged,
+      seconds: Number(seconds.toFixed(2)),
+      callsPerSecond: Number(callsPerSecond.toFixed(2)),
+      budgetPerSecond,
+      budgetUtilization: Number((callsPerSecond / budgetPerSecond).toFixed(3)),
+      answers606: snapshot.counters.userManagement.answersByCode['606'] ?? 0,
+      answers615: snapshot.counters.userManagement.answersByCode['615'] ?? 0,
+      peakConcurrent: snapshot.limits.peakInFlight,
+      callsPerOnboarding: Number((charged / n).toFixed(2)),
+    },
+    series,
+    budgetPerSecond,
+  };
+}
+
+async function overheadRatio(ctx: Context, connection: NativeConnection, bundle: { code: string }) {
+  const m = PARAMS.overheadM;
+  log(
+    `overheadRatio: ${m} lifecycles vs ${m} baseline workflows of ${PROVISIONING_ACTIVITIES} no-op activities`,
+  );
+  const sandbox = await startSandbox({
+    env: {},
+    rateLimit: { calls: 1e9, windowMs: 1000 },
+    maxConcurrent: 1e6,
+    dailyQuota: 1e12,
+  });
+  const keyring = await loadOrCreateKeyFile(path.join(ctx.dataDir, 'keys.json'));
+  const lifecycleWorkers = await createLifecycleWorkers({
+    connection,
+    taskQueue: 'bench-overhead',
+    dataConverter: createDataConverter(keyring),
+    workflowBundle: bundle,
+    deps: {
+      marketo: createMarketoClient({
+        baseUrl: sandbox.baseUrl,
+        clientId: sandbox.adminClientId,
+        clientSecret: sandbox.adminClientSecret,
+        budget: 'unlimited',
+      }),
+      adminConsole: sandboxAdminConsole(sandbox.baseUrl),
+      secrets: new FileSecretStore(path.join(ctx.dataDir, 'secrets')),
+      notifier: { notify: () => Promise.resolve() },
+      sweep: {
+        managedExpiries: () => Promise.resolve({}),
+        memory: new FileFirstSeenStore(path.join(ctx.dataDir, 'fs.json')),
+      },
+    },
+  });
+  const baselineWorker = await Worker.create({
+    connection,
+    taskQueue: 'bench-baseline',
+    workflowsPath: require.resolve('./baseline-workflows'),
+    activities: baselineActivities,
+    dataConverter: createDataConverter(keyring),
+  });
+  const running = [...lifecycleWorkers, baselineWorker].map((w) => w.run());
+
+  // Baseline first, then the lifecycle: same process, same server, same converter.
+  const b0 = Date.now();
+  await mapLimit(
+    Array.from({ length: m }, (_, i) => i),
+    50,
+    (i) =>
+      ctx.client.execute('baselineChainWorkflow', {
+        taskQueue: 'bench-baseline',
+        workflowId: `bench-baseline-${i}`,
+        args: [PROVISIONING_ACTIVITIES],
+      }),
+  );
+  const baselineSeconds = (Date.now() - b0) / 1000;
+
+  const emails = Array.from({ length: m }, (_, i) => `overhead-${i}@bench.example.com`);
+  const l0 = Date.now();
+  await startLifecycles(
+    ctx,
+    'bench-overhead',
+    emails,
+    new Date(Date.now() + 30 * 86_400_000),
+    'Bench Overhead',
+  );
+  await waitForServices(ctx, sandbox, 'bench-overhead', 'overhead-', m, 600_000);
+  await waitFor(() => allActive(ctx, 'bench-overhead', emails), 120_000, 'overhead lifecycles active');
+  const lifecycleSeconds = (Date.now() - l0) / 1000;
+  for (const w of [...lifecycleWorkers, baselineWorker]) w.shutdown();
+  await Promise.all(running);
+  await sandbox.close();
+  const lifecyclePerSecond = m / lifecycleSeconds;
+  const baselinePerSecond = m / baselineSeconds;
+  return {
+    params: {
+      workflows: m,
+      noOpActivities: PROVISIONING_ACTIVITIES,
+      budget: 'unlimited',
+      sandboxLatencyMs: 0,
+    },
+    lifecyclePerSecond: Number(lifecyclePerSecond.toFixed(2)),
+    baselinePerSecond: Number(baselinePerSecond.toFixed(2)),
+    overheadRatio: Number((lifecyclePerSecond / baselinePerSecond).toFixed(3)),
+  };
+}
+
+async function sleepingAndLateness(ctx: Context) {
+  const k = PARAMS.sleepingK;
+  log(`sleepingScale: ${k} sleeping lifecycles on one worker process`);
+  const sandbox = await startSandbox({
+    env: {},
+    rateLimit: { calls: 1e9, windowMs: 1000 },
+    maxConcurrent: 1e6,
+    dailyQuota: 1e12,
+  });
+  const taskQueue = 'bench-sleep';
+  const worker = await spawnWorker(ctx, {
+    BENCH_TASK_QUEUE: taskQueue,
+    BENCH_SANDBOX_URL: sandbox.baseUrl,
+    BENCH_CLIENT_ID: sandbox.adminClientId,
+    BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
+    BENCH_BUDGET: 'unlimited',
+  });
+  await sleep(2000);
+  const rssBefore = rssMiB(worker.pid!);
+  const emails = Array.from({ length: k }, (_, i) => `sleep-${i}@bench.example.com`);
+  const s0 = Date.now();
+  await startLifecycles(ctx, taskQueue, emails, new Date(Date.now() + 86_400_000), 'Bench Sleep');
+  await waitForServices(ctx, sandbox, taskQueue, 'sleep-', k, 1_800_000);
+  await waitFor(() => allActive(ctx, taskQueue, emails), 300_000, 'sleeping lifecycles active');
+  const secondsToActive = (Date.now() - s0) / 1000;
+  await sleep(3000);
+  const rssAfter = rssMiB(worker.pid!);
+  const sleeping = {
+    params: {
+      lifecycles: k,
+      workerProcesses: 1,
+      maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+    },
+    secondsUntilAllActive: Number(secondsToActive.toFixed(1)),
+    onboardingsPerSecond: Number((k / secondsToActive).toFixed(1)),
+    workerRssMiBBefore: Number(rssBefore.toFixed(1)),
+    workerRssMiBAfter: Number(rssAfter.toFixed(1)),
+    rssMiBPer1000Sleeping: Number(((rssAfter - rssBefore) / (k / 1000)).toFixed(2)),
+  };
+
+  const l = PARAMS.latenessK;
+  // Enough time to provision all of them first, from the rate just measured, plus a margin.
+  const leadMs = Math.ceil((l / sleeping.onboardingsPerSecond) * 1500) + 10_000;
+  // Whole seconds, as every lifecycle expiry is: the reference must be the instant the lifecycles hold.
+  const expiry = new Date(Math.ceil((Date.now() + leadMs) / 1000) * 1000);
+  log(`expiryLateness: ${l} lifecycles expiring together at ${expiry.toISOString()}`);
+  const lateEmails = Array.from({ length: l }, (_, i) => `late-${i}@bench.example.com`);
+  await startLifecycles(ctx, taskQueue, lateEmails, expiry, 'Bench Late');
+  await waitFor(
+    () => allActive(ctx, taskQueue, lateEmails),
+    leadMs,
+    'lateness lifecycles active before their expiry',
+  );
+  await waitFor(
+    async () =>
+      (
+        await ctx.client.count(
+          `WorkflowId STARTS_WITH 'bench-${taskQueue}-late-' AND ExecutionStatus = 'Completed'`,
+        )
+      ).count === l,
+    600_000,
+    'lateness lifecycles deactivated',
+  );
+  const statuses = await mapLimit(lateEmails, 50, (email) =>
+    ctx.client.getHandle(idFor(taskQueue, email)).query(statusQuery),
+  );
+  const deactivationLate = statuses
+    .map((s) => Date.parse(s.deactivation!.at) - expiry.getTime())
+    .sort((a, b) => a - b);
+  const users = new Map(sandbox.snapshot().users.map((u) => [u.emailAddress, u]));
+  const lockLate = lateEmails
+    .map((e) => Date.parse(users.get(e)!.lockedAt!) - expiry.getTime())
+    .sort((a, b) => a - b);
+  await stopChild(worker);
+  await sandbox.close();
+  return {
+    sleeping,
+    lateness: {
+      params: {
+        lifecycles: l,
+        expiringAt: 'one instant',
+        budget: 'unlimited',
+        alongside: `${k} sleeping lifecycles`,
+      },
+      lockLatenessMs: { p50: percentile(lockLate, 50), p99: percentile(lockLate, 99), max: lockLate.at(-1) },
+      deactivationLatenessMs: {
+        p50: percentile(deactivationLate, 50),
+        p99: percentile(deactivationLate, 99),
+        max: deactivationLate.at(-1),
+      },
+      outcomes: Object.fromEntries(
+        [...new Set(statuses.map((s) => s.deactivation!.outcome))].map((o) => [
+          o,
+          statuses.filter((s) => s.deactivation!.outcome === o).length,
+        ]),
+      ),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
+  const started = Date.now();
+  const cli = ensureTemporalCli();
+  if (cli.kind !== 'existing-path') throw new Error(`no Temporal CLI: ${cli.reason}; run npm run setup`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-bench-'));
+  const port = await freePort();
+  const temporal = spawn(
+    cli.path,
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  const ctx: Context = {
+    dataDir,
+    address: `127.0.0.1:${port}`,
+    client: undefined as never,
+    bundleFile: '',
+    children: [],
+  };
+  try {
+    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'));
+    let connection: Connection | undefined;
+    await waitFor(
+      async () => {
+        connection = await Connection.connect({ address: ctx.address, connectTimeout: '1s' }).catch(
+          () => undefined,
+        );
+        return connection !== undefined;
+      },
+      60_000,
+      'the Temporal dev server',
+    );
+    ctx.client = new WorkflowClient({ connection: connection!, dataConverter: createDataConverter(keyring) });
+    const bundle = await bundleLifecycleWorkflows();
+    ctx.bundleFile = path.join(dataDir, 'bundle.js');
+    fs.writeFileSync(ctx.bundleFile, bundle.code);
+    const nativeConnection = await NativeConnection.connect({ address: ctx.address });
+
+    const budget = await budgetUtilization(ctx);
+    const overhead = await overheadRatio(ctx, nativeConnection, bundle);
+    const { sleeping, lateness } = await sleepingAndLateness(ctx);
+
+    const serverVersion = spawnSync(cli.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    const result = {
+      mode: quick ? 'quick' : 'full',
+      at: new Date().toISOString(),
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+      },
+      node: process.version,
+      sdk: (require('@temporalio/worker/package.json') as { version: string }).version,
+      server: serverVersion,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      budgetUtilization: budget.figure,
+      overheadRatio: overhead,
+      sleepingScale: sleeping,
+      expiryLateness: lateness,
+    };
+    const stamp = result.at.replace(/[:.]/g, '-');
+    const resultsDir = path.join(__dirname, 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const base = path.join(resultsDir, `${stamp}-${result.mode}`);
+    fs.writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(
+      `${base}.svg`,
+      callsPerSecondSvg(
+        budget.series,
+        budget.budgetPerSecond,
+        `Marketo calls per second, ${PARAMS.budgetN} onboardings, 2 workers`,
+      ),
+    );
+    process.stdout.write(JSON.stringify(result) + '\n');
+    log(`written ${base}.json and ${base}.svg`);
+    await nativeConnection.close();
+    await connection!.close();
+  } finally {
+    for (const child of ctx.children) await stopChild(child);
+    await stopChild(temporal);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
