@@ -303,7 +303,9 @@ export class LifecycleClient {
         `Only an active lifecycle can be extended; this one is ${current.phase}.`,
       );
     }
-    const expiresAt = parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString();
+    const expiresAt = toWholeSecond(
+      parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString(),
+    );
     return this.handleFor(email)
       .executeUpdate(extendUpdate, { args: [{ expiresAt }] })
       .catch(refusal);

@@ -24,7 +24,7 @@ import { startSandbox, type RunningSandbox } from './sandbox';
 import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
-import { instanceIdFromBaseUrl } from './security/workflow-id';
+import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
 import { ensureTemporalCli } from './servers';
 import { createSweepDeps } from './sweep';
 import { createLifecycleWorkers } from './worker';
@@ -202,6 +202,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     }
 
     const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
+    const instanceId = sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFromBaseUrl(marketoBaseUrl);
+    const idKey = deriveWorkflowIdKey(keyring, env);
     const connection = await NativeConnection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
     const dataConverter = createDataConverter(keyring);
@@ -221,7 +223,10 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),
-        sweep: createSweepDeps(workflowClient, dataDir),
+        sweep: createSweepDeps(workflowClient, dataDir, {
+          taskQueue,
+          workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+        }),
       },
       ...(realMarketo ? { marketoBudget: { calls: 50, windowMs: 20_000, concurrency: 5 } } : {}),
     });
@@ -238,7 +243,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       uiUrl: `http://127.0.0.1:${uiPort}`,
       ...(sandbox ? { sandboxUrl: sandbox.baseUrl } : {}),
       marketoBaseUrl,
-      instanceId: sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFromBaseUrl(marketoBaseUrl),
+      instanceId,
       taskQueue,
       pid: process.pid,
       startedAt: new Date().toISOString(),

@@ -17,6 +17,7 @@ import {
   NativeConnection,
   Runtime,
   Worker,
+  type WorkerOptions,
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { z } from 'zod';
@@ -29,6 +30,7 @@ import { createDataConverter, failureConverterPath } from './security/data-conve
 import { loadKeyring } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
 import { createSweepDeps } from './sweep';
+import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
 import { MARKETO_QUEUE_SUFFIX } from './workflows/lifecycle';
 
 export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
@@ -58,6 +60,11 @@ export interface LifecycleWorkerOptions {
   marketoBudget?: MarketoQueueBudget;
   workflowBundle?: WorkflowBundle;
   maxCachedWorkflows?: number;
+  /** Other workflow-side worker options (benchmarks and profiling compare them). */
+  workflowTuning?: Pick<
+    WorkerOptions,
+    'reuseV8Context' | 'maxConcurrentWorkflowTaskExecutions' | 'stickyQueueScheduleToStartTimeout'
+  >;
 }
 
 /** Bundles the workflows with the encoding failure converter, so failure messages are encrypted in history too. */
@@ -85,6 +92,7 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
       : { workflowsPath: require.resolve('./workflows') }),
     activities: activities.support,
     maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    ...options.workflowTuning,
   });
   const budget = options.marketoBudget;
   const marketo = await Worker.create({
@@ -141,6 +149,8 @@ export async function runWorkerFromEnv(): Promise<void> {
   const namespace = connectConfig.namespace ?? 'default';
   const dataConverter = createDataConverter(keyring);
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
+  const instanceId = process.env.MARKETO_INSTANCE_ID || instanceIdFromBaseUrl(marketoConfig.baseUrl);
+  const idKey = deriveWorkflowIdKey(keyring);
   const budget = marketoConfig.budget === 'unlimited' ? undefined : marketoConfig.budget;
   const marketo = createMarketoClient({ ...marketoConfig, budget: marketoConfig.budget });
   const workers = await createLifecycleWorkers({
@@ -161,7 +171,10 @@ export async function runWorkerFromEnv(): Promise<void> {
         env.MARKETO_API_USERS_SECRET_DIR ?? path.join(env.MARKETO_API_USERS_DATA_DIR, 'secrets'),
       ),
       notifier: createNotifierFromEnv(),
-      sweep: createSweepDeps(workflowClient, env.MARKETO_API_USERS_DATA_DIR),
+      sweep: createSweepDeps(workflowClient, env.MARKETO_API_USERS_DATA_DIR, {
+        taskQueue: env.MARKETO_API_USERS_TASK_QUEUE,
+        workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+      }),
     },
     ...(budget
       ? {

@@ -2,6 +2,7 @@ import type { AdminConsole } from '../marketo/admin-console';
 import type { MarketoClient } from '../marketo/client';
 import type { Notifier } from '../notifications';
 import type { SecretStore } from '../security/secret-store';
+import type { ManagedLifecycle } from './types';
 
 /** What activities need from the outside world; the worker wires real ones, tests may wire others. */
 export interface ActivityDeps {
@@ -14,8 +15,8 @@ export interface ActivityDeps {
 }
 
 export interface SweepDeps {
-  /** Lowercased email → the expiry its active lifecycle holds. */
-  managedExpiries(): Promise<Record<string, string>>;
+  /** Lowercased email → the active lifecycle of this instance that manages it, and its expiry. */
+  managedExpiries(): Promise<Record<string, ManagedLifecycle>>;
   memory: SweepMemory;
 }
 

@@ -120,6 +120,11 @@ export interface SupportActivities {
 
 export interface SweepContext {
   selfEmail: string;
-  /** Lowercased email → the expiry its active lifecycle holds. */
-  managed: Record<string, string>;
+  /** Lowercased email → its active lifecycle and the expiry it holds. */
+  managed: Record<string, ManagedLifecycle>;
+}
+
+export interface ManagedLifecycle {
+  workflowId: string;
+  expiresAt: string;
 }

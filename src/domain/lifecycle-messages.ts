@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { expiryInstantSchema, labelSchemaForReason } from './lifecycle-request';
+import { isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
 import { operatorStepSchema } from './lifecycle-status';
 
-export const extendInputSchema = z.object({ expiresAt: expiryInstantSchema }).strict();
+export const extendInputSchema = z.object({ expiresAt: isoDateTimeSchema }).strict();
 export type ExtendInput = z.infer<typeof extendInputSchema>;
 
 export const revokeInputSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();

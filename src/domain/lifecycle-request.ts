@@ -40,8 +40,6 @@ export function toWholeSecond(iso: string): string {
   return new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString();
 }
 
-export const expiryInstantSchema = isoDateTimeSchema.transform(toWholeSecond);
-
 export const lifecyclePolicySchema = z.object({
   /** How long before the expiry the reminder goes out. */
   reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
@@ -69,7 +67,7 @@ export const lifecycleRequestSchema = z
     lastName: labelSchema(64),
     role: roleRequestSchema,
     reason: labelSchemaForReason.optional(),
-    expiresAt: expiryInstantSchema,
+    expiresAt: isoDateTimeSchema,
     service: z
       .object({
         displayName: labelSchema(100).optional(),

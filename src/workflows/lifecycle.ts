@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -26,6 +27,7 @@ import {
   formatIssues,
   serviceDescription,
   serviceDisplayName,
+  toWholeSecond,
 } from '../domain/lifecycle-request';
 import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus, OperatorStep } from '../domain/lifecycle-status';
@@ -36,6 +38,7 @@ import {
   type LifecycleWorkflowInput,
 } from './lifecycle-input';
 import {
+  checkDriftSignal,
   completeOperatorStepUpdate,
   extendUpdate,
   revokeSignal,
@@ -121,6 +124,11 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   const { request } = input;
   const { policy } = request;
   const info = workflowInfo();
+  // Expiries are whole seconds since this patch (Marketo keeps seconds, and locked up to 999 ms early);
+  // lifecycles started before it keep their exact instants, so their histories replay unchanged.
+  const wholeSecondExpiry = patched('whole-second-expiry');
+  const normalizeExpiry = (iso: string): string =>
+    wholeSecondExpiry ? toWholeSecond(iso) : new Date(Date.parse(iso)).toISOString();
 
   const marketoQueue = `${info.taskQueue}${MARKETO_QUEUE_SUFFIX}`;
   const marketo = proxyActivities<MarketoActivities>({ ...provisioningOptions, taskQueue: marketoQueue });
@@ -140,7 +148,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       phase: 'provisioning',
       email: request.email,
       roleName: request.role.name,
-      expiresAt: new Date(Date.parse(request.expiresAt)).toISOString(),
+      expiresAt: normalizeExpiry(request.expiresAt),
       createdAt: info.startTime.toISOString(),
       extensions: 0,
       drift: [],
@@ -199,7 +207,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       const userId = status.userId;
       if (!userId) throw ApplicationFailure.nonRetryable('The user is not created yet.', 'NotActive');
       const previous = status.expiresAt;
-      const next = extendInputSchema.parse(update).expiresAt;
+      const next = normalizeExpiry(update.expiresAt);
       expiryChangeInFlight = true;
       try {
         const user = await marketoDurable.setUserExpiry(userId, next);
@@ -250,6 +258,11 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       },
     },
   );
+
+  let driftCheckRequested = false;
+  setHandler(checkDriftSignal, () => {
+    if (status.phase === 'active' && !deactivating) driftCheckRequested = true;
+  });
 
   setHandler(revokeSignal, (signal) => {
     const checked = revokeInputSchema.safeParse(signal ?? {});
@@ -575,6 +588,11 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       const now = Date.now();
       const expiry = Date.parse(status.expiresAt);
       if (now >= expiry && !expiryChangeInFlight) return 'expired';
+      if (driftCheckRequested && !expiryChangeInFlight) {
+        driftCheckRequested = false;
+        await checkDrift(true);
+        continue;
+      }
       const reminderAt = expiry - policy.reminderLeadMs;
       const reminderDue = state.remindedForExpiry !== status.expiresAt;
       if (reminderDue && now >= reminderAt && !expiryChangeInFlight) {
@@ -584,7 +602,11 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       const wakeAt = reminderDue ? Math.min(reminderAt, expiry) : expiry;
       const expiryWhenWaiting = status.expiresAt;
       await condition(
-        () => revokeRequest !== undefined || status.expiresAt !== expiryWhenWaiting || expiryChangeInFlight,
+        () =>
+          revokeRequest !== undefined ||
+          status.expiresAt !== expiryWhenWaiting ||
+          expiryChangeInFlight ||
+          driftCheckRequested,
         Math.max(1, wakeAt - now),
       );
       // An extension being applied must finish before the timer decides anything.

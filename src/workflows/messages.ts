@@ -8,6 +8,11 @@ export const statusQuery = defineQuery<LifecycleStatus>('status');
 export const extendUpdate = defineUpdate<LifecycleStatus, [ExtendInput]>('extend');
 /** Deactivates at once; returns the status once deactivated. */
 export const revokeUpdate = defineUpdate<LifecycleStatus, [RevokeInput]>('revoke');
+/**
+ * A sweep found Marketo's expiry differing from this lifecycle's: the lifecycle checks and corrects it itself,
+ * so the correction is ordered with its own extend and revoke (a sweep's write could undo a revoke).
+ */
+export const checkDriftSignal = defineSignal('checkDrift');
 /** Fire-and-forget revoke, for senders that cannot wait (a ticketing hook). */
 export const revokeSignal = defineSignal<[RevokeInput]>('revoke');
 /** The operator says a pending step is done; the workflow verifies before it goes on, and answers with the outcome. */

@@ -10,12 +10,14 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { MarketoActivities, SupportActivities } from '../activities/types';
+import type { ManagedLifecycle, MarketoActivities, SupportActivities } from '../activities/types';
 import { formatIssues } from '../domain/lifecycle-request';
 import {
   decideSweepAction,
@@ -29,6 +31,7 @@ import {
   type SweepReport,
 } from '../domain/sweep-policy';
 import { MARKETO_QUEUE_SUFFIX } from './lifecycle';
+import { checkDriftSignal } from './messages';
 
 export const sweepInputSchema = z.object({
   policy: sweepPolicySchema.default({
@@ -132,6 +135,9 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     else carried.moreLines += 1;
   };
 
+  // Since this patch a drifted managed user is corrected by its own lifecycle (signalled), not written here;
+  // sweeps that ran before it replay with their writes.
+  const driftBySignal = patched('correct-drift-by-signal');
   const context = await support.getSweepContext();
   const selfEmail = context.selfEmail.toLowerCase();
 
@@ -154,8 +160,17 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
         addLine({ email: summary.email, action: 'error', reason: failureMessage(error), applied: false });
         return;
       }
-      if (!user) return; // deleted between the page and the read: nothing to enforce
-      const action = decideSweepAction({
+      if (!user) {
+        counts.compliant += 1; // deleted between the page and the read: nothing left to enforce
+        return;
+      }
+      // Context recorded before lifecycles carried their workflow id held the expiry alone.
+      const recorded = context.managed[user.emailAddress.toLowerCase()] as
+        | ManagedLifecycle
+        | string
+        | undefined;
+      const managed = typeof recorded === 'string' ? { workflowId: '', expiresAt: recorded } : recorded;
+      const decided = decideSweepAction({
         user: {
           userid: user.userid,
           email: user.emailAddress,
@@ -165,10 +180,41 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
         },
         policy,
         nowMs: Date.now(),
-        managedExpiresAt: context.managed[user.emailAddress.toLowerCase()],
+        managedExpiresAt: managed?.expiresAt,
         firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
         isSelf: user.emailAddress.toLowerCase() === selfEmail,
       });
+      // Writes the decided date (a retried write writes the same value, decided here).
+      const writeHere = async (
+        action: Exclude<typeof decided, { kind: 'compliant' | 'exempt' | 'report' }>,
+      ) => {
+        if (!dryRun) {
+          try {
+            // The target date is decided here, so a retried write writes the same value.
+            await marketo.setUserExpiry(user.userid, action.expiresAt);
+          } catch (error) {
+            counts.errors += 1;
+            addLine({
+              email: user.emailAddress,
+              action: 'error',
+              reason: failureMessage(error),
+              applied: false,
+            });
+            return;
+          }
+        }
+        if (action.kind === 'lock') counts.locked += 1;
+        else if (action.kind === 'set-expiry') counts.expirySet += 1;
+        else counts.driftCorrected += 1;
+        addLine({
+          email: user.emailAddress,
+          action: action.kind,
+          reason: action.reason,
+          expiresAt: action.expiresAt,
+          applied: !dryRun,
+        });
+      };
+      const action = decided;
       switch (action.kind) {
         case 'compliant':
           counts.compliant += 1;
@@ -180,33 +226,30 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
           counts.reported += 1;
           addLine({ email: user.emailAddress, action: 'report', reason: action.reason, applied: false });
           return;
-        default: {
-          if (!dryRun) {
+        case 'correct-drift': {
+          if (!driftBySignal) return writeHere(action);
+          if (!dryRun && managed) {
+            // The lifecycle corrects its own user, in order with its extend and revoke: a write from here could
+            // undo a revoke made since the sweep started.
             try {
-              // The target date is decided here, so a retried write writes the same value.
-              await marketo.setUserExpiry(user.userid, action.expiresAt);
-            } catch (error) {
-              counts.errors += 1;
-              addLine({
-                email: user.emailAddress,
-                action: 'error',
-                reason: failureMessage(error),
-                applied: false,
-              });
+              await getExternalWorkflowHandle(managed.workflowId).signal(checkDriftSignal);
+            } catch {
+              counts.compliant += 1; // the lifecycle ended meanwhile: its own deactivation governs the user
               return;
             }
           }
-          if (action.kind === 'lock') counts.locked += 1;
-          else if (action.kind === 'set-expiry') counts.expirySet += 1;
-          else counts.driftCorrected += 1;
+          counts.driftCorrected += 1;
           addLine({
             email: user.emailAddress,
-            action: action.kind,
-            reason: action.reason,
+            action: 'correct-drift',
+            reason: `${action.reason}; its lifecycle corrects it`,
             expiresAt: action.expiresAt,
             applied: !dryRun,
           });
+          return;
         }
+        default:
+          return writeHere(action);
       }
     });
     carried.pages += 1;

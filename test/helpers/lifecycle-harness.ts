@@ -94,7 +94,7 @@ export async function createHarness(
     adminConsole,
     secrets,
     notifier,
-    sweep: createSweepDeps(client, dataDir),
+    sweep: createSweepDeps(client, dataDir, { taskQueue, workflowIdFor }),
   };
   const startWorkers = async () =>
     createLifecycleWorkers({

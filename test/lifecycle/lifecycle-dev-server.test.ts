@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { toWholeSecond } from '../../src/domain/lifecycle-request';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import {
@@ -72,8 +73,10 @@ describe('lifecycle on the dev server against the sandbox', () => {
       const workflowId = await h.start(request);
       const handle = h.client.getHandle(workflowId);
       await eventually(async () => ((await handle.query(statusQuery)).phase === 'active' ? true : undefined));
-      const later = new Date(Date.now() + 120_000).toISOString();
-      const extended = await handle.executeUpdate(extendUpdate, { args: [{ expiresAt: later }] });
+      // Expiries are whole seconds (Marketo keeps seconds): ask for one with milliseconds, get it rounded up.
+      const asked = new Date(Date.now() + 120_000).toISOString();
+      const later = toWholeSecond(asked);
+      const extended = await handle.executeUpdate(extendUpdate, { args: [{ expiresAt: asked }] });
       assert.equal(extended.expiresAt, later);
       assert.equal(extended.extensions, 1);
       assert.equal(sandboxUser(request.email)?.expiresAt, later, 'Marketo has the new expiry');
