@@ -524,7 +524,11 @@ async function main(): Promise<void> {
         memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
       },
       node: process.version,
-      sdk: (require('@temporalio/worker/package.json') as { version: string }).version,
+      sdk: (
+        JSON.parse(fs.readFileSync(require.resolve('@temporalio/worker/package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
       server: serverVersion,
       durationSeconds: Math.round((Date.now() - started) / 1000),
       budgetUtilization: budget.figure,
