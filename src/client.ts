@@ -14,7 +14,6 @@ import {
 import { z } from 'zod';
 import { loadContext, type ContextOptions, type ProductContext } from './context';
 import { durationMsSchema, formatDuration } from './domain/durations';
-import type { completeOperatorStepInputSchema } from './domain/lifecycle-messages';
 import {
   emailSchema,
   expiryProblems,
@@ -100,7 +99,12 @@ export const completeStepInputSchema = z.discriminatedUnion('step', [
   z
     .object({
       step: z.literal('create-service'),
-      clientId: z.string().trim().min(1).max(200),
+      clientId: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .regex(/^[\w-]+$/, 'must be a Marketo client id (letters, digits, - and _)'),
       /** Read by the caller from a file or stdin; stored in the secret store here, never sent to Temporal. */
       clientSecret: z.string().trim().min(1).max(500),
     })
@@ -328,18 +332,33 @@ export class LifecycleClient {
   ): Promise<{ verified: boolean; problem?: string; status: LifecycleStatus }> {
     const parsed = parse(completeStepInputSchema, input);
     const status = await this.query(email);
-    let update: z.infer<typeof completeOperatorStepInputSchema> = { step: 'create-role' };
-    if (parsed.step === 'create-service') {
-      const secretRef = secretRefFor(status.workflowId);
-      await this.context.secrets.put(secretRef, {
-        clientId: parsed.clientId,
-        clientSecret: parsed.clientSecret,
-      });
-      update = { step: 'create-service', clientId: parsed.clientId, secretRef };
+    const pending = status.pendingOperatorAction;
+    if (!pending) throw new LifecycleRefusedError('No operator step is pending for this lifecycle.');
+    if (pending.step !== parsed.step) {
+      throw new LifecycleRefusedError(`The pending step is ${pending.step}, not ${parsed.step}.`);
     }
-    return this.handleFor(email)
-      .executeUpdate(completeOperatorStepUpdate, { args: [update] })
-      .catch(refusal);
+    const handle = this.handleFor(email);
+    if (parsed.step === 'create-role') {
+      return handle
+        .executeUpdate(completeOperatorStepUpdate, { args: [{ step: 'create-role' }] })
+        .catch(refusal);
+    }
+    // A ref of its own: a refused or unverified secret must never replace one a lifecycle already uses.
+    const secretRef = `${secretRefFor(status.workflowId)}-from-operator-${Date.now()}`;
+    await this.context.secrets.put(secretRef, {
+      clientId: parsed.clientId,
+      clientSecret: parsed.clientSecret,
+    });
+    try {
+      const outcome = await handle.executeUpdate(completeOperatorStepUpdate, {
+        args: [{ step: 'create-service', clientId: parsed.clientId, secretRef }],
+      });
+      if (!outcome.verified) await this.context.secrets.delete(secretRef);
+      return outcome;
+    } catch (error) {
+      await this.context.secrets.delete(secretRef);
+      return refusal(error);
+    }
   }
 
   /** Runs one sweep now and waits for its report. */

@@ -18,6 +18,8 @@ function daysInMonth(year: number, month: number): number {
 
 /** Parses every form on the contract page and plain ISO-8601 with an offset; throws MarketoDateError otherwise. */
 export function parseMarketoDate(text: string): Date {
+  // Callers parse JSON: a number or an array must fail like any other bad date, not with a TypeError.
+  if (typeof text !== 'string') throw new MarketoDateError(`not a Marketo date: a ${typeof text}`);
   const m = MARKETO_DATE.exec(text);
   if (!m) throw new MarketoDateError(`not a Marketo date: ${JSON.stringify(text.slice(0, 64))}`);
   const [, y, , mo, d, h, mi, s, fraction, sign, offH, offM] = m;
@@ -42,8 +44,14 @@ export function parseMarketoDate(text: string): Date {
   const millis = fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   const date = new Date(utc);
-  // Date.UTC maps years 0-99 to 1900-1999; Marketo never emits them, so refuse rather than guess.
-  if (year < 1000 || Number.isNaN(date.getTime()))
+  // Date.UTC maps years 0-99 to 1900-1999, and an offset can push 9999-12-31 into year 10000, which no form
+  // on the contract page can write back: refuse both rather than guess.
+  if (
+    year < 1000 ||
+    Number.isNaN(date.getTime()) ||
+    date.getUTCFullYear() < 1000 ||
+    date.getUTCFullYear() > 9999
+  )
     throw new MarketoDateError(`year out of range: ${JSON.stringify(text)}`);
   return date;
 }

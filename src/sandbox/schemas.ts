@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { parseMarketoDate } from '../marketo/datetime';
 
-/** The email pattern of Marketo's Swagger (InviteUserRequest.emailAddress), after a length cap. */
-const SWAGGER_EMAIL = /^("?)(?:[^"])(?:[-\w.!#$%&'*+/=?^_`{|}~])*\1@(\w[-\w]{0,62}\.)+[A-Za-z]{2,63}$/;
+/**
+ * The email pattern of Marketo's Swagger (InviteUserRequest.emailAddress), after a length cap, except its
+ * first character class `[^"]`, which lets any Unicode (look-alikes, NUL) through: the first character is
+ * held to the same ASCII set as the rest of the local part.
+ */
+const SWAGGER_EMAIL = /^("?)(?:[-\w.!#$%&'*+/=?^_`{|}~])+\1@(\w[-\w]{0,62}\.)+[A-Za-z]{2,63}$/;
 /** userids on Adobe Identity subscriptions may be generated GUIDs rather than addresses. */
 const GUID_LIKE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+
+// zod declares itself free of side effects, so webpack drops its English messages from the workflow bundle:
+// without this, validators in workflows answer "Invalid input" instead of saying what is wrong.
+z.config(z.locales.en());
 import { lifecycleRequestSchema } from '../domain/lifecycle-request';
 import { lifecycleStatusSchema } from '../domain/lifecycle-status';
 

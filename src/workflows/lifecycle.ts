@@ -385,7 +385,15 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   // ---- provisioning ---------------------------------------------------------------------------------------
   async function resolveWorkspaceId(): Promise<number> {
     const { workspace } = request.role;
-    if (typeof workspace === 'number') return workspace;
+    if (typeof workspace === 'number') {
+      // Since this patch a numeric workspace other than AllZones is checked before the role is made:
+      // an unknown one used to surface only at the invite, after the role existed.
+      if (workspace === 0 || !patched('validate-workspace-id')) return workspace;
+      if (!(await marketo.listWorkspaces()).some((w) => w.id === workspace)) {
+        throw invalidInput([`role.workspace: no workspace with id ${workspace} in this Marketo instance`]);
+      }
+      return workspace;
+    }
     const found = (await marketo.listWorkspaces()).find(
       (w) => w.name.toLowerCase() === workspace.toLowerCase(),
     );
@@ -533,8 +541,6 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
 
   async function provision(): Promise<void> {
     record('requested', `expires ${status.expiresAt}`);
-    const problems = expiryProblems(request.expiresAt, Date.now(), Date.parse(status.createdAt), policy);
-    if (problems.length) throw invalidInput(problems);
     const capabilities = await support.getAdminCapabilities();
     const workspaceId = await resolveWorkspaceId();
     const roleId = await ensureRole(capabilities.canCreateRoles);
@@ -661,6 +667,11 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   }
 
   // ---- the chain ------------------------------------------------------------------------------------------
+  if (!input.carried) {
+    // Refused before anything exists: nothing to undo, nobody to notify.
+    const problems = expiryProblems(request.expiresAt, Date.now(), Date.parse(status.createdAt), policy);
+    if (problems.length) throw invalidInput(problems);
+  }
   let next: 'expired' | 'revoked' | 'continue-as-new';
   try {
     if (status.phase !== 'active') await provision();

@@ -1,4 +1,4 @@
-import { LifecycleClient, type OnboardInput } from '../../client';
+import { InputError, LifecycleClient, type OnboardInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
@@ -81,6 +81,11 @@ Examples:
         onProgress: (status) => output.progress(`${input.email}: ${status.phase}`),
       });
       output.done();
+      if (result.failure?.type === 'InvalidInput') {
+        // The workflow refused what only Marketo could check (a workspace name): bad input, nothing was made.
+        const detail = result.failure.message.replace(/^.*?created: /, '');
+        throw new InputError(detail.split('; '));
+      }
       if (output.json) {
         output.result(result);
       } else {
