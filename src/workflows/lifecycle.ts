@@ -541,6 +541,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
 
   async function provision(): Promise<void> {
     record('requested', `expires ${status.expiresAt}`);
+    if (judgedAtStart) checkStillWanted();
     const capabilities = await support.getAdminCapabilities();
     const workspaceId = await resolveWorkspaceId();
     const roleId = await ensureRole(capabilities.canCreateRoles);
@@ -667,9 +668,13 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   }
 
   // ---- the chain ------------------------------------------------------------------------------------------
+  // Since this patch the request is judged as of its start: a request that was valid when submitted, whose
+  // first task ran only after its expiry (workers down), ends as expired before activation instead of failing.
+  const judgedAtStart = patched('expiry-judged-at-start');
   if (!input.carried) {
     // Refused before anything exists: nothing to undo, nobody to notify.
-    const problems = expiryProblems(request.expiresAt, Date.now(), Date.parse(status.createdAt), policy);
+    const judgedAt = judgedAtStart ? Date.parse(status.createdAt) : Date.now();
+    const problems = expiryProblems(request.expiresAt, judgedAt, Date.parse(status.createdAt), policy);
     if (problems.length) throw invalidInput(problems);
   }
   let next: 'expired' | 'revoked' | 'continue-as-new';

@@ -1,0 +1,1060 @@
+/**
+ * `npm run chaos` (full, ~200 lifecycles) and `npm run chaos -- --quick` (~40 lifecycles, under 5 minutes).
+ *
+ * A Temporal dev server persisting to SQLite, the Marketo sandbox in-process injecting every fault kind at
+ * 10% (and 2 s of latency at 10%), two worker processes. Lifecycles are started at load: some expire during
+ * the run, some are extended and some revoked (Updates) while active, the rest stay active. Meanwhile the
+ * workers are SIGKILLed at random moments and restarted, and the dev server is SIGKILLed and restarted once on
+ * the same database file and port. Faults stop a while before the end so that everything settles; then the
+ * invariants are checked from the sandbox's own state and the server's raw histories, and one JSON object is
+ * printed and written under chaos/results/. Exit 1 when an invariant breaks.
+ *
+ * Options: --quick, --seed <n> (fault seed and the run's own random choices; default fixed), --keep (keep
+ * the temporary directory with the database and logs).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection, WorkflowClient, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
+import type { LifecycleStatus } from '../src/domain/lifecycle-status';
+import { freePort } from '../src/embedded';
+import { startSandbox, type FaultConfig, type RunningSandbox, type SandboxSnapshot } from '../src/sandbox';
+import { createDataConverter } from '../src/security/data-converter';
+import { loadOrCreateKeyFile } from '../src/security/keyring';
+import { secretRefFor } from '../src/security/secret-store';
+import { ensureTemporalCli } from '../src/servers';
+import { bundleLifecycleWorkflows } from '../src/worker';
+import { lifecycleWorkflow } from '../src/workflows';
+import { extendUpdate, revokeUpdate, statusQuery } from '../src/workflows/messages';
+
+// ---- parameters -------------------------------------------------------------------------------------------
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const keep = args.includes('--keep');
+const seedArg = args.indexOf('--seed');
+const FAULT_SEED = seedArg >= 0 ? Number(args[seedArg + 1]) : 20_260_601;
+
+/** Seconds are counted from the moment the lifecycles are started (t0). */
+const PARAMS = quick
+  ? {
+      lifecycles: 40,
+      workerKills: 3,
+      killWindowS: [6, 68] as const,
+      serverKillAtS: 28,
+      expireS: [25, 75] as const,
+      extendInitialS: [60, 90] as const,
+      extendShortByS: 30,
+      revokeS: [15, 70] as const,
+      actionsUntilS: 110,
+      faultsOffAtS: 125,
+      settleDeadlineS: 235,
+    }
+  : {
+      lifecycles: 200,
+      workerKills: 6,
+      killWindowS: [8, 170] as const,
+      serverKillAtS: 75,
+      expireS: [30, 200] as const,
+      extendInitialS: [90, 220] as const,
+      extendShortByS: 40,
+      revokeS: [20, 220] as const,
+      actionsUntilS: 260,
+      faultsOffAtS: 300,
+      settleDeadlineS: 480,
+    };
+
+const FAULTS: FaultConfig = {
+  '5xx': 0.1,
+  '606': 0.1,
+  '615': 0.1,
+  '604': 0.1,
+  tokenExpiry: 0.1,
+  dropAfterCommit: 0.1,
+  latencyMs: 2000,
+  latencyProbability: 0.1,
+};
+/** Generous: the injected 606/615 are the point, genuine ones should be rare. */
+const SANDBOX_LIMITS = { rateLimit: { calls: 2000, windowMs: 1000 }, maxConcurrent: 200, dailyQuota: 1e9 };
+const WORKERS = 2;
+const TASK_QUEUE = 'chaos';
+const ROLES = ['Chaos Role Alpha', 'Chaos Role Beta', 'Chaos Role Gamma'];
+const DAY_MS = 86_400_000;
+
+// ---- small helpers ----------------------------------------------------------------------------------------
+
+const started = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** mulberry32, for the run's own choices (groups, times, kill moments): a seed replays a run's plan. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = rng(FAULT_SEED ^ 0x5eed);
+const between = (range: readonly [number, number]) => range[0] + random() * (range[1] - range[0]);
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Rejects after `ms`: a query to a workflow whose tasks keep failing would otherwise wait a long time. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Every child process started, killed on SIGINT/SIGTERM so that an interrupted run leaves nothing behind. */
+const liveChildren = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`chaos run interrupted (${signal}); killing ${liveChildren.size} child processes\n`);
+    for (const child of liveChildren) if (isRunning(child)) child.kill('SIGKILL');
+    process.exit(1);
+  });
+}
+
+function track(child: ChildProcess): ChildProcess {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
+async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${errorText(error)}`);
+      await sleep(1000);
+    }
+  }
+}
+
+// ---- secrecy search ---------------------------------------------------------------------------------------
+
+/** The text as it shows inside any base64 string, whatever its offset (as in the history secrecy test). */
+function base64Forms(text: string): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  return [0, 1, 2].flatMap((pad) => {
+    const start = pad === 0 ? 0 : pad === 1 ? 2 : 3;
+    const usable = Math.floor((pad + bytes.length) / 3) * 4;
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes])
+      .toString('base64')
+      .slice(start, usable);
+    return [encoded, encoded.replace(/\+/g, '-').replace(/\//g, '_')];
+  });
+}
+
+const WINDOW = 12;
+
+/** Many needles in big haystacks: a set of fixed-length prefixes, checked at every offset, then verified. */
+class Needles {
+  private readonly byPrefix = new Map<string, { needle: string; label: string }[]>();
+  count = 0;
+  skipped = 0;
+
+  add(label: string, value: string, withBase64 = true): void {
+    const forms = [value, ...(withBase64 ? base64Forms(value) : [])];
+    for (const needle of new Set(forms)) {
+      if (needle.length < WINDOW) {
+        this.skipped++;
+        continue;
+      }
+      const prefix = needle.slice(0, WINDOW);
+      const list = this.byPrefix.get(prefix) ?? [];
+      if (!list.some((n) => n.needle === needle)) {
+        list.push({ needle, label });
+        this.byPrefix.set(prefix, list);
+        this.count++;
+      }
+    }
+  }
+
+  find(haystack: string): string[] {
+    const found = new Set<string>();
+    for (let i = 0; i + WINDOW <= haystack.length; i++) {
+      const list = this.byPrefix.get(haystack.substr(i, WINDOW));
+      if (!list) continue;
+      for (const { needle, label } of list) if (haystack.startsWith(needle, i)) found.add(label);
+    }
+    return [...found];
+  }
+}
+
+/** The clear text of a raw history: its JSON (strings) and every byte array read as text. */
+function historyHaystack(history: temporal.api.history.v1.IHistory): string {
+  const parts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) parts.push(Buffer.from(value).toString('latin1'));
+    else if (Array.isArray(value)) for (const v of value) walk(v);
+    else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) walk(v);
+  };
+  walk(history);
+  const json = JSON.stringify(history, (_key, value: unknown) =>
+    value instanceof Uint8Array || (value as { type?: string } | null)?.type === 'Buffer' ? undefined : value,
+  );
+  return `${json}\n${parts.join('\n')}`;
+}
+
+// ---- processes --------------------------------------------------------------------------------------------
+
+interface WorkerSlot {
+  slot: number;
+  child?: ChildProcess;
+  incarnation: number;
+  logFile: string;
+  killedByUs: boolean;
+}
+
+interface Unexpected {
+  slot: number;
+  pid: number | undefined;
+  code: number | null;
+  signal: string | null;
+  atS: number;
+}
+
+function isRunning(child: ChildProcess | undefined): child is ChildProcess {
+  return !!child && child.exitCode === null && child.signalCode === null;
+}
+
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- lifecycles -------------------------------------------------------------------------------------------
+
+type Group = 'expire' | 'extend-short' | 'extend-long' | 'revoke' | 'active';
+
+interface Lifecycle {
+  index: number;
+  workflowId: string;
+  email: string;
+  localPart: string;
+  role: string;
+  group: Group;
+  initialExpiryMs: number;
+  /** When to extend or revoke (epoch ms), for those groups. */
+  actionAtMs?: number;
+  extendedTo?: string;
+  extendError?: string;
+  revokeSentAtMs?: number;
+  revokedWhile?: string;
+}
+
+function request(lc: Lifecycle): LifecycleRequestInput {
+  return {
+    email: lc.email,
+    firstName: 'Chaos',
+    lastName: `Monkey${lc.index}`,
+    role: { name: lc.role, permissions: ['Read-Only Lead'], workspace: 0 },
+    reason: `chaos run lifecycle ${lc.index}`,
+    expiresAt: new Date(lc.initialExpiryMs).toISOString(),
+    policy: { reminderLeadMs: '10s' },
+  };
+}
+
+function planLifecycles(t0: number, tag: string): Lifecycle[] {
+  const n = PARAMS.lifecycles;
+  const groups: Group[] = Array.from({ length: n }, (_, i) => {
+    const f = i / n;
+    if (f < 0.3) return 'expire';
+    if (f < 0.42) return 'extend-short';
+    if (f < 0.55) return 'extend-long';
+    if (f < 0.75) return 'revoke';
+    return 'active';
+  });
+  // Shuffled, so that the groups interleave in start order.
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+  }
+  return groups.map((group, index) => {
+    const localPart = `chaosuser-${tag}-${String(index).padStart(3, '0')}`;
+    const initialExpiryMs =
+      group === 'expire'
+        ? t0 + between(PARAMS.expireS) * 1000
+        : group === 'extend-short' || group === 'extend-long'
+          ? t0 + between(PARAMS.extendInitialS) * 1000
+          : t0 + DAY_MS;
+    const lc: Lifecycle = {
+      index,
+      workflowId: `chaos-${tag}-${index}`,
+      email: `${localPart}@chaos-run.example.com`,
+      localPart,
+      role: ROLES[index % ROLES.length]!,
+      group,
+      initialExpiryMs,
+    };
+    if (group === 'revoke') lc.actionAtMs = t0 + between(PARAMS.revokeS) * 1000;
+    if (group === 'extend-short' || group === 'extend-long') {
+      // Somewhere between a little after the start and 15 s before the initial expiry.
+      lc.actionAtMs = t0 + between([10, Math.max(11, (initialExpiryMs - t0) / 1000 - 15)]) * 1000;
+    }
+    return lc;
+  });
+}
+
+// ---- the run ----------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const cli = ensureTemporalCli();
+  if (cli.kind !== 'existing-path') throw new Error(`no Temporal CLI: ${cli.reason}; run npm run setup`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-chaos-'));
+  const dataDir = path.join(tmp, 'data');
+  const logDir = path.join(tmp, 'logs');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const tag = randomBytes(3).toString('hex');
+  log(
+    `mode ${quick ? 'quick' : 'full'}, fault seed ${FAULT_SEED}, run tag ${tag}, temporary directory ${tmp}`,
+  );
+
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const dbFile = path.join(tmp, 'chaos.db');
+  const serverLog = path.join(logDir, 'temporal-server.log');
+  let server: ChildProcess | undefined;
+  const startServer = () => {
+    const out = fs.openSync(serverLog, 'a');
+    server = track(
+      spawn(
+        cli.path,
+        [
+          'server',
+          'start-dev',
+          '--headless',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--db-filename',
+          dbFile,
+          '--log-level',
+          'warn',
+        ],
+        { stdio: ['ignore', out, out] },
+      ),
+    );
+    fs.closeSync(out);
+  };
+
+  const workers: WorkerSlot[] = Array.from({ length: WORKERS }, (_, slot) => ({
+    slot,
+    incarnation: 0,
+    logFile: path.join(logDir, `worker-${slot}.log`),
+    killedByUs: false,
+  }));
+  const unexpectedExits: Unexpected[] = [];
+  let shuttingDown = false;
+  let sandbox: RunningSandbox | undefined;
+  let connection: Connection | undefined;
+  let tokenPoll: NodeJS.Timeout | undefined;
+  const bundleFile = path.join(tmp, 'bundle.js');
+
+  const spawnWorker = (w: WorkerSlot): Promise<void> => {
+    w.incarnation++;
+    w.killedByUs = false;
+    const out = fs.openSync(w.logFile, 'a');
+    fs.writeSync(
+      out,
+      `\n==== worker ${w.slot} incarnation ${w.incarnation} at +${(Date.now() - started) / 1000}s\n`,
+    );
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+        cwd: path.join(__dirname, '..'),
+        env: {
+          ...process.env,
+          CHAOS_TEMPORAL_ADDRESS: address,
+          CHAOS_DATA_DIR: dataDir,
+          CHAOS_WORKFLOW_BUNDLE: bundleFile,
+          CHAOS_TASK_QUEUE: TASK_QUEUE,
+          CHAOS_SANDBOX_URL: sandbox!.baseUrl,
+          CHAOS_CLIENT_ID: sandbox!.adminClientId,
+          CHAOS_CLIENT_SECRET: sandbox!.adminClientSecret,
+        },
+        stdio: ['ignore', 'pipe', out],
+      }),
+    );
+    fs.closeSync(out);
+    w.child = child;
+    const stream = fs.createWriteStream(w.logFile, { flags: 'a' });
+    child.stdout?.pipe(stream);
+    child.once('exit', (code, signal) => {
+      if (shuttingDown || w.killedByUs || w.child !== child) return;
+      const atS = Math.round((Date.now() - started) / 1000);
+      unexpectedExits.push({ slot: w.slot, pid: child.pid, code, signal, atS });
+      log(`worker ${w.slot} (pid ${child.pid}) exited by itself (${code ?? signal}); restarting it`);
+      void sleep(1000).then(() => (shuttingDown ? undefined : spawnWorker(w).catch(() => undefined)));
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker ${w.slot} not ready in 90 s`)), 90_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`worker ${w.slot} exited with ${code} before it was ready`));
+      });
+    });
+  };
+
+  const counts = {
+    workerKills: 0,
+    serverRestarts: 0,
+    extendAttempts: 0,
+    revokeAttempts: 0,
+  };
+  const workerReconnect: {
+    aliveAcrossServerRestart: number[];
+    activityAfterServerRestart: boolean | null;
+  } = { aliveAcrossServerRestart: [], activityAfterServerRestart: null };
+  const accessTokens = new Set<string>();
+
+  let exitCode = 1;
+  try {
+    sandbox = await startSandbox({
+      env: {},
+      ...SANDBOX_LIMITS,
+      faultSeed: FAULT_SEED,
+      faults: {},
+      stateFile: path.join(dataDir, 'sandbox-state.json'),
+    });
+    const baseline = sandbox.snapshot();
+    // The access tokens the sandbox issues, collected as they come (its store keeps them in memory only).
+    const tokens = (
+      sandbox.operator as unknown as { runtime?: { store?: { tokens?: Map<string, unknown> } } }
+    ).runtime?.store?.tokens;
+    const pollTokens = () => {
+      for (const token of tokens?.keys() ?? []) accessTokens.add(token);
+    };
+    tokenPoll = setInterval(pollTokens, 250);
+
+    startServer();
+    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'));
+    connection = await retrying(
+      'the Temporal dev server',
+      () => Connection.connect({ address, connectTimeout: '1s' }),
+      60_000,
+    );
+    const client = new WorkflowClient({ connection, dataConverter: createDataConverter(keyring) });
+    await retrying('the default namespace', () => client.count('WorkflowType = "lifecycleWorkflow"'));
+    log(`Temporal dev server on ${address}, database ${dbFile}`);
+    fs.writeFileSync(bundleFile, (await bundleLifecycleWorkflows()).code);
+    await Promise.all(workers.map(spawnWorker));
+    log(`${WORKERS} worker processes ready; sandbox at ${sandbox.baseUrl}`);
+
+    sandbox.operator.setFaults({ ...FAULTS, seed: FAULT_SEED });
+    const t0 = Date.now();
+    const at = (s: number) => t0 + s * 1000;
+    const lifecycles = planLifecycles(t0, tag);
+    const handle = (lc: Lifecycle): WorkflowHandle<typeof lifecycleWorkflow> =>
+      client.getHandle<typeof lifecycleWorkflow>(lc.workflowId);
+    log(`faults on (${JSON.stringify(FAULTS)}); starting ${lifecycles.length} lifecycles`);
+    await mapLimit(lifecycles, 20, (lc) =>
+      retrying(`start ${lc.workflowId}`, () =>
+        client.start(lifecycleWorkflow, {
+          taskQueue: TASK_QUEUE,
+          workflowId: lc.workflowId,
+          args: [{ request: request(lc), secretRef: secretRefFor(lc.workflowId) }],
+        }),
+      ),
+    );
+    log(`started; groups ${JSON.stringify(countBy(lifecycles.map((l) => l.group)))}`);
+
+    // -- chaos: worker kills at random moments, one server restart
+    // Not from just before the server restart to 20 s after it: that window shows whether the workers reconnect.
+    const nearServerKill = (s: number) => s > PARAMS.serverKillAtS - 3 && s < PARAMS.serverKillAtS + 20;
+    const killTimes = Array.from({ length: PARAMS.workerKills }, () => {
+      let s = between(PARAMS.killWindowS);
+      while (nearServerKill(s)) s = between(PARAMS.killWindowS);
+      return s;
+    }).sort((a, b) => a - b);
+    const chaos = (async () => {
+      let serverDone = false;
+      for (const s of [...killTimes, Infinity]) {
+        if (!serverDone && PARAMS.serverKillAtS <= s) {
+          await sleep(at(PARAMS.serverKillAtS) - Date.now());
+          await restartServer();
+          serverDone = true;
+        }
+        if (s === Infinity) break;
+        await sleep(at(s) - Date.now());
+        const w = workers[Math.floor(random() * workers.length)]!;
+        if (!isRunning(w.child)) continue;
+        log(`SIGKILL worker ${w.slot} (pid ${w.child.pid})`);
+        w.killedByUs = true;
+        const exited = new Promise((r) => w.child!.once('exit', r));
+        w.child.kill('SIGKILL');
+        await exited;
+        counts.workerKills++;
+        await spawnWorker(w);
+        log(`worker ${w.slot} restarted (pid ${w.child.pid})`);
+      }
+    })();
+
+    async function restartServer(): Promise<void> {
+      const before = workers.filter((w) => isRunning(w.child)).map((w) => w.child!.pid!);
+      log(`SIGKILL the Temporal dev server (pid ${server?.pid})`);
+      const exited = new Promise((r) => server!.once('exit', r));
+      server!.kill('SIGKILL');
+      await exited;
+      await sleep(2000);
+      startServer();
+      counts.serverRestarts++;
+      await retrying('the restarted dev server', () => client.count('WorkflowType = "lifecycleWorkflow"'));
+      log(`Temporal dev server restarted (pid ${server?.pid}) on the same database and port`);
+      const charged = sandbox!.snapshot().counters.userManagement.charged;
+      void sleep(20_000).then(() => {
+        workerReconnect.aliveAcrossServerRestart = workers
+          .filter((w) => isRunning(w.child) && before.includes(w.child.pid!))
+          .map((w) => w.child!.pid!);
+        workerReconnect.activityAfterServerRestart =
+          sandbox!.snapshot().counters.userManagement.charged > charged;
+        log(
+          `20 s after the restart: ${workerReconnect.aliveAcrossServerRestart.length}/${before.length} workers ` +
+            `of before the restart still up, Marketo calls since: ${workerReconnect.activityAfterServerRestart}`,
+        );
+      });
+    }
+
+    // -- extensions and revocations, each while the lifecycle is active
+    const phaseOf = async (lc: Lifecycle): Promise<LifecycleStatus | undefined> => {
+      try {
+        return await withTimeout(handle(lc).query(statusQuery), 5000, 'status query');
+      } catch {
+        return undefined;
+      }
+    };
+    const drive = async (lc: Lifecycle): Promise<void> => {
+      await sleep(lc.actionAtMs! - Date.now());
+      const isExtend = lc.group !== 'revoke';
+      const until = isExtend
+        ? Math.min(lc.initialExpiryMs - 8000, at(PARAMS.actionsUntilS))
+        : at(PARAMS.actionsUntilS);
+      for (;;) {
+        const status = await phaseOf(lc);
+        if (status && (status.phase === 'deactivated' || status.phase === 'failed')) {
+          lc.extendError ??= `ended (${status.phase}) before the ${isExtend ? 'extension' : 'revoke'}`;
+          return;
+        }
+        const lastChance = Date.now() >= until;
+        if (status?.phase === 'active' || (!isExtend && lastChance)) {
+          try {
+            if (isExtend) {
+              counts.extendAttempts++;
+              const next =
+                lc.group === 'extend-short'
+                  ? Math.max(
+                      Date.now() + PARAMS.extendShortByS * 1000,
+                      Date.parse(status!.expiresAt) + 10_000,
+                    )
+                  : Date.now() + DAY_MS;
+              const expiresAt = new Date(next).toISOString();
+              const updated = await withTimeout(
+                handle(lc).executeUpdate(extendUpdate, {
+                  args: [{ expiresAt }],
+                  updateId: `extend-${lc.workflowId}`,
+                }),
+                30_000,
+                'extend',
+              );
+              lc.extendedTo = updated.expiresAt;
+              lc.extendError = undefined;
+            } else {
+              counts.revokeAttempts++;
+              lc.revokeSentAtMs ??= Date.now();
+              lc.revokedWhile ??= status?.phase ?? 'unknown';
+              await withTimeout(
+                handle(lc).startUpdate(revokeUpdate, {
+                  args: [{ reason: 'chaos revoke' }],
+                  updateId: `revoke-${lc.workflowId}`,
+                  waitForStage: WorkflowUpdateStage.ACCEPTED,
+                }),
+                30_000,
+                'revoke',
+              );
+            }
+            return;
+          } catch (error) {
+            lc.extendError = errorText(error);
+          }
+        }
+        if (lastChance && isExtend) return;
+        await sleep(1500);
+      }
+    };
+    const actions = Promise.all(lifecycles.filter((lc) => lc.actionAtMs !== undefined).map(drive));
+
+    await sleep(at(PARAMS.faultsOffAtS) - Date.now());
+    const injectedWhileOn = sandbox.snapshot().counters.injected;
+    sandbox.operator.setFaults({});
+    log(`faults off; injected so far ${JSON.stringify(injectedWhileOn)}`);
+    await chaos;
+    await actions;
+
+    // -- settle: ended ones completed, the others active
+    const settleDeadline = at(PARAMS.settleDeadlineS);
+    let pending: string[] = [];
+    for (;;) {
+      pending = [];
+      const closed = new Map<string, string>();
+      for await (const w of client.list({ query: `WorkflowId STARTS_WITH 'chaos-${tag}-'` }))
+        closed.set(w.workflowId, w.status.name);
+      await mapLimit(lifecycles, 10, async (lc) => {
+        const state = closed.get(lc.workflowId);
+        const shouldEnd = lc.revokeSentAtMs !== undefined || expectedExpiryMs(lc) <= Date.now();
+        if (state !== 'RUNNING') {
+          if (!shouldEnd && state !== 'FAILED') pending.push(`${lc.workflowId} ${state} early`);
+          return;
+        }
+        if (shouldEnd) return pending.push(`${lc.workflowId} still running`);
+        const s = await phaseOf(lc);
+        if (s?.phase !== 'active') pending.push(`${lc.workflowId} ${s?.phase ?? 'no answer'}`);
+      });
+      if (pending.length === 0 || Date.now() > settleDeadline) break;
+      log(`settling: ${pending.length} pending, e.g. ${pending.slice(0, 3).join('; ')}`);
+      await sleep(3000);
+    }
+    log(pending.length ? `settle deadline passed with ${pending.length} pending` : 'all lifecycles settled');
+    await sleep(1000);
+    pollTokens();
+
+    // -- invariants
+    const report = await checkInvariants({
+      client,
+      lifecycles,
+      sandbox,
+      baseline,
+      dataDir,
+      logDir,
+      accessTokens,
+      adminSecret: sandbox.adminClientSecret,
+    });
+
+    const snapshot = sandbox.snapshot();
+    const byGroup = countBy(lifecycles.map((l) => l.group));
+    const finalPhases = report.finals;
+    const result = {
+      mode: quick ? 'quick' : 'full',
+      at: new Date().toISOString(),
+      faultSeed: FAULT_SEED,
+      runTag: tag,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      machine: { cores: os.cpus().length, node: process.version },
+      faults: FAULTS,
+      lifecycles: {
+        started: lifecycles.length,
+        planned: byGroup,
+        active: finalPhases.filter((f) => f.phase === 'active').length,
+        extended: lifecycles.filter((l) => l.extendedTo).length,
+        revoked: finalPhases.filter((f) => f.cause === 'revoked').length,
+        expired: finalPhases.filter((f) => f.cause === 'expired').length,
+        endedBeforeActive: finalPhases.filter((f) => f.beforeActive).length,
+        failed: finalPhases.filter((f) => f.phase === 'failed' || f.closed === 'FAILED').length,
+        notSettled: pending.length,
+        extendNotDone: lifecycles.filter((l) => l.group.startsWith('extend') && !l.extendedTo).length,
+      },
+      faultsInjected: snapshot.counters.injected,
+      marketo: {
+        calls: snapshot.counters.userManagement.charged,
+        answersByCode: snapshot.counters.userManagement.answersByCode,
+        tokensIssued: snapshot.counters.identity.tokensIssued,
+        peakInFlight: snapshot.limits.peakInFlight,
+      },
+      workerKills: counts.workerKills,
+      serverRestarts: counts.serverRestarts,
+      workerReconnect: {
+        ...workerReconnect,
+        unexpectedWorkerExits: unexpectedExits,
+        workersSurvivedServerRestart:
+          workerReconnect.aliveAcrossServerRestart.length > 0 && unexpectedExits.length === 0,
+      },
+      updates: { extendAttempts: counts.extendAttempts, revokeAttempts: counts.revokeAttempts },
+      secrecy: report.secrecy,
+      invariants: report.invariants,
+      invariantsChecked: Object.values(report.invariants).reduce((n, i) => n + i.checked, 0),
+      invariantsFailed: Object.values(report.invariants).reduce((n, i) => n + i.failed, 0),
+      failures: report.failures.slice(0, 60),
+      ok: false,
+    };
+    result.ok = result.invariantsFailed === 0 && pending.length === 0;
+    if (pending.length)
+      result.failures.push(`not settled by the deadline: ${pending.slice(0, 20).join('; ')}`);
+
+    const resultsDir = path.join(__dirname, 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const base = path.join(resultsDir, `${result.at.replace(/[:.]/g, '-')}-${result.mode}`);
+    fs.writeFileSync(`${base}.json`, await formatJson(result));
+    if (!result.ok) {
+      fs.mkdirSync(`${base}-logs`, { recursive: true });
+      for (const f of fs.readdirSync(logDir))
+        fs.copyFileSync(path.join(logDir, f), path.join(`${base}-logs`, f));
+    }
+    process.stdout.write(JSON.stringify(result) + '\n');
+    log(`${result.ok ? 'ok' : 'FAILED'}; written ${base}.json`);
+    exitCode = result.ok ? 0 : 1;
+  } finally {
+    shuttingDown = true;
+    if (tokenPoll) clearInterval(tokenPoll);
+    await Promise.all(workers.map((w) => stopChild(w.child)));
+    await connection?.close().catch(() => undefined);
+    await stopChild(server);
+    await sandbox?.close().catch(() => undefined);
+    if (keep) log(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return exitCode;
+}
+
+function expectedExpiryMs(lc: Lifecycle): number {
+  return lc.extendedTo ? Date.parse(lc.extendedTo) : Math.ceil(lc.initialExpiryMs / 1000) * 1000;
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[i] = (out[i] ?? 0) + 1;
+  return out;
+}
+
+/** As prettier would write it, so that `prettier --check .` passes over chaos/results/. */
+async function formatJson(value: unknown): Promise<string> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(path.join(__dirname, 'results', 'x.json'))) ?? {};
+    return await prettier.format(text, { ...options, parser: 'json' });
+  } catch {
+    return text;
+  }
+}
+
+// ---- invariants -------------------------------------------------------------------------------------------
+
+interface Final {
+  workflowId: string;
+  closed: string;
+  phase?: string;
+  cause?: string;
+  beforeActive?: boolean;
+}
+
+async function checkInvariants(ctx: {
+  client: WorkflowClient;
+  lifecycles: Lifecycle[];
+  sandbox: RunningSandbox;
+  baseline: SandboxSnapshot;
+  dataDir: string;
+  logDir: string;
+  accessTokens: Set<string>;
+  adminSecret: string;
+}) {
+  const { client, lifecycles } = ctx;
+  const invariants: Record<string, { checked: number; failed: number }> = {};
+  const failures: string[] = [];
+  const check = (name: string, ok: boolean, message: () => string) => {
+    const entry = (invariants[name] ??= { checked: 0, failed: 0 });
+    entry.checked++;
+    if (!ok) {
+      entry.failed++;
+      failures.push(`${name}: ${message()}`);
+    }
+  };
+  const now = Date.now();
+  const snap = ctx.sandbox.snapshot();
+
+  // Final statuses from Temporal: the result of completed runs, a query for running ones.
+  const finals: Final[] = [];
+  const statuses = new Map<string, LifecycleStatus | undefined>();
+  await mapLimit(lifecycles, 10, async (lc) => {
+    const h = client.getHandle<typeof lifecycleWorkflow>(lc.workflowId);
+    const described = await retrying(
+      'describe',
+      () => withTimeout(h.describe(), 5000, 'describe'),
+      20_000,
+    ).catch(() => undefined);
+    const closed = described?.status.name ?? 'UNKNOWN';
+    let status: LifecycleStatus | undefined;
+    if (closed === 'COMPLETED')
+      status = await withTimeout(h.result(), 10_000, 'result').catch(() => undefined);
+    else
+      status = await retrying('query', () => withTimeout(h.query(statusQuery), 5000, 'query'), 15_000).catch(
+        () => undefined,
+      );
+    statuses.set(lc.workflowId, status);
+    finals.push({
+      workflowId: lc.workflowId,
+      closed,
+      ...(status?.phase ? { phase: status.phase } : {}),
+      ...(status?.deactivation ? { cause: status.deactivation.cause } : {}),
+      beforeActive: !!status?.deactivation?.outcome.includes('before activation'),
+    });
+  });
+  const finalOf = new Map(finals.map((f) => [f.workflowId, f]));
+
+  // 0. no lifecycle failed; a completed one is deactivated
+  for (const lc of lifecycles) {
+    const f = finalOf.get(lc.workflowId)!;
+    const s = statuses.get(lc.workflowId);
+    check(
+      '0-no-failed-lifecycle',
+      (f.closed === 'COMPLETED' && s?.phase === 'deactivated') || (f.closed === 'RUNNING' && !!s),
+      () =>
+        `${lc.workflowId} (${lc.group}) is ${f.closed}/${s?.phase ?? '?'}: ${JSON.stringify(s?.failure ?? s?.timeline.slice(-3))}`,
+    );
+  }
+
+  // 1. each requested user once, with one custom service, holding its role
+  const usersByEmail = new Map<string, typeof snap.users>();
+  for (const u of snap.users) {
+    const key = u.emailAddress.toLowerCase();
+    usersByEmail.set(key, [...(usersByEmail.get(key) ?? []), u]);
+  }
+  const rolesById = new Map(snap.roles.map((r) => [r.id, r]));
+  for (const lc of lifecycles) {
+    const s = statuses.get(lc.workflowId);
+    const users = usersByEmail.get(lc.email) ?? [];
+    const services = snap.services.filter((sv) => sv.ownerEmail?.toLowerCase() === lc.email);
+    if (finalOf.get(lc.workflowId)?.beforeActive) {
+      // Ended before it was active: what the run made is undone.
+      check(
+        '1-user-service-role',
+        users.length === 0 && services.length === 0,
+        () =>
+          `${lc.workflowId} ended before activation but left ${users.length} user(s), ${services.length} service(s)`,
+      );
+      continue;
+    }
+    check(
+      '1-user-service-role',
+      users.length === 1,
+      () => `${lc.workflowId}: ${users.length} users for ${lc.localPart}`,
+    );
+    check(
+      '1-user-service-role',
+      services.length === 1,
+      () => `${lc.workflowId}: ${services.length} custom services for ${lc.localPart}`,
+    );
+    const user = users[0];
+    const holds = user?.userRoleWorkspaces.some((p) => rolesById.get(p.accessRoleId)?.name === lc.role);
+    check('1-user-service-role', !!holds, () => `${lc.workflowId}: user does not hold ${lc.role}`);
+    if (s?.clientId && services.length === 1)
+      check(
+        '1-user-service-role',
+        services[0]!.clientId === s.clientId,
+        () =>
+          `${lc.workflowId}: the workflow's service ${s.clientId} is not the sandbox's ${services[0]!.clientId}`,
+      );
+  }
+
+  // 2. nothing no lifecycle owns
+  const requested = new Set(lifecycles.map((l) => l.email));
+  const baselineUsers = new Set(ctx.baseline.users.map((u) => u.id));
+  const baselineServices = new Set(ctx.baseline.services.map((s) => s.clientId));
+  const baselineRoles = new Set(ctx.baseline.roles.map((r) => r.id));
+  for (const u of snap.users) {
+    if (baselineUsers.has(u.id)) continue;
+    check(
+      '2-no-orphans',
+      requested.has(u.emailAddress.toLowerCase()),
+      () => `orphan user ${u.id} (${u.origin})`,
+    );
+  }
+  for (const sv of snap.services) {
+    if (baselineServices.has(sv.clientId)) continue;
+    check(
+      '2-no-orphans',
+      !!sv.ownerEmail && requested.has(sv.ownerEmail.toLowerCase()),
+      () => `orphan service ${sv.clientId} of user ${sv.ownerUserId}`,
+    );
+  }
+  for (const r of snap.roles) {
+    if (baselineRoles.has(r.id)) continue;
+    check('2-no-orphans', ROLES.includes(r.name), () => `orphan role ${r.id} ${r.name}`);
+  }
+  for (const name of ROLES) {
+    check('2-no-orphans', snap.roles.filter((r) => r.name === name).length <= 1, () => `role ${name} twice`);
+  }
+
+  // 3. expired ones deactivated and locked, none locked early
+  for (const lc of lifecycles) {
+    const s = statuses.get(lc.workflowId);
+    const f = finalOf.get(lc.workflowId)!;
+    if (!s) continue;
+    const user = (usersByEmail.get(lc.email) ?? [])[0];
+    const expiry = Date.parse(s.expiresAt);
+    const revoked = lc.revokeSentAtMs !== undefined;
+    if (lc.extendedTo) {
+      check(
+        '3-expiry-and-locks',
+        s.extensions >= 1 && s.expiresAt === lc.extendedTo,
+        () =>
+          `${lc.workflowId}: extended to ${lc.extendedTo}, the workflow has ${s.expiresAt} after ${s.extensions} extensions`,
+      );
+    }
+    if (revoked || expiry <= now) {
+      check(
+        '3-expiry-and-locks',
+        f.closed === 'COMPLETED' &&
+          s.phase === 'deactivated' &&
+          s.deactivation?.cause === (revoked ? 'revoked' : 'expired'),
+        () =>
+          `${lc.workflowId} (${lc.group}) should be deactivated (${revoked ? 'revoked' : 'expired'}): ${f.closed}/${s.phase}/${s.deactivation?.cause ?? '-'}`,
+      );
+      if (f.beforeActive) continue;
+      check(
+        '3-expiry-and-locks',
+        !!user?.isLocked,
+        () => `${lc.workflowId}: sandbox user not locked after its end`,
+      );
+      const lockedAt = user?.lockedAt ? Date.parse(user.lockedAt) : NaN;
+      const notBefore = revoked ? lc.revokeSentAtMs! : expiry;
+      check(
+        '3-expiry-and-locks',
+        lockedAt >= notBefore,
+        () =>
+          `${lc.workflowId}: locked at ${user?.lockedAt ?? '-'}, before its ${revoked ? 'revoke' : 'expiry'} ${new Date(notBefore).toISOString()}`,
+      );
+      if (!revoked && s.deactivation) {
+        check(
+          '3-expiry-and-locks',
+          Date.parse(s.deactivation.at) >= expiry,
+          () => `${lc.workflowId}: deactivated at ${s.deactivation!.at}, before its expiry ${s.expiresAt}`,
+        );
+      }
+    } else {
+      check(
+        '3-expiry-and-locks',
+        f.closed === 'RUNNING' && s.phase === 'active',
+        () => `${lc.workflowId}: expiry ${s.expiresAt} not passed but ${f.closed}/${s.phase}`,
+      );
+      check('3-expiry-and-locks', !!user && !user.isLocked, () => `${lc.workflowId}: user locked early`);
+      check(
+        '3-expiry-and-locks',
+        !!user?.expiresAt && Math.abs(Date.parse(user.expiresAt) - expiry) < 1000,
+        () =>
+          `${lc.workflowId}: Marketo expiry ${user?.expiresAt ?? '-'} is not the workflow's ${s.expiresAt}`,
+      );
+    }
+  }
+
+  // 4. no secret, token or email in raw histories or in the logs
+  const needles = new Needles();
+  for (const lc of lifecycles) {
+    needles.add(`email of ${lc.workflowId}`, lc.email);
+    needles.add(`email local part of ${lc.workflowId}`, lc.localPart);
+  }
+  const captureFile = path.join(ctx.dataDir, 'captured-secrets.jsonl');
+  const secrets = fs.existsSync(captureFile)
+    ? fs
+        .readFileSync(captureFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { ref: string; clientSecret: string })
+    : [];
+  for (const s of secrets) needles.add(`client secret of ${s.ref}`, s.clientSecret);
+  needles.add('the orchestrator client secret', ctx.adminSecret);
+  for (const t of ctx.accessTokens) needles.add('an access token', t);
+  const secretsInStore = secrets.length;
+  check(
+    '4-secrecy',
+    secretsInStore >= lifecycles.filter((l) => !finalOf.get(l.workflowId)?.beforeActive).length,
+    () => `only ${secretsInStore} client secrets captured`,
+  );
+  check('4-secrecy', ctx.accessTokens.size > 0, () => 'no access token captured');
+
+  let historiesScanned = 0;
+  let historyBytes = 0;
+  await mapLimit(lifecycles, 8, async (lc) => {
+    const history = await retrying('fetch history', () =>
+      client.getHandle(lc.workflowId).fetchHistory(),
+    ).catch(() => undefined);
+    check('4-secrecy', !!history, () => `${lc.workflowId}: history not fetched`);
+    if (!history) return;
+    const haystack = historyHaystack(history);
+    historiesScanned++;
+    historyBytes += haystack.length;
+    // The search works: what history does hold in clear (its task queue) is there.
+    check(
+      '4-secrecy',
+      haystack.includes(TASK_QUEUE) && haystack.includes(lc.workflowId),
+      () => `${lc.workflowId}: the haystack lacks the clear parts of the history`,
+    );
+    const found = needles.find(haystack);
+    check(
+      '4-secrecy',
+      found.length === 0,
+      () => `${lc.workflowId} history holds ${found.slice(0, 5).join(', ')}`,
+    );
+  });
+  const logFiles = fs.readdirSync(ctx.logDir);
+  let logBytes = 0;
+  for (const file of logFiles) {
+    const text = fs.readFileSync(path.join(ctx.logDir, file), 'latin1');
+    logBytes += text.length;
+    const found = needles.find(text);
+    check('4-secrecy', found.length === 0, () => `log ${file} holds ${found.slice(0, 5).join(', ')}`);
+  }
+
+  return {
+    invariants,
+    failures,
+    finals,
+    secrecy: {
+      historiesScanned,
+      historyBytes,
+      logFiles: logFiles.length,
+      logBytes,
+      clientSecretsSearched: secrets.length,
+      accessTokensSearched: ctx.accessTokens.size,
+      emailsSearched: lifecycles.length,
+      needles: needles.count,
+    },
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`chaos run failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
