@@ -109,24 +109,45 @@ describe('lifecycle history secrecy', () => {
     // The search itself works: what history does hold in clear (the task queue's name) is found.
     assert.ok(haystack.includes(h.taskQueue), 'the haystack holds the clear parts of the history');
 
-    // Patch markers (`core_patch`, from patched() in workflow code) are written by the SDK's core without the
-    // codec: they may hold only a patch name and a flag, never anything about the user.
-    const markerPayloads = new Set(
-      payloads(
-        (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
-      ),
+    // patched() in workflow code leaves two things in clear, by the SDK's design: a `core_patch` marker (written
+    // by its core without the codec) and the `TemporalChangeVersion` search attribute (indexed, so never
+    // encrypted). Both may hold patch names only, never anything about the user.
+    const patchMarkers = payloads(
+      (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
     );
-    for (const p of markerPayloads) {
+    const changeVersions = payloads(
+      (history.events ?? [])
+        .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields)
+        .map((fields) => fields?.['TemporalChangeVersion']),
+    );
+    for (const p of patchMarkers) {
       assert.match(
         Buffer.from(p.data ?? []).toString('utf8'),
         /^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$/,
         'a patch marker holds its id and flag only',
       );
     }
+    for (const p of changeVersions) {
+      assert.match(
+        Buffer.from(p.data ?? []).toString('utf8'),
+        /^\["[a-z0-9-]+"(,"[a-z0-9-]+")*\]$/,
+        'patch names only',
+      );
+    }
+    const markerPayloads = new Set([...patchMarkers, ...changeVersions]);
     const all = payloads(history).filter((p) => !markerPayloads.has(p));
     assert.ok(all.length >= 10, `payloads found: ${all.length}`);
     for (const p of all) {
-      assert.equal(Buffer.from(p.metadata?.['encoding'] ?? []).toString(), ENCRYPTED_ENCODING);
+      const where = (history.events ?? []).find((e) => payloads(e).includes(p));
+      assert.equal(
+        Buffer.from(p.metadata?.['encoding'] ?? []).toString(),
+        ENCRYPTED_ENCODING,
+        `a clear payload in event ${where?.eventId?.toString()} (${JSON.stringify(Object.keys(where ?? {}))}): ${Buffer.from(
+          p.data ?? [],
+        )
+          .toString('utf8')
+          .slice(0, 120)}`,
+      );
       assert.equal(
         Buffer.from(p.metadata?.[METADATA_ENCRYPTION_KEY_ID] ?? []).toString(),
         h.keyring.currentKeyId,
