@@ -302,6 +302,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
       notifier: { notify: () => Promise.resolve() },
       sweep: {
         managedExpiries: () => Promise.resolve({}),
+        currentManagedExpiry: () => Promise.resolve(null),
         memory: new FileFirstSeenStore(path.join(ctx.dataDir, 'fs.json')),
       },
     },

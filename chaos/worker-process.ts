@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       notifier: { notify: () => Promise.resolve() },
       sweep: {
         managedExpiries: () => Promise.resolve({}),
+        currentManagedExpiry: () => Promise.resolve(null),
         memory: new FileFirstSeenStore(path.join(dataDir, `first-seen-${process.pid}.json`)),
       },
     },

@@ -17,6 +17,8 @@ export interface ActivityDeps {
 export interface SweepDeps {
   /** Lowercased email → the active lifecycle of this instance that manages it, and its expiry. */
   managedExpiries(): Promise<Record<string, ManagedLifecycle>>;
+  /** The expiry a lifecycle holds now, or null when it no longer governs its user (revoked, ended, gone). */
+  currentManagedExpiry(workflowId: string): Promise<string | null>;
   memory: SweepMemory;
 }
 

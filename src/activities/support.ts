@@ -19,6 +19,8 @@ export function createSupportActivities({
         return { selfEmail: token.scope, managed };
       }),
 
+    currentManagedExpiry: (workflowId) => classified(() => sweep.currentManagedExpiry(workflowId)),
+
     recordFirstSeen: (userids, at) => classified(() => sweep.memory.recordFirstSeen(userids, at)),
 
     getAdminCapabilities: () =>

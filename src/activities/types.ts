@@ -114,6 +114,8 @@ export interface SupportActivities {
   notify(notification: LifecycleNotification): Promise<void>;
   /** For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold. */
   getSweepContext(): Promise<SweepContext>;
+  /** The expiry a lifecycle holds now, or null when it no longer governs its user (revoked or ended since). */
+  currentManagedExpiry(workflowId: string): Promise<string | null>;
   /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
 }

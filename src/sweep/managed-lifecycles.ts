@@ -1,4 +1,4 @@
-import type { WorkflowClient } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { ManagedLifecycle } from '../activities/types';
 import { statusQuery } from '../workflows/messages';
 
@@ -36,5 +36,24 @@ export function managedExpiriesFrom(
     });
     await Promise.all(lanes);
     return managed;
+  };
+}
+
+/**
+ * The expiry one lifecycle holds at this moment, or null when it no longer governs its user. The sweep asks
+ * just before acting on a drift, because its list of lifecycles dates from the sweep's start: a revoke or an
+ * extend since then is not a drift.
+ */
+export function currentManagedExpiryFrom(
+  client: WorkflowClient,
+): (workflowId: string) => Promise<string | null> {
+  return async (workflowId) => {
+    try {
+      const status = await client.getHandle(workflowId).query(statusQuery);
+      return status.phase === 'active' ? status.expiresAt : null;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return null;
+      throw error;
+    }
   };
 }

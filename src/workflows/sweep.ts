@@ -169,21 +169,35 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
         | ManagedLifecycle
         | string
         | undefined;
-      const managed = typeof recorded === 'string' ? { workflowId: '', expiresAt: recorded } : recorded;
-      const decided = decideSweepAction({
-        user: {
-          userid: user.userid,
-          email: user.emailAddress,
-          isLocked: user.isLocked,
-          expiresAt: user.expiresAt,
-          createdAt: user.createdAt,
-        },
-        policy,
-        nowMs: Date.now(),
-        managedExpiresAt: managed?.expiresAt,
-        firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
-        isSelf: user.emailAddress.toLowerCase() === selfEmail,
-      });
+      let managed = typeof recorded === 'string' ? { workflowId: '', expiresAt: recorded } : recorded;
+      const decide = (managedExpiresAt: string | undefined) =>
+        decideSweepAction({
+          user: {
+            userid: user.userid,
+            email: user.emailAddress,
+            isLocked: user.isLocked,
+            expiresAt: user.expiresAt,
+            createdAt: user.createdAt,
+          },
+          policy,
+          nowMs: Date.now(),
+          managedExpiresAt,
+          firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
+          isSelf: user.emailAddress.toLowerCase() === selfEmail,
+        });
+      let decided = decide(managed?.expiresAt);
+      // The lifecycles were listed when this run started; one revoked or extended since has no drift to correct.
+      // Asked again just before acting: a revoked user stays locked and is judged by the policy alone.
+      if (
+        decided.kind === 'correct-drift' &&
+        managed?.workflowId &&
+        patched('drift-rechecked-with-lifecycle')
+      ) {
+        const current = await support.currentManagedExpiry(managed.workflowId);
+        if (current === null) managed = undefined;
+        else managed = { ...managed, expiresAt: current };
+        decided = decide(managed?.expiresAt);
+      }
       // Writes the decided date (a retried write writes the same value, decided here).
       const writeHere = async (
         action: Exclude<typeof decided, { kind: 'compliant' | 'exempt' | 'report' }>,

@@ -13,7 +13,7 @@ import type { MarketoClient } from '../../src/marketo/client';
 import { createDataConverter } from '../../src/security/data-converter';
 import { createSweepDeps } from '../../src/sweep';
 import { sweepWorkflow, type lifecycleWorkflow } from '../../src/workflows';
-import { revokeUpdate, statusQuery } from '../../src/workflows/messages';
+import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import { createHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { statusWhen, withAlteredWorkers } from '../lifecycle/support';
@@ -338,13 +338,13 @@ describe('sweep against the Marketo sandbox', () => {
       assert.equal(writesCounted(h), writes);
     });
 
-    it('a lifecycle revoked while the sweep is under way stays locked', async () => {
-      const handle = h.client.getHandle<typeof lifecycleWorkflow>(driftedId);
-      const userId = driftedUserId;
+    /**
+     * Holds the sweep's read of one user until the test has changed its lifecycle: on a real instance the same
+     * window is the time the sweep takes to reach the user (minutes, at 100 calls per 20 s).
+     */
+    function gatedSweepRead(userId: string) {
       const reached = deferred();
       const release = deferred();
-      // Only the sweep's read of this user waits, until the test has revoked it: on a real instance the same
-      // window is the time the sweep takes to reach the user (minutes, at 100 calls per 20 s).
       const gate = (real: MarketoClient): MarketoClient =>
         new Proxy(real, {
           get(target, prop) {
@@ -361,6 +361,46 @@ describe('sweep against the Marketo sandbox', () => {
             return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
           },
         });
+      return { reached, release, gate };
+    }
+
+    it('a lifecycle extended while the sweep is under way is not a drift', async () => {
+      const handle = h.client.getHandle<typeof lifecycleWorkflow>(driftedId);
+      const { reached, release, gate } = gatedSweepRead(driftedUserId);
+      await withAlteredWorkers(
+        env,
+        h,
+        (deps) => ({ ...deps, marketo: gate(deps.marketo) }),
+        async () => {
+          const sweep = await h.client.start(sweepWorkflow, {
+            taskQueue: h.taskQueue,
+            workflowId: sweepId('extend-race'),
+            args: [{}],
+          });
+          await reached.promise;
+          const later = new Date(Date.parse(wanted) + 5 * DAY).toISOString();
+          const extended = await handle.executeUpdate(extendUpdate, { args: [{ expiresAt: later }] });
+          assert.equal(Date.parse(extended.expiresAt), Date.parse(later));
+          assert.equal(
+            Date.parse(userOf(h, driftedEmail).expiresAt!),
+            Date.parse(later),
+            'Marketo moved too',
+          );
+          release.resolve();
+          const report = await sweep.result();
+          assert.equal(report.counts.driftCorrected, 0, `no drift: ${JSON.stringify(report.lines)}`);
+          assert.equal(report.counts.compliant, 2);
+          assert.equal(Date.parse(userOf(h, driftedEmail).expiresAt!), Date.parse(later), 'still extended');
+          const status = await handle.query(statusQuery);
+          assert.equal(status.drift.length, 1, 'only the earlier, real drift is on record');
+          wanted = later;
+        },
+      );
+    });
+
+    it('a lifecycle revoked while the sweep is under way stays locked', async () => {
+      const handle = h.client.getHandle<typeof lifecycleWorkflow>(driftedId);
+      const { reached, release, gate } = gatedSweepRead(driftedUserId);
       await withAlteredWorkers(
         env,
         h,
