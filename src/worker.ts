@@ -36,9 +36,12 @@ import { MARKETO_QUEUE_SUFFIX } from './workflows/lifecycle';
 export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
 
 /**
- * Lifecycles spend nearly all their life asleep on a timer; caching them buys nothing but memory (about
- * 3 MiB each measured by the benchmark), while a wake-up replays a history of about 40 events in
- * milliseconds. The SDK's default sizes the cache from the heap (about 2,300 workflows on an 4 GiB heap).
+ * Lifecycles spend nearly all their life asleep on a timer; caching them buys little, while a wake-up replays a
+ * history of about 40 events in milliseconds. The SDK's default sizes the cache from the heap (about 2,300
+ * workflows on a 4 GiB heap), which kept every sleeping lifecycle in memory. Memory grows with the cache, not with
+ * the number of lifecycles: with zod and our schemas shared (SHARED_WORKFLOW_MODULES) a cached lifecycle keeps
+ * about 80 KiB of heap (it was 3 MiB), so this bound costs some 20 MiB and still absorbs onboarding bursts
+ * (bench/profiling/memory.ts).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
@@ -67,11 +70,20 @@ export interface LifecycleWorkerOptions {
   >;
 }
 
+/**
+ * Preloaded into the workflow sandbox: evaluated once per worker thread and shared by all workflows, instead of
+ * once per workflow run. It holds zod and our schemas, which were about 3 MiB of heap per cached lifecycle and as
+ * much garbage per cache miss; see src/workflows/shared-modules.ts for why sharing them is safe. Any bundle of our
+ * workflows must pass it (a bundle without it still works, per run, as before).
+ */
+export const SHARED_WORKFLOW_MODULES: readonly string[] = [require.resolve('./workflows/shared-modules')];
+
 /** Bundles the workflows with the encoding failure converter, so failure messages are encrypted in history too. */
 export async function bundleLifecycleWorkflows(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),
     failureConverterPath,
+    preloadModules: [...SHARED_WORKFLOW_MODULES],
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
 }
@@ -89,7 +101,10 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
     taskQueue,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+      : {
+          workflowsPath: require.resolve('./workflows'),
+          bundlerOptions: { preloadModules: [...SHARED_WORKFLOW_MODULES] },
+        }),
     activities: activities.support,
     maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...options.workflowTuning,

@@ -1,3 +1,18 @@
 // The workflows a worker registers. Workflow code only: no activity implementations, no Node built-ins.
+import type * as Sweep from './sweep';
+
 export { lifecycleWorkflow } from './lifecycle';
-export { sweepWorkflow } from './sweep';
+
+/**
+ * The sweep, loaded by its first call instead of with this module. The worker evaluates the workflow modules anew
+ * for every run and keeps them while the run is cached (reuseV8Context), so every sleeping lifecycle carried the
+ * sweep module and its input schema, which it never uses (about 0.6 MiB: bench/profiling/module-cost.ts).
+ * Synchronous, so a sweep issues exactly the commands it issued when imported up front.
+ */
+export function sweepWorkflow(
+  ...args: Parameters<typeof Sweep.sweepWorkflow>
+): ReturnType<typeof Sweep.sweepWorkflow> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
+  const sweep = require('./sweep') as typeof Sweep;
+  return sweep.sweepWorkflow(...args);
+}

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 // zod declares itself free of side effects, so webpack drops its English messages from the workflow bundle:
-// without this, validators in workflows answer "Invalid input" instead of saying what is wrong.
-z.config(z.locales.en());
+// without this, validators in workflows answer "Invalid input" instead of saying what is wrong. Where the worker
+// preloads zod (src/workflows/shared-modules.ts) it is configured there once and frozen: configure only if not.
+if (!z.config().localeError) z.config(z.locales.en());
 import { lifecycleRequestSchema } from '../domain/lifecycle-request';
 import { lifecycleStatusSchema } from '../domain/lifecycle-status';
 
