@@ -52,10 +52,27 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function rssMiB(pid: number): number {
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
+}
+
+/**
+ * Samples a process's RSS against how many onboardings are done, so the JSON shows whether memory follows the
+ * number of sleeping lifecycles (it should not: only the bounded workflow cache costs memory).
+ */
+function rssCurve(pid: number, done: () => number, total: number) {
+  const marks = [0.2, 0.4, 0.6, 0.8, 1].map((f) => Math.round(f * total));
+  const points: { onboarded: number; rssMiB: number }[] = [];
+  const timer = setInterval(() => {
+    const onboarded = done();
+    while (marks.length && onboarded >= marks[0]!) {
+      marks.shift();
+      points.push({ onboarded, rssMiB: Number(rssMiB(pid).toFixed(1)) });
+    }
+  }, 1000);
+  return { points, stop: () => clearInterval(timer) };
 }
 
 async function waitFor(
@@ -381,12 +398,15 @@ async function sleepingAndLateness(ctx: Context) {
   const rssBefore = rssMiB(worker.pid!);
   const emails = Array.from({ length: k }, (_, i) => `sleep-${i}@bench.example.com`);
   const s0 = Date.now();
+  const curve = rssCurve(worker.pid!, () => servicesFor(sandbox, 'sleep-'), k);
   await startLifecycles(ctx, taskQueue, emails, new Date(Date.now() + 86_400_000), 'Bench Sleep');
   await waitForServices(ctx, sandbox, taskQueue, 'sleep-', k, 1_800_000);
   await waitFor(() => allActive(ctx, taskQueue, emails), 300_000, 'sleeping lifecycles active');
   const secondsToActive = (Date.now() - s0) / 1000;
+  curve.stop();
   await sleep(3000);
   const rssAfter = rssMiB(worker.pid!);
+  const rssPeak = rssMiB(worker.pid!, 'VmHWM');
   const sleeping = {
     params: {
       lifecycles: k,
@@ -398,6 +418,8 @@ async function sleepingAndLateness(ctx: Context) {
     workerRssMiBBefore: Number(rssBefore.toFixed(1)),
     workerRssMiBAfter: Number(rssAfter.toFixed(1)),
     rssMiBPer1000Sleeping: Number(((rssAfter - rssBefore) / (k / 1000)).toFixed(2)),
+    workerPeakRssMiB: Number(rssPeak.toFixed(1)),
+    rssWhileOnboarding: curve.points,
   };
 
   const l = PARAMS.latenessK;
