@@ -36,18 +36,31 @@ export function createSupportActivities({
     createCustomService: ({ displayName, description, ownerEmail, secretRef }) =>
       classified(async () => {
         const stored = await secrets.get(secretRef);
-        const existing = (await adminConsole.listServices()).filter(
+        const existing = (await adminConsole.listServices(ownerEmail)).filter(
           (s) => s.ownerEmail.toLowerCase() === ownerEmail.toLowerCase() && s.displayName === displayName,
         );
         // A retry after our credentials were stored: that service is ours and complete.
         const adopted = stored && existing.find((s) => s.clientId === stored.clientId);
-        if (adopted) return { clientId: adopted.clientId };
-        // A service from an attempt whose answer (and so its secret, shown once) was lost: unusable, remove it.
-        for (const orphan of existing) await adminConsole.deleteService(orphan.clientId);
-        const created = await adminConsole.createService({ displayName, description, ownerEmail });
-        // Straight into the store: the secret never leaves this activity in a result or a log.
-        await secrets.put(secretRef, { clientId: created.clientId, clientSecret: created.clientSecret });
-        return { clientId: created.clientId };
+        let clientId = adopted?.clientId;
+        if (!clientId) {
+          // Keyed by the lifecycle's secret reference: an earlier attempt's service comes back with its secret,
+          // and an attempt still on its way (timed out here, not yet at the console) makes no second one.
+          const created = await adminConsole.createService({
+            displayName,
+            description,
+            ownerEmail,
+            idempotencyKey: secretRef,
+          });
+          // Straight into the store: the secret never leaves this activity in a result or a log.
+          await secrets.put(secretRef, { clientId: created.clientId, clientSecret: created.clientSecret });
+          clientId = created.clientId;
+        }
+        // Services whose secret, shown once, was lost with an attempt older than the console remembers: unusable.
+        // After the store, so a failure here leaves a retry that adopts ours and removes them.
+        for (const orphan of existing) {
+          if (orphan.clientId !== clientId) await adminConsole.deleteService(orphan.clientId);
+        }
+        return { clientId };
       }),
 
     deleteCustomService: (clientId) => classified(() => adminConsole.deleteService(clientId)),

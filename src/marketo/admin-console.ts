@@ -14,12 +14,18 @@ export interface AdminConsole {
     permissions: string[];
   }): Promise<{ id: number; name: string } | 'already-exists'>;
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
+  /**
+   * `idempotencyKey`: a repeated creation with the same key (a retry whose answer was lost, or a late first attempt)
+   * answers with the first service instead of making another.
+   */
   createService(input: {
     displayName: string;
     description: string;
     ownerEmail: string;
+    idempotencyKey: string;
   }): Promise<{ clientId: string; clientSecret: string }>;
-  listServices(): Promise<{ clientId: string; displayName: string; ownerEmail: string }[]>;
+  /** The services one API-only user owns. */
+  listServices(ownerEmail: string): Promise<{ clientId: string; displayName: string; ownerEmail: string }[]>;
   deleteService(clientId: string): Promise<'deleted' | 'gone'>;
 }
 
@@ -62,12 +68,13 @@ export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = f
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; json: unknown }> {
     let response: Response;
     try {
       response = await fetchImpl(`${root}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
@@ -113,16 +120,17 @@ export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = f
       return fail('Deleting the role', status, json);
     },
     async createService(input) {
-      const { status, json } = await call('POST', '/sandbox/services', {
-        displayName: input.displayName,
-        description: input.description,
-        email: input.ownerEmail,
-      });
+      const { status, json } = await call(
+        'POST',
+        '/sandbox/services',
+        { displayName: input.displayName, description: input.description, email: input.ownerEmail },
+        { 'idempotency-key': input.idempotencyKey },
+      );
       if (status !== 200 && status !== 201) fail('Creating the custom service', status, json);
       return createdServiceSchema.parse(json);
     },
-    async listServices() {
-      const { status, json } = await call('GET', '/sandbox/services');
+    async listServices(ownerEmail) {
+      const { status, json } = await call('GET', `/sandbox/services?email=${encodeURIComponent(ownerEmail)}`);
       if (status !== 200) fail('Listing custom services', status, json);
       return serviceListSchema.parse(json);
     },

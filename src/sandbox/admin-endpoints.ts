@@ -4,6 +4,7 @@ import type { SandboxOperator, SandboxRuntime } from './operator';
 
 export const SANDBOX_PREFIX = '/sandbox/';
 export const OPERATOR_HEADER = 'x-sandbox-operator';
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
  * In real-like mode only a request that says it is the operator (`X-Sandbox-Operator: true`) may use
@@ -31,10 +32,18 @@ export function handleSandboxRequest(
   switch (route) {
     case 'GET state':
       return ok(operator.snapshot());
-    case 'GET services':
-      return ok(operator.listServices());
-    case 'POST services':
-      return { status: 201, body: operator.createService(json()) };
+    case 'GET services': {
+      const email = new URL(req.url ?? '/', 'http://sandbox').searchParams.get('email');
+      return ok(operator.listServices(email ?? undefined));
+    }
+    case 'POST services': {
+      const key = req.headers[IDEMPOTENCY_HEADER]?.toString().trim();
+      if (key !== undefined && (key.length === 0 || key.length > 255)) {
+        throw new ApiError(400, '1003', 'Invalid input: Idempotency-Key must be 1 to 255 characters');
+      }
+      const { answer, repeated } = operator.createServiceOnce(json(), key);
+      return { status: repeated ? 200 : 201, body: answer };
+    }
     case 'DELETE services/:id':
     case 'POST services/:id/delete':
       operator.deleteService(decodeSegment(id));

@@ -127,7 +127,17 @@ const optionalIso = (millis: number | null): string | null => (millis === null ?
  * invitation, and the sandbox's own test controls (faults, counters, bulk seeding). The HTTP
  * `/sandbox/*` endpoints and in-process tests both come here.
  */
+/** How long a repeated `Idempotency-Key` gets the first answer back (as Stripe does, for a day there). */
+export const SERVICE_IDEMPOTENCY_MS = 10 * 60_000;
+
 export class SandboxOperator {
+  /**
+   * Answers to service creations by idempotency key, in memory only (never persisted: they hold the secret, shown
+   * once): a creation retried because its answer was lost, or arriving late after its retry, makes no second
+   * service.
+   */
+  private readonly createdByKey = new Map<string, { answer: CreatedService; at: number }>();
+
   constructor(private readonly runtime: SandboxRuntime) {}
 
   snapshot(): SandboxSnapshot {
@@ -187,6 +197,27 @@ export class SandboxOperator {
     store.deleteRole(role);
   }
 
+  /** With an idempotency key: the first answer again (`repeated`) while its service exists, for ten minutes. */
+  createServiceOnce(
+    input: unknown,
+    idempotencyKey: string | undefined,
+  ): { answer: CreatedService; repeated: boolean } {
+    if (idempotencyKey === undefined) return { answer: this.createService(input), repeated: false };
+    const now = Date.now();
+    for (const [key, entry] of this.createdByKey) {
+      if (now - entry.at < SERVICE_IDEMPOTENCY_MS) break; // in insertion order: the rest are younger
+      this.createdByKey.delete(key);
+    }
+    const earlier = this.createdByKey.get(idempotencyKey);
+    if (earlier && this.runtime.store.services.has(earlier.answer.clientId)) {
+      return { answer: earlier.answer, repeated: true };
+    }
+    const answer = this.createService(input);
+    this.createdByKey.delete(idempotencyKey);
+    this.createdByKey.set(idempotencyKey, { answer, at: now });
+    return { answer, repeated: false };
+  }
+
   createService(input: unknown): CreatedService {
     const body = validate(createServiceSchema, input);
     const { store } = this.runtime;
@@ -218,8 +249,15 @@ export class SandboxOperator {
     };
   }
 
-  listServices(): ServiceSnapshot[] {
-    return [...this.runtime.store.services.values()].map((service) => this.serviceSnapshot(service));
+  /** All services, or those of one owner (what a creation checks for leftovers, without listing the instance). */
+  listServices(ownerEmail?: string): ServiceSnapshot[] {
+    const { store } = this.runtime;
+    let services = [...store.services.values()];
+    if (ownerEmail !== undefined) {
+      const owner = store.findUserByEmail(ownerEmail);
+      services = owner ? services.filter((service) => service.ownerUserId === owner.id) : [];
+    }
+    return services.map((service) => this.serviceSnapshot(service));
   }
 
   deleteService(clientId: string): void {

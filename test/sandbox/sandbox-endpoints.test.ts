@@ -94,6 +94,46 @@ describe('sandbox operator endpoints (automatic mode)', () => {
     assert.deepEqual(userInState(sandbox, 'svc-owner@example.com')?.services, [service.clientId]);
   });
 
+  it('POST /sandbox/services with an Idempotency-Key answers a repeat with the first service, never a second', async () => {
+    await callUserManagement(sandbox, admin, 'POST', 'invite.json', inviteBody('keyed-owner@example.com'));
+    const body = { displayName: 'Keyed', email: 'keyed-owner@example.com' };
+    const key = { 'Idempotency-Key': 'file:keyed-lifecycle' };
+    const first = await postJson(sandbox, '/sandbox/services', body, key);
+    const again = await postJson(sandbox, '/sandbox/services', body, key);
+    assert.equal(first.status, 201, first.text);
+    assert.equal(again.status, 200, 'a repeat, not a creation');
+    assert.deepEqual(again.json, first.json, 'the same service, with the same secret');
+    assert.equal(userInState(sandbox, 'keyed-owner@example.com')?.services.length, 1);
+    const other = await postJson(sandbox, '/sandbox/services', body, { 'Idempotency-Key': 'file:other' });
+    assert.equal(other.status, 201);
+    assert.equal(userInState(sandbox, 'keyed-owner@example.com')?.services.length, 2, 'another key, another');
+
+    // Once the service is gone, the key makes a new one: a key never resurrects a deleted service.
+    const { clientId } = first.json as { clientId: string };
+    assert.equal((await request(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 200);
+    const after = await postJson(sandbox, '/sandbox/services', body, key);
+    assert.equal(after.status, 201);
+    assert.notEqual((after.json as { clientId: string }).clientId, clientId);
+
+    for (const bad of ['', 'k'.repeat(256)]) {
+      const refused = await postJson(sandbox, '/sandbox/services', body, { 'Idempotency-Key': bad });
+      assert.equal(refused.status, 400, `key of ${bad.length} characters`);
+    }
+    assert.equal(userInState(sandbox, 'keyed-owner@example.com')?.services.length, 2, 'refused: none made');
+  });
+
+  it("GET /sandbox/services?email= lists one owner's services only", async () => {
+    const mine = await request(sandbox, 'GET', '/sandbox/services?email=KEYED-OWNER%40example.com');
+    assert.equal(mine.status, 200);
+    const listed = mine.json as ServiceSnapshot[];
+    assert.equal(listed.length, 2);
+    assert.ok(listed.every((service) => service.ownerEmail === 'keyed-owner@example.com'));
+    const all = (await request(sandbox, 'GET', '/sandbox/services')).json as ServiceSnapshot[];
+    assert.ok(all.length > listed.length, 'without the filter: every service');
+    const nobody = await request(sandbox, 'GET', '/sandbox/services?email=nobody%40example.com');
+    assert.deepEqual(nobody.json, []);
+  });
+
   it('refuses a service for a missing, pending or non-API user', async () => {
     await callUserManagement(
       sandbox,
