@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort } from '../src/embedded';
@@ -56,6 +57,47 @@ function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+function cpuSecondsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After "pid (name) ", utime and stime are the 12th and 13th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU used by each part during a phase, in cores (CPU seconds per wall second): which process a figure waits on,
+ * and whether the machine itself is the limit (the parts add up to its core count).
+ */
+function cpuMeter(ctx: Context, workerPids: number[]) {
+  const parts: Record<string, number[]> = {
+    temporalServer: [ctx.serverPid],
+    workerProcesses: workerPids,
+    benchProcess: [process.pid],
+  };
+  const read = () =>
+    Object.fromEntries(
+      Object.entries(parts).map(([name, pids]) => [
+        name,
+        pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
+      ]),
+    );
+  const before = read();
+  const t0 = Date.now();
+  return () => {
+    const after = read();
+    const wall = (Date.now() - t0) / 1000;
+    const cores = Object.fromEntries(
+      Object.keys(parts)
+        .filter((name) => parts[name]!.length)
+        .map((name) => [name, Number(((after[name]! - before[name]!) / wall).toFixed(2))]),
+    );
+    const total = Object.values(cores).reduce((sum, c) => sum + c, 0);
+    return { ...cores, total: Number(total.toFixed(2)), machineCores: os.cpus().length };
+  };
 }
 
 /**
@@ -108,6 +150,7 @@ interface Context {
   client: WorkflowClient;
   bundleFile: string;
   children: ChildProcess[];
+  serverPid: number;
 }
 
 /** Workflow ids double as secret-store keys, which allow no `@`: the local part is unique here. */
@@ -186,7 +229,10 @@ function servicesFor(sandbox: RunningSandbox, prefix: string): number {
 }
 
 function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+  const probe = path.join(__dirname, 'profiling', 'thread-probe.cjs');
+  const script = path.join(__dirname, 'worker-process.ts');
+  // --expose-gc and the thread probe only serve liveHeapMiB: a forced GC runs when the bench asks, never by itself.
+  const child = spawn(process.execPath, ['--expose-gc', '--require', probe, '--import', 'tsx', script], {
     cwd: path.join(__dirname, '..'),
     env: {
       ...process.env,
@@ -195,7 +241,7 @@ function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildPr
       BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   ctx.children.push(child);
   return new Promise((resolve, reject) => {
@@ -204,6 +250,33 @@ function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildPr
     });
     child.once('exit', (code) => reject(new Error(`bench worker exited with ${code} before it was ready`)));
   });
+}
+
+/**
+ * The worker's live JavaScript heap after a forced full GC, main isolate plus workflow threads (where workflow
+ * state lives): what memory the lifecycles hold, unlike RSS, which keeps pages V8 has not given back.
+ */
+async function liveHeapMiB(child: ChildProcess): Promise<number> {
+  const id = `live-${Date.now()}`;
+  const lines = readline.createInterface({ input: child.stdout! });
+  try {
+    const reply = new Promise<string>((resolve) => {
+      lines.on('line', (line) => {
+        if (line.startsWith(`stats ${id} `)) resolve(line.slice(`stats ${id} `.length));
+      });
+    });
+    child.stdin!.write(`stats-gc ${id}\n`);
+    const stats = JSON.parse(await reply) as {
+      main: { heap: { used_heap_size: number } };
+      threads: { heap: { used_heap_size: number } }[];
+    };
+    if (!stats.threads.length) throw new Error('no workflow thread answered the memory probe');
+    const used =
+      stats.main.heap.used_heap_size + stats.threads.reduce((sum, t) => sum + t.heap.used_heap_size, 0);
+    return used / 2 ** 20;
+  } finally {
+    lines.close();
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -239,6 +312,10 @@ async function budgetUtilization(ctx: Context) {
     ),
   );
   const samples: { t: number; charged: number }[] = [];
+  const cpu = cpuMeter(
+    ctx,
+    workers.map((w) => w.pid!),
+  );
   const t0 = Date.now();
   const sampler = setInterval(() => {
     samples.push({
@@ -251,6 +328,7 @@ async function budgetUtilization(ctx: Context) {
   await waitForServices(ctx, sandbox, taskQueue, 'budget-', n, 600_000);
   await waitFor(() => allActive(ctx, taskQueue, emails), 120_000, 'budget lifecycles active');
   clearInterval(sampler);
+  const cpuCores = cpu();
   samples.push({ t: (Date.now() - t0) / 1000, charged: sandbox.snapshot().counters.userManagement.charged });
   const snapshot = sandbox.snapshot();
   const charged = snapshot.counters.userManagement.charged;
@@ -284,6 +362,7 @@ async function budgetUtilization(ctx: Context) {
       answers615: snapshot.counters.userManagement.answersByCode['615'] ?? 0,
       peakConcurrent: snapshot.limits.peakInFlight,
       callsPerOnboarding: Number((charged / n).toFixed(2)),
+      cpuCores,
     },
     series,
     budgetPerSecond,
@@ -334,6 +413,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
   const running = [...lifecycleWorkers, baselineWorker].map((w) => w.run());
 
   // Baseline first, then the lifecycle: same process, same server, same converter.
+  const baselineCpu = cpuMeter(ctx, []);
   const b0 = Date.now();
   await mapLimit(
     Array.from({ length: m }, (_, i) => i),
@@ -346,8 +426,10 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
       }),
   );
   const baselineSeconds = (Date.now() - b0) / 1000;
+  const baselineCores = baselineCpu();
 
   const emails = Array.from({ length: m }, (_, i) => `overhead-${i}@bench.example.com`);
+  const lifecycleCpu = cpuMeter(ctx, []);
   const l0 = Date.now();
   await startLifecycles(
     ctx,
@@ -359,6 +441,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
   await waitForServices(ctx, sandbox, 'bench-overhead', 'overhead-', m, 600_000);
   await waitFor(() => allActive(ctx, 'bench-overhead', emails), 120_000, 'overhead lifecycles active');
   const lifecycleSeconds = (Date.now() - l0) / 1000;
+  const lifecycleCores = lifecycleCpu();
   for (const w of [...lifecycleWorkers, baselineWorker]) w.shutdown();
   await Promise.all(running);
   await sandbox.close();
@@ -374,6 +457,8 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
     lifecyclePerSecond: Number(lifecyclePerSecond.toFixed(2)),
     baselinePerSecond: Number(baselinePerSecond.toFixed(2)),
     overheadRatio: Number((lifecyclePerSecond / baselinePerSecond).toFixed(3)),
+    // Workers, sandbox and client share the bench process here.
+    cpuCores: { baseline: baselineCores, lifecycle: lifecycleCores },
   };
 }
 
@@ -395,18 +480,22 @@ async function sleepingAndLateness(ctx: Context) {
     BENCH_BUDGET: 'unlimited',
   });
   await sleep(2000);
+  const liveBefore = await liveHeapMiB(worker);
   const rssBefore = rssMiB(worker.pid!);
   const emails = Array.from({ length: k }, (_, i) => `sleep-${i}@bench.example.com`);
   const s0 = Date.now();
+  const sleepingCpu = cpuMeter(ctx, [worker.pid!]);
   const curve = rssCurve(worker.pid!, () => servicesFor(sandbox, 'sleep-'), k);
   await startLifecycles(ctx, taskQueue, emails, new Date(Date.now() + 86_400_000), 'Bench Sleep');
   await waitForServices(ctx, sandbox, taskQueue, 'sleep-', k, 1_800_000);
   await waitFor(() => allActive(ctx, taskQueue, emails), 300_000, 'sleeping lifecycles active');
   const secondsToActive = (Date.now() - s0) / 1000;
   curve.stop();
+  const sleepingCores = sleepingCpu();
   await sleep(3000);
   const rssAfter = rssMiB(worker.pid!);
   const rssPeak = rssMiB(worker.pid!, 'VmHWM');
+  const liveAfter = await liveHeapMiB(worker);
   const sleeping = {
     params: {
       lifecycles: k,
@@ -419,7 +508,11 @@ async function sleepingAndLateness(ctx: Context) {
     workerRssMiBAfter: Number(rssAfter.toFixed(1)),
     rssMiBPer1000Sleeping: Number(((rssAfter - rssBefore) / (k / 1000)).toFixed(2)),
     workerPeakRssMiB: Number(rssPeak.toFixed(1)),
+    liveHeapMiBBefore: Number(liveBefore.toFixed(1)),
+    liveHeapMiBAfter: Number(liveAfter.toFixed(1)),
+    liveHeapMiBPer1000Sleeping: Number(((liveAfter - liveBefore) / (k / 1000)).toFixed(2)),
     rssWhileOnboarding: curve.points,
+    cpuCores: sleepingCores,
   };
 
   const l = PARAMS.latenessK;
@@ -435,6 +528,8 @@ async function sleepingAndLateness(ctx: Context) {
     leadMs,
     'lateness lifecycles active before their expiry',
   );
+  await sleep(Math.max(0, expiry.getTime() - Date.now()));
+  const deactivationCpu = cpuMeter(ctx, [worker.pid!]);
   await waitFor(
     async () =>
       (
@@ -445,6 +540,7 @@ async function sleepingAndLateness(ctx: Context) {
     600_000,
     'lateness lifecycles deactivated',
   );
+  const deactivationCores = deactivationCpu();
   const statuses = await mapLimit(lateEmails, 50, (email) =>
     ctx.client.getHandle(idFor(taskQueue, email)).query(statusQuery),
   );
@@ -478,6 +574,7 @@ async function sleepingAndLateness(ctx: Context) {
           statuses.filter((s) => s.deactivation!.outcome === o).length,
         ]),
       ),
+      cpuCoresFromExpiryToLastDeactivation: deactivationCores,
     },
   };
 }
@@ -513,6 +610,7 @@ async function main(): Promise<void> {
     client: undefined as never,
     bundleFile: '',
     children: [],
+    serverPid: temporal.pid!,
   };
   try {
     const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'));

@@ -1,9 +1,21 @@
 /**
- * A lifecycle worker in its own process, for the benchmark: two of them share one Marketo budget, and one
- * alone is measured for memory. Configured from BENCH_* variables; prints `ready` once polling.
+ * A lifecycle worker in its own process, for the benchmark and the memory profiling: two of them share one Marketo
+ * budget, and one alone is measured for memory. Configured from BENCH_* variables; prints `ready` once polling.
+ * It answers a line protocol on stdin:
+ *
+ *   `stats <id>`         → `stats <id> <json>`: memory of the process, of the main isolate and of each workflow
+ *   `stats-gc <id>`        thread (through thread-probe.cjs), with a forced full GC first in the `-gc` form
+ *   `snap <id> <dir>`    → heap snapshots of the main isolate and of every workflow thread in <dir>
+ *
+ * Stats need `node --expose-gc --require bench/profiling/thread-probe.cjs --import tsx` (bench/run.ts does so).
+ * BENCH_BUDGET `calls/windowMs/concurrency` or `unlimited`. Extra knobs:
+ * BENCH_MAX_CACHED (a number or `sdk`), BENCH_REUSE_V8 (`false`), BENCH_MAX_CONCURRENT_WFT, BENCH_STICKY_TIMEOUT (e.g. `5s`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
+import v8 from 'node:v8';
+import { BroadcastChannel } from 'node:worker_threads';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
 import { createMarketoClient } from '../src/marketo/client';
@@ -11,7 +23,9 @@ import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
 import { FileSecretStore } from '../src/security/secret-store';
 import { FileFirstSeenStore } from '../src/sweep';
-import { createLifecycleWorkers, type MarketoQueueBudget } from '../src/worker';
+import { createLifecycleWorkers, type LifecycleWorkerOptions, type MarketoQueueBudget } from '../src/worker';
+
+const CHANNEL = 'mau-memory-probe';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -25,6 +39,56 @@ function budgetFrom(text: string): MarketoQueueBudget | undefined {
   return { calls: calls!, windowMs: windowMs!, concurrency: concurrency! };
 }
 
+function procStatus(): Record<string, number> {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const out: Record<string, number> = {};
+  for (const key of ['VmRSS', 'VmHWM', 'RssAnon', 'RssFile']) {
+    out[key] = Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) * 1024;
+  }
+  return out;
+}
+
+interface ThreadReply {
+  kind: 'reply';
+  id: string;
+  threadId: number;
+  heap: v8.HeapInfo;
+  spaces: { name: string; used: number }[];
+  memory: NodeJS.MemoryUsage;
+  snapshot?: string;
+}
+
+/** Asks every workflow thread; they answer when their event loop is free. */
+async function askThreads(id: string, gc: boolean, snapshotDir?: string): Promise<ThreadReply[]> {
+  const channel = new BroadcastChannel(CHANNEL);
+  const replies: ThreadReply[] = [];
+  channel.onmessage = (event: unknown) => {
+    const data = (event as { data: ThreadReply }).data;
+    if (data?.kind === 'reply' && data.id === id) replies.push(data);
+  };
+  channel.postMessage({ kind: 'request', id, gc, snapshotDir });
+  await new Promise((r) => setTimeout(r, snapshotDir ? 60_000 : 1500));
+  channel.close();
+  return replies;
+}
+
+async function answer(line: string): Promise<void> {
+  const [command, id, arg] = line.trim().split(/\s+/);
+  if (!command || !id) return;
+  const gc = command === 'stats-gc';
+  const snapshotDir = command === 'snap' ? arg : undefined;
+  const globalGc = (globalThis as { gc?: () => void }).gc;
+  if ((gc || snapshotDir) && globalGc) globalGc();
+  const threads = await askThreads(id, gc, snapshotDir);
+  const main = {
+    heap: v8.getHeapStatistics(),
+    memory: process.memoryUsage(),
+    snapshot: snapshotDir ? v8.writeHeapSnapshot(path.join(snapshotDir, 'main.heapsnapshot')) : undefined,
+  };
+  const report = { proc: procStatus(), main, threads };
+  process.stdout.write(`stats ${id} ${JSON.stringify(report)}\n`);
+}
+
 async function main(): Promise<void> {
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
@@ -33,8 +97,26 @@ async function main(): Promise<void> {
   const dataDir = required('BENCH_DATA_DIR');
   const baseUrl = required('BENCH_SANDBOX_URL');
   const keyring = await readKeyFile(path.join(dataDir, 'keys.json'));
-  const budget = budgetFrom(process.env.BENCH_BUDGET ?? 'unlimited');
-  const maxCached = process.env.BENCH_MAX_CACHED ? Number(process.env.BENCH_MAX_CACHED) : undefined;
+  const env = process.env;
+  const budget = budgetFrom(env.BENCH_BUDGET ?? 'unlimited');
+  // `sdk`: the SDK's own default, sized from the heap limit (reuseV8Context's formula).
+  const sdkDefault = Math.max(
+    Math.floor((Math.max(v8.getHeapStatistics().heap_size_limit / 2 ** 20 - 200, 0) * 600) / 1024),
+    10,
+  );
+  const maxCached =
+    env.BENCH_MAX_CACHED === 'sdk'
+      ? sdkDefault
+      : env.BENCH_MAX_CACHED
+        ? Number(env.BENCH_MAX_CACHED)
+        : undefined;
+  const tuning: NonNullable<LifecycleWorkerOptions['workflowTuning']> = {
+    ...(env.BENCH_REUSE_V8 ? { reuseV8Context: env.BENCH_REUSE_V8 !== 'false' } : {}),
+    ...(env.BENCH_MAX_CONCURRENT_WFT
+      ? { maxConcurrentWorkflowTaskExecutions: Number(env.BENCH_MAX_CONCURRENT_WFT) }
+      : {}),
+    ...(env.BENCH_STICKY_TIMEOUT ? { stickyQueueScheduleToStartTimeout: env.BENCH_STICKY_TIMEOUT } : {}),
+  };
   const connection = await NativeConnection.connect({ address: required('BENCH_TEMPORAL_ADDRESS') });
   const workers = await createLifecycleWorkers({
     connection,
@@ -61,11 +143,16 @@ async function main(): Promise<void> {
     },
     ...(budget ? { marketoBudget: budget } : {}),
     ...(maxCached !== undefined ? { maxCachedWorkflows: maxCached } : {}),
+    ...(Object.keys(tuning).length ? { workflowTuning: tuning } : {}),
   });
   const running = workers.map((w) => w.run());
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    answer(line).catch((error: unknown) => process.stderr.write(`stats failed: ${String(error)}\n`));
+  });
   process.stdout.write('ready\n');
   await Promise.all(running);
   await connection.close();
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@
  *   npx tsx bench/profiling/memory.ts [--n 300] [--variants before,after,product:cache=0] [--snapshot]
  *
  * One Temporal dev server and one in-process sandbox (no limits); per variant, a fresh worker process
- * (bench/profiling/worker-process.ts) on its own task queue starts N lifecycles that provision and go to sleep on
+ * (bench/worker-process.ts) on its own task queue starts N lifecycles that provision and go to sleep on
  * a one-day expiry timer. The worker's memory is read before and after: RSS, the heap of the main isolate and of
  * the workflow thread's isolate, each before and after a forced full GC (live memory vs. retained but free).
  * Bundles: `head` (git HEAD's workflows, built as HEAD built them), `product` (this tree's bundleLifecycleWorkflows).
@@ -154,6 +154,42 @@ class ProfiledWorker {
   }
 }
 
+/** Every lifecycle must own exactly one service: tells which ones own more, and what their attempts went through. */
+async function reportExtraServices(client: WorkflowClient, sandbox: RunningSandbox, prefix: string) {
+  const byOwner = new Map<string, string[]>();
+  for (const s of sandbox.snapshot().services) {
+    if (!s.ownerEmail?.startsWith(prefix)) continue;
+    byOwner.set(s.ownerEmail, [...(byOwner.get(s.ownerEmail) ?? []), s.clientId]);
+  }
+  const extra = [...byOwner].filter(([, ids]) => ids.length > 1);
+  if (!extra.length) return;
+  log(`${extra.length} lifecycles own more than one service`);
+  for (const [owner] of extra.slice(0, 3)) {
+    const workflowId = owner.split('@')[0]!;
+    const history = await client.getHandle(workflowId).fetchHistory();
+    const notes = (history.events ?? [])
+      .filter(
+        (e) =>
+          e.activityTaskFailedEventAttributes ||
+          e.activityTaskTimedOutEventAttributes ||
+          (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+      )
+      .map((e) =>
+        JSON.stringify({
+          event: e.eventId?.toString(),
+          failed: e.activityTaskFailedEventAttributes?.failure?.message,
+          timedOut: e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType,
+          attempt: e.activityTaskStartedEventAttributes?.attempt,
+          lastFailure: e.activityTaskStartedEventAttributes?.lastFailure?.message,
+        }),
+      );
+    const scheduled = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+    log(`  ${workflowId}: activities ${scheduled.join(', ')}; failures ${notes.join(' ') || 'none'}`);
+  }
+}
+
 function spawnWorker(
   env: Record<string, string>,
   nodeArgs: string[],
@@ -168,7 +204,7 @@ function spawnWorker(
       path.join(__dirname, 'thread-probe.cjs'),
       '--import',
       'tsx',
-      path.join(__dirname, 'worker-process.ts'),
+      path.join(__dirname, '..', 'worker-process.ts'),
     ],
     {
       cwd: path.join(__dirname, '..', '..'),
@@ -350,7 +386,7 @@ async function main(): Promise<void> {
         }
         return count;
       };
-      await waitFor(() => owned() === N, 600_000, `${N} services for ${name}`);
+      await waitFor(() => owned() >= N, 600_000, `${N} services for ${name}`);
       await waitFor(
         async () =>
           (
@@ -366,6 +402,7 @@ async function main(): Promise<void> {
         `${name} lifecycles active`,
       );
       const seconds = (Date.now() - t0) / 1000;
+      await reportExtraServices(client, sandbox, `prof-${slug}-`);
       await sleep(3000);
       clearInterval(sampler);
       const after = await worker.ask('stats');
