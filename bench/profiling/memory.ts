@@ -456,5 +456,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`memory experiment failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 1;
+  process.exit(1); // a sampler may still hold the event loop after a failure
 });
