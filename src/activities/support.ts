@@ -37,7 +37,7 @@ export function createSupportActivities({
       classified(async () => {
         const stored = await secrets.get(secretRef);
         const existing = (await adminConsole.listServices(ownerEmail)).filter(
-          (s) => s.ownerEmail.toLowerCase() === ownerEmail.toLowerCase() && s.displayName === displayName,
+          (s) => s.displayName === displayName,
         );
         // A retry after our credentials were stored: that service is ours and complete.
         const adopted = stored && existing.find((s) => s.clientId === stored.clientId);
