@@ -16,13 +16,15 @@ import path from 'node:path';
 import readline from 'node:readline';
 import v8 from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
 import { createMarketoClient } from '../src/marketo/client';
 import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
 import { FileSecretStore } from '../src/security/secret-store';
-import { FileFirstSeenStore } from '../src/sweep';
+import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from '../src/security/workflow-id';
+import { createSweepDeps } from '../src/sweep';
 import { createLifecycleWorkers, type LifecycleWorkerOptions, type MarketoQueueBudget } from '../src/worker';
 
 const CHANNEL = 'mau-memory-probe';
@@ -117,11 +119,19 @@ async function main(): Promise<void> {
       : {}),
     ...(env.BENCH_STICKY_TIMEOUT ? { stickyQueueScheduleToStartTimeout: env.BENCH_STICKY_TIMEOUT } : {}),
   };
-  const connection = await NativeConnection.connect({ address: required('BENCH_TEMPORAL_ADDRESS') });
+  const address = required('BENCH_TEMPORAL_ADDRESS');
+  const taskQueue = required('BENCH_TASK_QUEUE');
+  const connection = await NativeConnection.connect({ address });
+  const dataConverter = createDataConverter(keyring);
+  // The sweep's real lookups of managed lifecycles, as the product's worker wires them: their cost is measured.
+  const clientConnection = await Connection.connect({ address });
+  const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
+  const instanceId = instanceIdFromBaseUrl(baseUrl);
+  const idKey = deriveWorkflowIdKey(keyring);
   const workers = await createLifecycleWorkers({
     connection,
-    taskQueue: required('BENCH_TASK_QUEUE'),
-    dataConverter: createDataConverter(keyring),
+    taskQueue,
+    dataConverter,
     workflowBundle: { code: fs.readFileSync(required('BENCH_WORKFLOW_BUNDLE'), 'utf8') },
     deps: {
       marketo: createMarketoClient({
@@ -135,11 +145,10 @@ async function main(): Promise<void> {
       adminConsole: sandboxAdminConsole(baseUrl),
       secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
       notifier: { notify: () => Promise.resolve() },
-      sweep: {
-        managedExpiries: () => Promise.resolve({}),
-        currentManagedExpiry: () => Promise.resolve(null),
-        memory: new FileFirstSeenStore(path.join(dataDir, `first-seen-${process.pid}.json`)),
-      },
+      sweep: createSweepDeps(workflowClient, path.join(dataDir, `sweep-${process.pid}`), {
+        taskQueue,
+        workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+      }),
     },
     ...(budget ? { marketoBudget: budget } : {}),
     ...(maxCached !== undefined ? { maxCachedWorkflows: maxCached } : {}),
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   await Promise.all(running);
   await connection.close();
+  await clientConnection.close();
   process.exit(0);
 }
 
