@@ -97,6 +97,11 @@ function sameInstant(a: string | null | undefined, b: string | null | undefined)
   return Math.abs(Date.parse(a) - Date.parse(b)) < DRIFT_TOLERANCE_MS;
 }
 
+/** Marketo would not lock this user by itself (again, after an admin's unlock): no expiry, or one still ahead. */
+function expiryStillAhead(user: MarketoUserView): boolean {
+  return user.expiresAt === null || Date.parse(user.expiresAt) > Date.now();
+}
+
 function findRole(roles: RoleView[], name: string): RoleView | undefined {
   const wanted = name.trim().toLowerCase();
   return roles.find((r) => r.name.trim().toLowerCase() === wanted);
@@ -615,6 +620,17 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         if (!verification.ok) return verification.problem ?? 'the credentials did not verify';
         status.clientId = completion.clientId;
         status.secretRef = completion.secretRef;
+        // From here the secret is this run's: access ending before activation must not leave it on disk.
+        if (patched('undo-operator-secret')) {
+          const { secretRef, clientId } = completion;
+          undoStack.push({
+            what: `stored secret of custom service ${clientId}`,
+            undo: async () => {
+              await supportDurable.deleteSecret(secretRef);
+              return 'deleted (the service itself was made by the operator: delete it in Admin > LaunchPoint)';
+            },
+          });
+        }
         return undefined;
       },
       replaceEarlier,
@@ -718,8 +734,14 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     if (userId) {
       const before = cause === 'expired' ? await checkDrift(false) : await marketoDurable.getUser(userId);
       if (!before) outcome = 'gone';
-      else if (before.isLocked) outcome = 'already locked';
-      else {
+      else if (before.isLocked && !(expiryStillAhead(before) && patched('expire-already-locked-user'))) {
+        outcome = 'already locked';
+      } else if (before.isLocked) {
+        // Locked for another reason, or by hand, with an expiry still ahead: an admin's unlock would give access
+        // back. The expiry is what keeps it ended.
+        const after = await marketoDurable.expireUserNow(userId);
+        outcome = after ? 'already locked; its expiry set to now' : 'gone';
+      } else {
         const after = await marketoDurable.expireUserNow(userId);
         if (!after) outcome = 'gone';
         else if (after.isLocked) outcome = 'locked';
@@ -776,6 +798,19 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         ...(revokeRequest?.reason ? { reason: revokeRequest.reason } : {}),
       };
       record('deactivated', status.deactivation.outcome);
+      if (patched('notify-ended-before-active')) {
+        const { cause, outcome } = status.deactivation;
+        await CancellationScope.nonCancellable(() =>
+          notify(
+            'deactivated',
+            `Access of ${request.email} ended (${cause}) before it became active: ${outcome}`,
+            {
+              cause,
+              outcome,
+            },
+          ),
+        );
+      }
       await condition(allHandlersFinished);
       return status;
     }
