@@ -6,6 +6,10 @@
  * Histories are encrypted by the payload codec, so the keys used here are saved beside them as
  * test/histories/lifecycle/replay-keys.json: test-only keys, safe to commit, used for nothing else.
  *
+ * Histories of earlier workflow versions are kept, never overwritten: replaying them is what proves that a
+ * patched() change leaves running lifecycles intact. Each recording writes its histories with its own suffix
+ * (RECORDING below) and adds its keys to the key file.
+ *
  * Run: npx tsx scripts/record-lifecycle-histories.ts
  */
 import assert from 'node:assert/strict';
@@ -13,6 +17,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import * as prettier from 'prettier';
+import { lifecycleRequestSchema } from '../src/domain/lifecycle-request';
+import { startLifecycle } from '../src/lifecycle-start';
+import { secretRefFor } from '../src/security/secret-store';
 import type { lifecycleWorkflow } from '../src/workflows';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate } from '../src/workflows/messages';
 import { HISTORIES_DIR, saveHistory } from '../test/helpers/histories';
@@ -28,6 +35,8 @@ import {
 
 export const LIFECYCLE_HISTORIES = 'lifecycle';
 export const REPLAY_KEYS_FILE = path.join(HISTORIES_DIR, LIFECYCLE_HISTORIES, 'replay-keys.json');
+/** Appended to each history's name; change it for the next recording so this one stays. */
+export const RECORDING = '-v2';
 
 /** `npm run lint` checks these files with Prettier too: write them the way it wants them. */
 async function prettify(file: string): Promise<void> {
@@ -40,7 +49,7 @@ async function prettify(file: string): Promise<void> {
 
 async function save(h: Harness, name: string, workflowId: string): Promise<void> {
   const history = await h.client.getHandle(workflowId).fetchHistory();
-  const file = saveHistory(LIFECYCLE_HISTORIES, name, history);
+  const file = saveHistory(LIFECYCLE_HISTORIES, `${name}${RECORDING}`, history);
   await prettify(file);
   console.log(`saved ${file} (${history.events?.length ?? 0} events)`);
 }
@@ -150,6 +159,54 @@ async function operatorPath(h: Harness): Promise<void> {
   await save(h, 'operator-path', workflowId);
 }
 
+/** Onboard, revoke, onboard again: the second run adopts the user the first one left locked. */
+async function reonboardAdoptsUser(h: Harness): Promise<void> {
+  const input = sampleRequest({
+    email: 'replay-reonboard@example.com',
+    role: { name: 'Replay Reonboard Role', permissions: ['Read-Only Lead'], workspace: 0 },
+  });
+  const request = lifecycleRequestSchema.parse(input);
+  const workflowId = h.workflowIdFor(request.email);
+  const onboard = () =>
+    startLifecycle(h.client, {
+      workflowId,
+      taskQueue: h.taskQueue,
+      request,
+      secretRef: secretRefFor(workflowId),
+    });
+  await h.withWorkers(async () => {
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
+    await onboard();
+    await statusWhen(handle, (s) => s.phase === 'active');
+    await handle.executeUpdate(revokeUpdate, { args: [{}] });
+    await handle.result();
+    await onboard();
+    const again = await statusWhen(handle, (s) => s.phase === 'active' || s.phase === 'failed');
+    assert.ok(again.timeline.some((e) => e.event === 'user adopted'));
+    await handle.executeUpdate(revokeUpdate, { args: [{}] });
+    await handle.result();
+  });
+  await save(h, 'reonboard-adopts-user', workflowId);
+}
+
+/** Revoked while the operator's service step is pending: ends before activation, and says so. */
+async function operatorRevokedBeforeActive(h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-operator-revoked@example.com',
+    role: { name: 'Analytics User', permissions: [], workspace: 0 },
+  });
+  const workflowId = await h.withWorkers(async () => {
+    const id = await h.start(request);
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
+    const ended = await handle.executeUpdate(revokeUpdate, { args: [{}] });
+    assert.equal(ended.phase, 'deactivated');
+    await handle.result();
+    return id;
+  });
+  await save(h, 'operator-revoked-before-active', workflowId);
+}
+
 /** One key file holding the keys of every harness used, so that every recorded history decodes. */
 async function saveReplayKeys(harnesses: Harness[]): Promise<void> {
   const files = harnesses.map(
@@ -160,6 +217,10 @@ async function saveReplayKeys(harnesses: Harness[]): Promise<void> {
         workflowIdKey?: string;
       },
   );
+  // The keys of earlier recordings stay: their histories are still replayed.
+  if (fs.existsSync(REPLAY_KEYS_FILE)) {
+    files.push(JSON.parse(fs.readFileSync(REPLAY_KEYS_FILE, 'utf8')) as (typeof files)[number]);
+  }
   const merged = {
     version: 1,
     current: files[0]!.current,
@@ -186,6 +247,8 @@ async function main(): Promise<void> {
     await extendThenRevoke(h);
     await failureWithCompensation(env, h);
     await operatorPath(operatorH);
+    await reonboardAdoptsUser(h);
+    await operatorRevokedBeforeActive(operatorH);
     await saveReplayKeys(harnesses);
   } finally {
     for (const h of harnesses) await h.close();

@@ -25,10 +25,11 @@ import {
   type LifecycleRequest,
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+import { startLifecycle } from './lifecycle-start';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
-import { lifecycleWorkflow, sweepWorkflow } from './workflows';
+import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate, statusQuery } from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
@@ -254,21 +255,14 @@ export class LifecycleClient {
     if (problems.length) throw new InputError(problems);
 
     const workflowId = this.context.workflowIdFor(request.email);
-    const running = await this.client.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then((d) => d.status.name === 'RUNNING')
-      .catch(() => false);
-    await this.client.workflow.start(lifecycleWorkflow, {
-      taskQueue: this.context.taskQueue,
+    const { started } = await startLifecycle(this.client.workflow, {
       workflowId,
-      // Starting twice returns the running lifecycle; a new one may start after the old one ended.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      args: [{ request, secretRef: secretRefFor(workflowId) }],
+      taskQueue: this.context.taskQueue,
+      request,
+      secretRef: secretRefFor(workflowId),
     });
     const status = await this.waitUntilSettled(request.email, options);
-    return summarize(status, !running);
+    return summarize(status, started);
   }
 
   /** Waits until the lifecycle is active, waiting for an operator, failed or ended. */

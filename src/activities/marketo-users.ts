@@ -47,6 +47,17 @@ export function createMarketoActivities({
     }
   }
 
+  async function orGone<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isKind(error, 'not_found')) return null;
+      throw error;
+    }
+  }
+  const pairs = (roles: { accessRoleId: number; workspaceId: number }[]) =>
+    roles.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId }));
+
   return {
     listRoles: () =>
       classified(async () => (await marketo.listRoles()).map((r) => ({ id: r.id, name: r.name }))),
@@ -88,6 +99,15 @@ export function createMarketoActivities({
     setUserExpiry: (userid, expiresAt) => classified(() => updateExpiry(userid, new Date(expiresAt))),
 
     expireUserNow: (userid) => classified(() => updateExpiry(userid, new Date())),
+
+    setUserNames: (userid, { firstName, lastName }) =>
+      classified(() => orGone(async () => view(await marketo.updateUser(userid, { firstName, lastName })))),
+
+    addUserRoles: (userid, wanted) =>
+      classified(() => orGone(async () => pairs(await marketo.addUserRoles(userid, wanted)))),
+
+    removeUserRoles: (userid, unwanted) =>
+      classified(() => orGone(async () => pairs(await marketo.removeUserRoles(userid, unwanted)))),
 
     deleteUser: (userid) =>
       classified(async () => {

@@ -65,6 +65,17 @@ export function createSupportActivities({
 
     deleteCustomService: (clientId) => classified(() => adminConsole.deleteService(clientId)),
 
+    deleteCustomServicesOf: (ownerEmail) =>
+      classified(async () => {
+        const deleted: string[] = [];
+        for (const service of await adminConsole.listServices(ownerEmail)) {
+          // A retry after a partial pass finds some already gone: that is the wanted end state too.
+          await adminConsole.deleteService(service.clientId);
+          deleted.push(service.clientId);
+        }
+        return deleted;
+      }),
+
     verifyServiceCredentials: ({ secretRef, clientId, expectedScope }) =>
       classified(async () => {
         const stored = await secrets.get(secretRef);

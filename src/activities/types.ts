@@ -21,6 +21,11 @@ export interface MarketoUserView {
   createdAt: string | null;
 }
 
+export interface RolePairView {
+  accessRoleId: number;
+  workspaceId: number;
+}
+
 export interface UserSummaryView {
   userid: string;
   email: string;
@@ -61,6 +66,15 @@ export interface MarketoActivities {
   setUserExpiry(userid: string, expiresAt: string): Promise<MarketoUserView | null>;
   /** Sets `expiresAt` to the activity's now, so Marketo locks the user; null when the user is gone. */
   expireUserNow(userid: string): Promise<MarketoUserView | null>;
+  /** Changes first and last name (a user adopted from an earlier lifecycle of the same email); null when gone. */
+  setUserNames(
+    userid: string,
+    names: { firstName: string; lastName: string },
+  ): Promise<MarketoUserView | null>;
+  /** Adds role/workspace pairs (roles/create.json); the user's pairs after the change, null when the user is gone. */
+  addUserRoles(userid: string, pairs: RolePairView[]): Promise<RolePairView[] | null>;
+  /** Removes role/workspace pairs (roles/delete.json); the pairs that remain, null when the user is gone. */
+  removeUserRoles(userid: string, pairs: RolePairView[]): Promise<RolePairView[] | null>;
   /** 'in-use-by-service' is Marketo's 611: a custom service still belongs to the user. */
   deleteUser(userid: string): Promise<'deleted' | 'gone' | 'in-use-by-service'>;
   /**
@@ -104,6 +118,8 @@ export interface SupportActivities {
     secretRef: string;
   }): Promise<{ clientId: string }>;
   deleteCustomService(clientId: string): Promise<'deleted' | 'gone'>;
+  /** Deletes every custom service the user owns (an earlier lifecycle's); returns their client ids. */
+  deleteCustomServicesOf(ownerEmail: string): Promise<string[]>;
   /** Obtains a token with the stored credentials and checks that its scope is the API-only user's email. */
   verifyServiceCredentials(input: {
     secretRef: string;

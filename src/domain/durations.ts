@@ -4,6 +4,8 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 
 export const MS_PER_DAY = UNIT_MS.d;
+/** No policy duration needs more; a larger one is a typo (and `999999d` would overflow a Date). */
+export const MAX_DURATION_MS = 10 * 365 * MS_PER_DAY;
 
 /** `30d`, `12h`, `90m`, `45s` → milliseconds; undefined when the text is not one of those forms. */
 export function parseDuration(text: string): number | undefined {
@@ -21,21 +23,20 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */
-export const durationMsSchema = z.union(
-  [
-    z
-      .number()
-      .int()
-      .positive()
-      .max(10 * 365 * MS_PER_DAY),
-    z.string().transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like 30d, 12h, 90m or 45s' });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-  ],
-  { error: 'must be a duration like 30d, 12h, 90m or 45s' },
-);
+export const durationMsSchema = z
+  .union(
+    [
+      z.number().int().positive(),
+      z.string().transform((text, ctx) => {
+        const ms = parseDuration(text);
+        if (ms === undefined || ms <= 0) {
+          ctx.addIssue({ code: 'custom', message: 'must be a duration like 30d, 12h, 90m or 45s' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    ],
+    { error: 'must be a duration like 30d, 12h, 90m or 45s' },
+  )
+  // After the union, so that `99999d` and its milliseconds meet the same cap with the same message.
+  .refine((ms) => ms <= MAX_DURATION_MS, { message: 'must be at most 10 years (3650d)' });

@@ -40,24 +40,29 @@ export function toWholeSecond(iso: string): string {
   return new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString();
 }
 
-export const lifecyclePolicySchema = z.object({
-  /** How long before the expiry the reminder goes out. */
-  reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
-  /** The longest access may last, counted from the lifecycle's creation: extensions cannot pass it. */
-  maxLifetimeMs: durationMsSchema.default(365 * MS_PER_DAY),
-  /** How long an operator step may stay pending before the run gives up and undoes what it made. */
-  operatorStepDeadlineMs: durationMsSchema.default(7 * MS_PER_DAY),
-  /** How often a pending operator step is announced again. */
-  operatorReminderEveryMs: durationMsSchema.default(MS_PER_DAY),
-});
+export const lifecyclePolicySchema = z
+  .object({
+    /** How long before the expiry the reminder goes out. */
+    reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** The longest access may last, counted from the lifecycle's creation: extensions cannot pass it. */
+    maxLifetimeMs: durationMsSchema.default(365 * MS_PER_DAY),
+    /** How long an operator step may stay pending before the run gives up and undoes what it made. */
+    operatorStepDeadlineMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** How often a pending operator step is announced again. */
+    operatorReminderEveryMs: durationMsSchema.default(MS_PER_DAY),
+  })
+  // Strict: a misspelt field (`reminderLead`) would otherwise be dropped and its default used without a word.
+  .strict();
 
-export const roleRequestSchema = z.object({
-  name: labelSchema(100),
-  /** Needed only when the role does not exist yet and must be created. */
-  permissions: z.array(z.enum(ACCESS_API_PERMISSIONS)).max(ACCESS_API_PERMISSIONS.length).default([]),
-  /** A workspace id or name; 0 is "AllZones". */
-  workspace: z.union([z.number().int().nonnegative(), labelSchema(100)]).default(0),
-});
+export const roleRequestSchema = z
+  .object({
+    name: labelSchema(100),
+    /** Needed only when the role does not exist yet and must be created. */
+    permissions: z.array(z.enum(ACCESS_API_PERMISSIONS)).max(ACCESS_API_PERMISSIONS.length).default([]),
+    /** A workspace id or name; 0 is "AllZones". */
+    workspace: z.union([z.number().int().nonnegative(), labelSchema(100)]).default(0),
+  })
+  .strict();
 
 /** What a pipeline asks for: one API-only user with its role and custom service, until an expiry. */
 export const lifecycleRequestSchema = z
@@ -73,6 +78,7 @@ export const lifecycleRequestSchema = z
         displayName: labelSchema(100).optional(),
         description: labelSchema(500).optional(),
       })
+      .strict()
       .default({}),
     policy: lifecyclePolicySchema.default({
       reminderLeadMs: 7 * MS_PER_DAY,

@@ -17,6 +17,20 @@ export const carriedStateSchema = z.object({
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;
 
+/**
+ * The lifecycle that ended before this one for the same email: its API-only user still exists in Marketo
+ * (ending locks it, never deletes it), so this run adopts that user instead of refusing it as not its own.
+ */
+export const previousLifecycleSchema = z
+  .object({
+    /** Marketo's numeric user id (`id`), which a hand-made user of the same email would not share. */
+    marketoUserId: z.number().int().positive(),
+    /** Its custom service, which must not serve the new lifecycle. */
+    clientId: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type PreviousLifecycle = z.infer<typeof previousLifecycleSchema>;
+
 export const lifecycleWorkflowInputSchema = z.object({
   request: lifecycleRequestSchema,
   /** Where the secret store keeps this lifecycle's service credentials; chosen by the starter. */
@@ -24,6 +38,7 @@ export const lifecycleWorkflowInputSchema = z.object({
   /** History length after which the run continues as new; tests lower it. */
   continueAsNewAfterEvents: z.number().int().min(50).max(50_000).default(2_000),
   carried: carriedStateSchema.optional(),
+  previous: previousLifecycleSchema.optional(),
 });
 export type LifecycleWorkflowInput = z.input<typeof lifecycleWorkflowInputSchema>;
 export type ParsedLifecycleWorkflowInput = z.output<typeof lifecycleWorkflowInputSchema>;

@@ -97,6 +97,11 @@ function sameInstant(a: string | null | undefined, b: string | null | undefined)
   return Math.abs(Date.parse(a) - Date.parse(b)) < DRIFT_TOLERANCE_MS;
 }
 
+/** Marketo would not lock this user by itself (again, after an admin's unlock): no expiry, or one still ahead. */
+function expiryStillAhead(user: MarketoUserView): boolean {
+  return user.expiresAt === null || Date.parse(user.expiresAt) > Date.now();
+}
+
 function findRole(roles: RoleView[], name: string): RoleView | undefined {
   const wanted = name.trim().toLowerCase();
   return roles.find((r) => r.name.trim().toLowerCase() === wanted);
@@ -292,6 +297,9 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     },
   );
 
+  /** This run took over the user an earlier lifecycle of the same email left locked. */
+  let adoptedPreviousUser = false;
+
   // ---- compensation ---------------------------------------------------------------------------------------
   const undoStack: { what: string; undo: () => Promise<string> }[] = [];
 
@@ -323,13 +331,14 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   async function awaitOperatorStep(
     step: OperatorStep,
     verify: (completion: CompleteOperatorStepInput) => Promise<string | undefined>,
+    firstInstructions: string[] = [],
   ): Promise<void> {
     const since = Date.now();
     const deadline = since + policy.operatorStepDeadlineMs;
     status.phase = 'awaiting-operator';
     status.pendingOperatorAction = {
       step,
-      instructions: operatorInstructions(step, request, info.workflowId),
+      instructions: [...firstInstructions, ...operatorInstructions(step, request, info.workflowId)],
       since: new Date(since).toISOString(),
       deadline: new Date(deadline).toISOString(),
     };
@@ -458,6 +467,19 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       ...(request.reason ? { reason: request.reason } : {}),
     });
     const user = await marketo.getUser(request.email);
+    // Ending a lifecycle locks its user and keeps it: a new lifecycle for the same email takes that user back.
+    // Short-circuit order matters: the patch marker is written only where adoption happens.
+    if (
+      invited === 'already-exists' &&
+      user &&
+      input.previous !== undefined &&
+      user.apiOnly &&
+      user.id === input.previous.marketoUserId &&
+      !isUserFromThisLifecycle(user, request, roleId) &&
+      patched('adopt-previous-lifecycle-user')
+    ) {
+      return adoptPreviousUser(user, roleId, workspaceId);
+    }
     if (invited === 'already-exists' && (!user || !isUserFromThisLifecycle(user, request, roleId))) {
       throw ApplicationFailure.create({
         type: 'UserAlreadyExists',
@@ -489,8 +511,58 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     return user;
   }
 
+  /**
+   * The earlier lifecycle's user, locked by its end: names and role set to this request's, then the new expiry,
+   * last, because in Marketo a future expiry is what lifts the lock. Undo locks it again; it is never deleted,
+   * as it was not this run's to delete.
+   */
+  async function adoptPreviousUser(
+    user: MarketoUserView,
+    roleId: number,
+    workspaceId: number,
+  ): Promise<MarketoUserView> {
+    adoptedPreviousUser = true;
+    const gone = () =>
+      ApplicationFailure.create({
+        type: 'UserMissingAfterInvite',
+        message:
+          "The earlier lifecycle's user disappeared from Marketo while it was taken over; retry the onboarding.",
+        nonRetryable: true,
+      });
+    undoStack.push({
+      what: `user ${user.userid} (kept from the earlier lifecycle)`,
+      undo: async () => ((await marketoDurable.expireUserNow(user.userid)) ? 'locked again' : 'gone'),
+    });
+    if (user.firstName !== request.firstName || user.lastName !== request.lastName) {
+      const renamed = await marketo.setUserNames(user.userid, {
+        firstName: request.firstName,
+        lastName: request.lastName,
+      });
+      if (!renamed) throw gone();
+    }
+    const isWanted = (r: { accessRoleId: number; workspaceId: number }) =>
+      r.accessRoleId === roleId && r.workspaceId === workspaceId;
+    // Added before the others are removed: Marketo may refuse to leave a user without any role.
+    if (!user.roles.some(isWanted)) {
+      if (!(await marketo.addUserRoles(user.userid, [{ accessRoleId: roleId, workspaceId }]))) throw gone();
+    }
+    const unwanted = user.roles.filter((r) => !isWanted(r));
+    if (unwanted.length && !(await marketo.removeUserRoles(user.userid, unwanted))) throw gone();
+    const adopted = await marketo.setUserExpiry(user.userid, status.expiresAt);
+    if (!adopted) throw gone();
+    record('user adopted', `${adopted.userid} (${adopted.id}), kept locked by the earlier lifecycle`);
+    return adopted;
+  }
+
   async function ensureService(canCreate: boolean): Promise<void> {
     if (canCreate) {
+      if (adoptedPreviousUser) {
+        // The earlier lifecycle's service would still answer for this user; its stored secret (same ref, as the
+        // workflow id is the same) must not be mistaken for this run's.
+        await support.deleteSecret(input.secretRef);
+        const removed = await support.deleteCustomServicesOf(request.email);
+        if (removed.length) record('earlier custom service deleted', removed.join(', '));
+      }
       const { clientId } = await support.createCustomService({
         displayName: serviceDisplayName(request),
         description: serviceDescription(request),
@@ -525,18 +597,44 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       status.secretRef = input.secretRef;
       return;
     }
-    await awaitOperatorStep('create-service', async (completion) => {
-      if (completion.step !== 'create-service') return 'expected the custom service step';
-      const verification = await support.verifyServiceCredentials({
-        secretRef: completion.secretRef,
-        clientId: completion.clientId,
-        expectedScope: request.email,
-      });
-      if (!verification.ok) return verification.problem ?? 'the credentials did not verify';
-      status.clientId = completion.clientId;
-      status.secretRef = completion.secretRef;
-      return undefined;
-    });
+    const previousClientId = adoptedPreviousUser ? input.previous?.clientId : undefined;
+    const replaceEarlier = adoptedPreviousUser
+      ? [
+          `First delete the earlier lifecycle's custom service of ${request.email} in Admin > LaunchPoint` +
+            (previousClientId ? ` (Client Id ${previousClientId})` : '') +
+            ', then create a new one as below: the earlier one must not serve this lifecycle.',
+        ]
+      : [];
+    await awaitOperatorStep(
+      'create-service',
+      async (completion) => {
+        if (completion.step !== 'create-service') return 'expected the custom service step';
+        if (previousClientId !== undefined && completion.clientId === previousClientId) {
+          return `client id ${previousClientId} is the earlier lifecycle's service: delete it in LaunchPoint and create a new one`;
+        }
+        const verification = await support.verifyServiceCredentials({
+          secretRef: completion.secretRef,
+          clientId: completion.clientId,
+          expectedScope: request.email,
+        });
+        if (!verification.ok) return verification.problem ?? 'the credentials did not verify';
+        status.clientId = completion.clientId;
+        status.secretRef = completion.secretRef;
+        // From here the secret is this run's: access ending before activation must not leave it on disk.
+        if (patched('undo-operator-secret')) {
+          const { secretRef, clientId } = completion;
+          undoStack.push({
+            what: `stored secret of custom service ${clientId}`,
+            undo: async () => {
+              await supportDurable.deleteSecret(secretRef);
+              return 'deleted (the service itself was made by the operator: delete it in Admin > LaunchPoint)';
+            },
+          });
+        }
+        return undefined;
+      },
+      replaceEarlier,
+    );
   }
 
   async function provision(): Promise<void> {
@@ -636,8 +734,14 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     if (userId) {
       const before = cause === 'expired' ? await checkDrift(false) : await marketoDurable.getUser(userId);
       if (!before) outcome = 'gone';
-      else if (before.isLocked) outcome = 'already locked';
-      else {
+      else if (before.isLocked && !(expiryStillAhead(before) && patched('expire-already-locked-user'))) {
+        outcome = 'already locked';
+      } else if (before.isLocked) {
+        // Locked for another reason, or by hand, with an expiry still ahead: an admin's unlock would give access
+        // back. The expiry is what keeps it ended.
+        const after = await marketoDurable.expireUserNow(userId);
+        outcome = after ? 'already locked; its expiry set to now' : 'gone';
+      } else {
         const after = await marketoDurable.expireUserNow(userId);
         if (!after) outcome = 'gone';
         else if (after.isLocked) outcome = 'locked';
@@ -694,6 +798,19 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         ...(revokeRequest?.reason ? { reason: revokeRequest.reason } : {}),
       };
       record('deactivated', status.deactivation.outcome);
+      if (patched('notify-ended-before-active')) {
+        const { cause, outcome } = status.deactivation;
+        await CancellationScope.nonCancellable(() =>
+          notify(
+            'deactivated',
+            `Access of ${request.email} ended (${cause}) before it became active: ${outcome}`,
+            {
+              cause,
+              outcome,
+            },
+          ),
+        );
+      }
       await condition(allHandlersFinished);
       return status;
     }

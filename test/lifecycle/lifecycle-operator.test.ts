@@ -10,7 +10,12 @@ import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import type { lifecycleWorkflow } from '../../src/workflows';
-import { completeOperatorStepUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
+import {
+  completeOperatorStepUpdate,
+  revokeSignal,
+  revokeUpdate,
+  statusQuery,
+} from '../../src/workflows/messages';
 import {
   createHarness,
   eventually,
@@ -19,7 +24,7 @@ import {
   type Harness,
 } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
-import { instructionValue, sandboxCall, statusWhen, undoneSteps } from './support';
+import { instructionValue, sandboxCall, statusWhen, undoneSteps, withAlteredWorkers } from './support';
 
 const createdServiceSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 const createdRoleSchema = z.object({ id: z.number(), name: z.string() });
@@ -220,5 +225,95 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
       assert.equal(h.notifier.of('failed', workflowId).length, 1);
     });
     assert.equal(h.sandbox.snapshot().counters.forbiddenSandboxCalls, 0);
+  });
+  it('refuses a service of another API-only user; a revoke during verification deletes the verified secret and notifies', async () => {
+    const request = sampleRequest({
+      email: `op-revoke-${Date.now()}@example.com`,
+      role: { name: 'Analytics User', permissions: [], workspace: 0 },
+    });
+    const other = `op-other-${Date.now()}@example.com`;
+    await h.marketo.inviteUser({
+      emailAddress: other,
+      firstName: 'Other',
+      lastName: 'Service',
+      apiOnly: true,
+      userRoleWorkspaces: [{ accessRoleId: 101, workspaceId: 0 }],
+    });
+    const secretRef = `file:operator/${Date.now()}/custom-service`;
+    // Verification reads the secret: holding that read open is how a revoke lands while it runs.
+    let reached!: () => void;
+    const verifying = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let holdNextRead = false;
+    await withAlteredWorkers(
+      env,
+      h,
+      (deps) => ({
+        ...deps,
+        secrets: {
+          put: (ref, value) => deps.secrets.put(ref, value),
+          delete: (ref) => deps.secrets.delete(ref),
+          get: async (ref) => {
+            if (ref === secretRef && holdNextRead) {
+              holdNextRead = false;
+              reached();
+              await released;
+            }
+            return deps.secrets.get(ref);
+          },
+        },
+      }),
+      async () => {
+        const workflowId = await h.start(request);
+        const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
+        const step = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
+        const instructions = step.pendingOperatorAction!.instructions;
+
+        // The operator picks the wrong API Only User: its token's scope is that user's email.
+        const wrongOwner = createdServiceSchema.parse(
+          (
+            await sandboxCall(h.sandbox, 'POST', '/sandbox/services', {
+              displayName: instructionValue(instructions, 'Display Name'),
+              email: other,
+            })
+          ).json,
+        );
+        await h.secrets.put(secretRef, wrongOwner);
+        const refused = await handle.executeUpdate(completeOperatorStepUpdate, {
+          args: [{ step: 'create-service', clientId: wrongOwner.clientId, secretRef }],
+        });
+        assert.equal(refused.verified, false);
+        assert.match(refused.problem ?? '', new RegExp(`belongs to ${other}, not to ${request.email}`));
+        assert.equal(refused.status.phase, 'awaiting-operator');
+
+        const right = createdServiceSchema.parse(
+          (
+            await sandboxCall(h.sandbox, 'POST', '/sandbox/services', {
+              displayName: instructionValue(instructions, 'Display Name'),
+              email: request.email,
+            })
+          ).json,
+        );
+        await h.secrets.put(secretRef, right);
+        holdNextRead = true;
+        const completing = handle.executeUpdate(completeOperatorStepUpdate, {
+          args: [{ step: 'create-service', clientId: right.clientId, secretRef }],
+        });
+        await verifying;
+        await handle.signal(revokeSignal, { reason: 'revoked during verification' });
+        await statusWhen(handle, (s) => s.timeline.some((e) => e.event === 'revoke requested'));
+        release();
+        assert.equal((await completing).verified, true);
+
+        const final = await handle.result();
+        assert.equal(final.phase, 'deactivated');
+        assert.equal(final.deactivation?.cause, 'revoked');
+        assert.equal(await h.secrets.get(secretRef), undefined, 'the verified secret is not left on disk');
+        const notice = await eventually(() => h.notifier.of('deactivated', workflowId)[0]);
+        assert.deepEqual(notice.details, { cause: 'revoked', outcome: final.deactivation?.outcome });
+        assert.match(notice.message, /before it became active/);
+      },
+    );
   });
 });
