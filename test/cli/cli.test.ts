@@ -538,19 +538,24 @@ describe('marketo-api-users CLI against a running `up`', () => {
     ]);
     assert.equal(noUp.code, 1, describeRun(noUp));
     assert.equal(noUp.stdout, '');
-    assert.match(noUp.stderr, /^error: .*no running `up` wrote .*stack\.json/);
-    assert.match(noUp.stderr, /marketo-api-users up/);
-    assert.equal(noUp.stderr.trim().split('\n').length, 1);
+    // One line for what is wrong, one for what to do.
+    const noUpLines = noUp.stderr.trim().split('\n');
+    assert.equal(noUpLines.length, 2, noUp.stderr);
+    assert.match(noUpLines[0]!, /^error: .*no running `up` wrote .*stack\.json/);
+    assert.match(noUpLines[1]!, /^hint: .*marketo-api-users up/);
     assert.equal(noUpJson.code, 1);
-    assert.match(errorJsonSchema.parse(oneJson(noUpJson)).error, /`up`/);
+    const noUpBody = errorJsonSchema.parse(oneJson(noUpJson));
+    assert.match(noUpBody.error, /`up`/);
+    assert.match(noUpBody.hint ?? '', /marketo-api-users up/);
 
     for (const run of [staleRun, staleOnboard]) {
       assert.equal(run.code, 1, describeRun(run));
       assert.match(
         run.stderr,
-        new RegExp(`^error: No Temporal server answers at 127\\.0\\.0\\.1:${closedPort}`),
+        new RegExp(
+          `^error: No Temporal server answers at 127\\.0\\.0\\.1:${closedPort}.*\\nhint: .*marketo-api-users up`,
+        ),
       );
-      assert.match(run.stderr, /marketo-api-users up/);
     }
     const state = await sandboxState(sandboxUrl);
     assert.ok(!state.users.some((u) => u.emailAddress.startsWith('cli-stale-')));
