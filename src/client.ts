@@ -12,7 +12,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { z } from 'zod';
-import { loadContext, type ContextOptions, type ProductContext } from './context';
+import { ContextError, loadContext, type ContextOptions, type ProductContext } from './context';
 import { durationMsSchema, formatDuration } from './domain/durations';
 import {
   emailSchema,
@@ -50,9 +50,17 @@ export class LifecycleNotFoundError extends Error {
   override readonly name = 'LifecycleNotFoundError';
 }
 
-/** Temporal does not answer; the message says what to start or set. */
+export { ContextError };
+
+/** Temporal does not answer; the message says what to start or set, `hint` that part alone. */
 export class TemporalUnavailableError extends Error {
   override readonly name = 'TemporalUnavailableError';
+  constructor(
+    readonly problem: string,
+    readonly hint: string,
+  ) {
+    super(`${problem} ${hint}`);
+  }
 }
 
 /** The workflow refused an Update (for example an extension past the maximum lifetime). */
@@ -112,6 +120,43 @@ export const completeStepInputSchema = z.discriminatedUnion('step', [
     .strict(),
 ]);
 export type CompleteStepInput = z.input<typeof completeStepInputSchema>;
+
+const emailArgumentSchema = z.object({ email: emailSchema });
+
+/** The request an onboarding sends, or InputError: everything checkable without Temporal or Marketo. */
+function onboardRequestFrom(input: OnboardInput, now: number): LifecycleRequest {
+  const { expiresIn, ...rest } = parse(onboardInputSchema, input);
+  const expiresAt = toWholeSecond(rest.expiresAt ?? new Date(now + expiresIn!).toISOString());
+  const request: LifecycleRequest = { ...rest, expiresAt };
+  const problems = expiryProblems(expiresAt, now, now, request.policy);
+  if (problems.length) throw new InputError(problems);
+  return request;
+}
+
+/**
+ * Checks a command's input before anything connects, so that bad input is an InputError (exit 2) whether or
+ * not `up` or Temporal runs. The LifecycleClient methods check again: they are public on their own.
+ */
+export const validateInput = {
+  email(email: string): void {
+    parse(emailArgumentSchema, { email });
+  },
+  onboard(input: OnboardInput): void {
+    onboardRequestFrom(input, Date.now());
+  },
+  extend(email: string, options: ExtendOptions): void {
+    validateInput.email(email);
+    parse(extendInputSchema, options);
+  },
+  revoke(email: string, options: RevokeOptions = {}): void {
+    validateInput.email(email);
+    parse(revokeOptionsSchema, options);
+  },
+  completeStep(email: string, input: CompleteStepInput): void {
+    validateInput.email(email);
+    parse(completeStepInputSchema, input);
+  },
+};
 
 export interface OnboardResult {
   workflowId: string;
@@ -208,8 +253,8 @@ export class LifecycleClient {
         owned = await Connection.connect({ ...context.temporal.connectionOptions, connectTimeout: '3s' });
       } catch (error) {
         throw new TemporalUnavailableError(
-          `No Temporal server answers at ${context.temporal.address} (${(error as Error).message.split('\n')[0]}). ` +
-            'Start one with `marketo-api-users up`, or point TEMPORAL_ADDRESS at your cluster.',
+          `No Temporal server answers at ${context.temporal.address} (${(error as Error).message.split('\n')[0]}).`,
+          'Start one with `marketo-api-users up` (with --data-dir if it uses another folder), or point TEMPORAL_ADDRESS at your cluster.',
         );
       }
       connection = owned;
@@ -227,7 +272,7 @@ export class LifecycleClient {
   }
 
   private handleFor(email: string) {
-    const parsed = parse(z.object({ email: emailSchema }), { email }).email;
+    const parsed = parse(emailArgumentSchema, { email }).email;
     return this.client.workflow.getHandle<typeof lifecycleWorkflow>(this.context.workflowIdFor(parsed));
   }
 
@@ -281,8 +326,8 @@ export class LifecycleClient {
       if (status && SETTLED.includes(status.phase)) return status;
       if (Date.now() > deadline) {
         throw new TemporalUnavailableError(
-          `The lifecycle of ${email} is still ${lastPhase ?? 'not started'} after ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s: ` +
-            'is a worker running (`marketo-api-users up` or `marketo-api-users worker`)?',
+          `The lifecycle of ${email} is still ${lastPhase ?? 'not started'} after ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s.`,
+          'Check that a worker runs (`marketo-api-users up` or `marketo-api-users worker`); `status EMAIL` shows where it stands.',
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -446,13 +491,23 @@ async function withClient<T>(
   }
 }
 
-export const onboard = (input: OnboardInput, options?: ClientOptions & WaitOptions) =>
-  withClient(options, (c) => c.onboard(input, options));
-export const status = (email: string, options?: ClientOptions) => withClient(options, (c) => c.status(email));
-export const extend = (email: string, input: ExtendOptions, options?: ClientOptions) =>
-  withClient(options, (c) => c.extend(email, input));
-export const revoke = (email: string, input?: RevokeOptions, options?: ClientOptions) =>
-  withClient(options, (c) => c.revoke(email, input));
+// Each checks its input before it connects: bad input is an InputError even where no Temporal answers.
+export const onboard = async (input: OnboardInput, options?: ClientOptions & WaitOptions) => {
+  validateInput.onboard(input);
+  return withClient(options, (c) => c.onboard(input, options));
+};
+export const status = async (email: string, options?: ClientOptions) => {
+  validateInput.email(email);
+  return withClient(options, (c) => c.status(email));
+};
+export const extend = async (email: string, input: ExtendOptions, options?: ClientOptions) => {
+  validateInput.extend(email, input);
+  return withClient(options, (c) => c.extend(email, input));
+};
+export const revoke = async (email: string, input?: RevokeOptions, options?: ClientOptions) => {
+  validateInput.revoke(email, input);
+  return withClient(options, (c) => c.revoke(email, input));
+};
 export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
 export const sweep = (input?: SweepRunInput, options?: ClientOptions) =>
   withClient(options, (c) => c.sweep(input));
@@ -460,5 +515,7 @@ export const scheduleSweep = (input: SweepScheduleInput, options?: ClientOptions
   withClient(options, (c) => c.scheduleSweep(input));
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());
-export const completeStep = (email: string, input: CompleteStepInput, options?: ClientOptions) =>
-  withClient(options, (c) => c.completeStep(email, input));
+export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {
+  validateInput.completeStep(email, input);
+  return withClient(options, (c) => c.completeStep(email, input));
+};

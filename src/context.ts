@@ -73,8 +73,20 @@ export interface ProductContext {
   stack: StackFile | undefined;
 }
 
+/** Where things are cannot be worked out; the message says what to start or set, `hint` that part alone. */
 export class ContextError extends Error {
   override readonly name = 'ContextError';
+  constructor(
+    readonly problem: string,
+    readonly hint: string,
+  ) {
+    super(`${problem} ${hint}`);
+  }
+}
+
+/** Where service secrets live: MARKETO_API_USERS_SECRET_DIR, else the data folder. `up` and the CLI must agree. */
+export function secretDirFor(dataDir: string, env: NodeJS.ProcessEnv): string {
+  return env.MARKETO_API_USERS_SECRET_DIR || path.join(dataDir, 'secrets');
 }
 
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
@@ -88,8 +100,8 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
       : stack?.instanceId;
   if (!instanceId) {
     throw new ContextError(
-      `No Marketo instance known: no running \`up\` wrote ${stackFilePath(dataDir)}, and MARKETO_BASE_URL is not set. ` +
-        'Start `marketo-api-users up`, or set MARKETO_BASE_URL (and --data-dir if `up` uses another folder).',
+      `No Marketo instance known: no running \`up\` wrote ${stackFilePath(dataDir)}, and MARKETO_BASE_URL is not set.`,
+      'Start `marketo-api-users up` (and pass --data-dir if it uses another folder), or set MARKETO_BASE_URL for a real instance.',
     );
   }
   const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
@@ -110,7 +122,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     taskQueue: env.MARKETO_API_USERS_TASK_QUEUE ?? stack?.taskQueue ?? DEFAULT_TASK_QUEUE,
     instanceId,
     keyring,
-    secrets: new FileSecretStore(env.MARKETO_API_USERS_SECRET_DIR ?? path.join(dataDir, 'secrets')),
+    secrets: new FileSecretStore(secretDirFor(dataDir, env)),
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
     temporal: {
       address,

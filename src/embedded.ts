@@ -12,13 +12,15 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import {
   EMBEDDED_INSTANCE_ID,
   writeStackFile,
+  readStackFile,
+  secretDirFor,
   stackFilePath,
   DEFAULT_TASK_QUEUE,
   type StackFile,
 } from './context';
 import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
-import { createMarketoClient } from './marketo/client';
-import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
+import { createMarketoClient, type MarketoClientOptions } from './marketo/client';
+import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from './marketo/config';
 import { createNotifierFromEnv } from './notifications';
 import { startSandbox, type RunningSandbox } from './sandbox';
 import { createDataConverter } from './security/data-converter';
@@ -27,7 +29,7 @@ import { FileSecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
 import { ensureTemporalCli } from './servers';
 import { createSweepDeps } from './sweep';
-import { createLifecycleWorkers } from './worker';
+import { createLifecycleWorkers, type MarketoQueueBudget } from './worker';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -52,6 +54,8 @@ export interface EmbeddedStack {
   marketoBaseUrl: string;
   notificationsFile: string;
   stack: StackFile;
+  /** Settles if the Temporal dev server exits before stop(): `up` cannot go on without it. */
+  temporalExited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -77,8 +81,56 @@ export async function freePort(): Promise<number> {
   });
 }
 
-class EmbeddedStartError extends Error {
+/** The stack could not start; `problem` says what is wrong, `hint` what to do. */
+export class EmbeddedStartError extends Error {
   override readonly name = 'EmbeddedStartError';
+  constructor(
+    readonly problem: string,
+    readonly hint: string,
+  ) {
+    super(`${problem} ${hint}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Two `up`s on one folder would share one SQLite file, one sandbox state and one stack.json: refuse the second. */
+function refuseSecondUp(dataDir: string): void {
+  const running = readStackFile(dataDir);
+  if (running && running.pid !== process.pid && isAlive(running.pid)) {
+    throw new EmbeddedStartError(
+      `Another \`up\` (pid ${running.pid}) is already running on ${dataDir}, with Temporal at ${running.temporalAddress}.`,
+      'Use that one (other commands find it through this folder), stop it with Ctrl-C or `kill ' +
+        running.pid +
+        '`, or start this one with another --data-dir.',
+    );
+  }
+}
+
+/** The real instance's settings as `up`'s client and worker use them: MARKETO_BUDGET_* and MARKETO_TIMEOUT_MS. */
+export function realMarketoSettings(config: MarketoConfig): {
+  client: MarketoClientOptions;
+  marketoBudget: MarketoQueueBudget | undefined;
+} {
+  return {
+    client: config,
+    marketoBudget:
+      config.budget === 'unlimited'
+        ? undefined
+        : {
+            calls: config.budget.calls,
+            windowMs: config.budget.windowMs,
+            concurrency: config.budget.maxConcurrent,
+          },
+  };
 }
 
 /** Starts `temporal server start-dev` with SQLite in the data folder; its output goes to a log file there. */
@@ -90,13 +142,15 @@ async function startTemporalDevServer(
 ): Promise<ChildProcess> {
   if (await portAnswers(port)) {
     throw new EmbeddedStartError(
-      `Port ${port} is taken (another \`up\` running?). Stop it, or choose another with --port.`,
+      `Port ${port} is taken, so the Temporal dev server cannot listen on it.`,
+      'Stop whatever uses it (another `up`?), or choose another port with --port.',
     );
   }
   const cli = ensureTemporalCli(env);
   if (cli.kind !== 'existing-path') {
     throw new EmbeddedStartError(
-      `No Temporal CLI: ${cli.reason}. Run \`npm run setup\` (needs Go), or set TEMPORAL_CLI_PATH.`,
+      `No Temporal CLI to run the dev server: ${cli.reason}.`,
+      'Install Go and run `npm run setup` (it builds and caches one), put `temporal` on PATH, or set TEMPORAL_CLI_PATH.',
     );
   }
   const logFile = fs.openSync(path.join(dataDir, 'temporal.log'), 'a');
@@ -118,19 +172,24 @@ async function startTemporalDevServer(
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', logFile, logFile], env },
+    // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
+    { stdio: ['ignore', logFile, logFile], env, detached: true },
   );
   fs.closeSync(logFile);
   const started = Date.now();
   while (!(await portAnswers(port))) {
     if (child.exitCode !== null) {
       throw new EmbeddedStartError(
-        `The Temporal dev server exited with ${child.exitCode}; see ${path.join(dataDir, 'temporal.log')}.`,
+        `The Temporal dev server exited with ${child.exitCode} while starting.`,
+        `See ${path.join(dataDir, 'temporal.log')}.`,
       );
     }
     if (Date.now() - started > 60_000) {
       child.kill('SIGKILL');
-      throw new EmbeddedStartError('The Temporal dev server did not answer within 60 s.');
+      throw new EmbeddedStartError(
+        'The Temporal dev server did not answer within 60 s.',
+        `See ${path.join(dataDir, 'temporal.log')}; a loaded machine may need another try.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -165,6 +224,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  refuseSecondUp(dataDir);
   const temporalPort = options.temporalPort ?? 7233;
   const uiPort = options.uiPort ?? 8233;
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
@@ -176,17 +236,25 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   try {
     log(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir})`);
     const temporal = await startTemporalDevServer(dataDir, temporalPort, uiPort, env);
+    let stopping: Promise<void> | undefined;
+    const temporalExited = new Promise<string>((resolve) =>
+      temporal.once('exit', (code, signal) => {
+        if (!stopping) resolve(`exit code ${code ?? '-'}${signal ? `, signal ${signal}` : ''}`);
+      }),
+    );
     cleanups.push(() => stopChild(temporal));
     const temporalAddress = `127.0.0.1:${temporalPort}`;
 
     const realMarketo = hasMarketoEnv(env);
     let sandbox: RunningSandbox | undefined;
     let marketoBaseUrl: string;
-    let clientId: string;
-    let clientSecret: string;
+    let marketoClientOptions: MarketoClientOptions;
+    let marketoBudget: MarketoQueueBudget | undefined;
     if (realMarketo) {
-      const config = loadMarketoConfig(env);
-      ({ baseUrl: marketoBaseUrl, clientId, clientSecret } = config);
+      const settings = realMarketoSettings(loadMarketoConfig(env));
+      marketoClientOptions = settings.client;
+      marketoBudget = settings.marketoBudget;
+      marketoBaseUrl = settings.client.baseUrl;
       log(`using the real Marketo instance at ${marketoBaseUrl}`);
     } else {
       sandbox = await startSandbox({
@@ -197,7 +265,12 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       });
       const running = sandbox;
       cleanups.push(() => running.close());
-      ({ baseUrl: marketoBaseUrl, adminClientId: clientId, adminClientSecret: clientSecret } = sandbox);
+      marketoBaseUrl = sandbox.baseUrl;
+      marketoClientOptions = {
+        baseUrl: sandbox.baseUrl,
+        clientId: sandbox.adminClientId,
+        clientSecret: sandbox.adminClientSecret,
+      };
       log(`Marketo sandbox on ${marketoBaseUrl}`);
     }
 
@@ -218,9 +291,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       taskQueue,
       dataConverter,
       deps: {
-        marketo: createMarketoClient({ baseUrl: marketoBaseUrl, clientId, clientSecret }),
+        marketo: createMarketoClient(marketoClientOptions),
         adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl) : operatorOnlyConsole,
-        secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
+        secrets: new FileSecretStore(secretDirFor(dataDir, env)),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),
         sweep: createSweepDeps(workflowClient, dataDir, {
@@ -228,7 +301,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
           workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
         }),
       },
-      ...(realMarketo ? { marketoBudget: { calls: 50, windowMs: 20_000, concurrency: 5 } } : {}),
+      ...(marketoBudget ? { marketoBudget } : {}),
     });
     const running = workers.map((w) => w.run());
     cleanups.push(async () => {
@@ -251,7 +324,6 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     writeStackFile(dataDir, stack);
     cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));
 
-    let stopping: Promise<void> | undefined;
     return {
       dataDir,
       temporalAddress,
@@ -260,6 +332,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       marketoBaseUrl,
       notificationsFile,
       stack,
+      temporalExited,
       stop: () => (stopping ??= undo()),
     };
   } catch (error) {

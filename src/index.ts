@@ -1,5 +1,7 @@
 // The package's entry for pipelines: `import { onboard, status, extend, revoke, list } from 'marketo-api-users'`.
 export {
+  ContextError,
+  validateInput,
   onboard,
   status,
   extend,

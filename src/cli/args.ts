@@ -22,7 +22,11 @@ export function parseCommandArgs<O extends OptionSpec>(
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: positionals.length > 0, strict: true });
     if (parsed.positionals.length > positionals.length) {
-      throw new UsageError([`arguments: unexpected "${parsed.positionals[positionals.length]}"`]);
+      // Never the value itself: a stray argument may be a secret typed where a flag was meant.
+      const expected = positionals.length ? `only ${positionals.join(' ')}` : 'none';
+      throw new UsageError([
+        `arguments: unexpected argument at position ${positionals.length + 1} (this command takes ${expected}; its value is not shown)`,
+      ]);
     }
     return parsed;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { ContextError } from '../context';
+import { EmbeddedStartError } from '../embedded';
 import {
   InputError,
   LifecycleNotFoundError,
@@ -81,8 +82,17 @@ export function report(error: unknown): Reported {
       json: { error: error.message, hint },
     };
   }
-  if (error instanceof TemporalUnavailableError || error instanceof ContextError) {
-    return { exitCode: EXIT_FAILURE, lines: [`error: ${error.message}`], json: { error: error.message } };
+  if (
+    error instanceof TemporalUnavailableError ||
+    error instanceof ContextError ||
+    error instanceof EmbeddedStartError
+  ) {
+    // What is wrong, then what to do about it: each on its own line.
+    return {
+      exitCode: EXIT_FAILURE,
+      lines: [`error: ${error.problem}`, `hint: ${error.hint}`],
+      json: { error: error.problem, hint: error.hint },
+    };
   }
   const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
   const hint = 'run again; if it persists, check the worker and Temporal logs';

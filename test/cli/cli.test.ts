@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FileSecretStore } from '../../src/security/secret-store';
 import {
   cliEnv,
   describeRun,
@@ -67,7 +68,15 @@ describe('marketo-api-users CLI against a running `up`', () => {
   let sandboxUrl: string;
   let env: NodeJS.ProcessEnv;
   const scratch: string[] = [];
-  const cli = (...args: string[]) => runCli(args, { env });
+  /** Every run, for the check that no secret was ever printed. */
+  const runs: CliRun[] = [];
+  const cli = async (...args: string[]) => {
+    const run = await runCli(args, { env });
+    runs.push(run);
+    return run;
+  };
+  /** The client secret of the custom service onboarding created (read from the secret store before revoke). */
+  let serviceSecret: string | undefined;
 
   const stamp = Date.now().toString(36);
   const email = `cli-${stamp}@example.com`;
@@ -201,6 +210,70 @@ describe('marketo-api-users CLI against a running `up`', () => {
     assert.ok(Math.abs(Date.parse(user.expiresAt ?? '') - expiresAt) < 1000, 'Marketo has the same expiry');
     assert.equal(state.roles.find((r) => r.name === roleName)?.id, Number(roleId));
     assert.equal(state.services.filter((s) => s.ownerEmail === email).length, 1);
+    serviceSecret = (await new FileSecretStore(path.join(dataDir, 'secrets')).get(onboarded.secretRef!))
+      ?.clientSecret;
+    assert.ok(serviceSecret, 'the service secret is in the secret store');
+  });
+
+  it('onboard --expires-at, --workspace ID or NAME, --service-name and --service-description reach Marketo', async () => {
+    const at = new Date(Date.now() + 5 * DAY).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+    const byId = `cli-ws-id-${stamp}@example.com`;
+    const byName = `cli-ws-name-${stamp}@example.com`;
+    const flagged = (mail: string, workspace: string, extra: string[]) => [
+      'onboard',
+      '--email',
+      mail,
+      '--first-name',
+      'Flag',
+      '--last-name',
+      'Check',
+      '--role',
+      `CLI Workspace Role ${workspace} ${stamp}`,
+      '--permissions',
+      'Read-Only Lead',
+      '--workspace',
+      workspace,
+      ...extra,
+      '--json',
+    ];
+    const [idRun, nameRun] = await Promise.all([
+      cli(
+        ...flagged(byId, '1008', [
+          '--expires-at',
+          at,
+          '--service-name',
+          `Flag Service ${stamp}`,
+          '--service-description',
+          `Described ${stamp}`,
+        ]),
+      ),
+      cli(...flagged(byName, 'World', ['--expires-in', '2d'])),
+    ]);
+    assert.equal(idRun.code, 0, describeRun(idRun));
+    assert.equal(nameRun.code, 0, describeRun(nameRun));
+    const idResult = onboardJsonSchema.parse(oneJson(idRun));
+    const nameResult = onboardJsonSchema.parse(oneJson(nameRun));
+    assert.equal(idResult.phase, 'active');
+    assert.equal(idResult.expiresAt, at, '--expires-at is the expiry, to the second');
+    assert.equal(nameResult.phase, 'active');
+
+    const state = await sandboxState(sandboxUrl);
+    const idUser = state.users.find((u) => u.emailAddress === byId);
+    const nameUser = state.users.find((u) => u.emailAddress === byName);
+    assert.deepEqual(
+      idUser?.userRoleWorkspaces.map((r) => r.workspaceId),
+      [1008],
+    );
+    assert.deepEqual(
+      nameUser?.userRoleWorkspaces.map((r) => r.workspaceId),
+      [1008],
+      'the workspace named World is 1008',
+    );
+    assert.ok(Math.abs(Date.parse(idUser.expiresAt ?? '') - Date.parse(at)) < 1000);
+    const service = state.services.find((s) => s.ownerEmail === byId);
+    assert.equal(service?.['displayName'], `Flag Service ${stamp}`);
+    assert.equal(service?.['description'], `Described ${stamp}`);
+    assert.equal(service?.clientId, idResult.clientId);
   });
 
   it('status shows the lifecycle, for people and as JSON (any letter case of the email)', async () => {
@@ -515,6 +588,32 @@ describe('marketo-api-users CLI against a running `up`', () => {
     assert.match(unknown.stderr, /^error: unknown command "frobnicate"\nhint: .*--help/);
   });
 
+  it('a stray argument is refused by position, never echoed (it may be a secret)', async () => {
+    const run = await cli(
+      'complete-step',
+      email,
+      '--step',
+      'create-service',
+      '--client-id',
+      'X',
+      'S3CRET-typed-here',
+    );
+    assert.equal(run.code, 2, describeRun(run));
+    assert.match(run.stderr, /^arguments: unexpected argument at position 2 /m);
+    assert.doesNotMatch(run.stdout + run.stderr, /S3CRET/);
+  });
+
+  it('no secret was ever printed: not the service secret, by no command, nor by `up` on stderr', () => {
+    assert.ok(serviceSecret, 'the onboard test read the service secret');
+    assert.ok(runs.length > 20, `${runs.length} runs checked`);
+    for (const run of runs) {
+      assert.ok(!run.stdout.includes(serviceSecret), `stdout of a run: ${run.stdout}`);
+      assert.ok(!run.stderr.includes(serviceSecret), `stderr of a run: ${run.stderr}`);
+    }
+    assert.ok(!up!.stderr().includes(serviceSecret), 'up stderr');
+    assert.ok(!up!.stdout().includes(serviceSecret), 'up stdout');
+  });
+
   it('without `up` in the folder, or with a stale stack.json, commands exit 1 and say what to start', async () => {
     const empty = tempDir('no-up');
     const stale = tempDir('stale');
@@ -538,19 +637,24 @@ describe('marketo-api-users CLI against a running `up`', () => {
     ]);
     assert.equal(noUp.code, 1, describeRun(noUp));
     assert.equal(noUp.stdout, '');
-    assert.match(noUp.stderr, /^error: .*no running `up` wrote .*stack\.json/);
-    assert.match(noUp.stderr, /marketo-api-users up/);
-    assert.equal(noUp.stderr.trim().split('\n').length, 1);
+    // One line for what is wrong, one for what to do.
+    const noUpLines = noUp.stderr.trim().split('\n');
+    assert.equal(noUpLines.length, 2, noUp.stderr);
+    assert.match(noUpLines[0]!, /^error: .*no running `up` wrote .*stack\.json/);
+    assert.match(noUpLines[1]!, /^hint: .*marketo-api-users up/);
     assert.equal(noUpJson.code, 1);
-    assert.match(errorJsonSchema.parse(oneJson(noUpJson)).error, /`up`/);
+    const noUpBody = errorJsonSchema.parse(oneJson(noUpJson));
+    assert.match(noUpBody.error, /`up`/);
+    assert.match(noUpBody.hint ?? '', /marketo-api-users up/);
 
     for (const run of [staleRun, staleOnboard]) {
       assert.equal(run.code, 1, describeRun(run));
       assert.match(
         run.stderr,
-        new RegExp(`^error: No Temporal server answers at 127\\.0\\.0\\.1:${closedPort}`),
+        new RegExp(
+          `^error: No Temporal server answers at 127\\.0\\.0\\.1:${closedPort}.*\\nhint: .*marketo-api-users up`,
+        ),
       );
-      assert.match(run.stderr, /marketo-api-users up/);
     }
     const state = await sandboxState(sandboxUrl);
     assert.ok(!state.users.some((u) => u.emailAddress.startsWith('cli-stale-')));

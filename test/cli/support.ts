@@ -35,6 +35,8 @@ export interface CliRun {
 }
 
 const children = new Set<ChildProcess>();
+/** Data folders of every `up` started here: its Temporal server runs in a group of its own, found by them. */
+const upDataDirs = new Set<string>();
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -162,6 +164,7 @@ export async function startUp(options: UpOptions): Promise<UpProcess> {
     detached: true,
   });
   children.add(child);
+  upDataDirs.add(options.dataDir);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -206,7 +209,7 @@ export async function startUp(options: UpOptions): Promise<UpProcess> {
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, signal); // `up` runs in its own group: this reaches its Temporal server too
+    process.kill(-child.pid, signal); // `up` and what it started in its group (not its Temporal server)
   } catch {
     try {
       child.kill(signal);
@@ -222,7 +225,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export async function killAll(graceMs = 5_000): Promise<void> {
   const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-  if (running.length === 0) return;
+  if (running.length === 0) return killOrphanedTemporal();
   const exits = running.map(
     (c) =>
       new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve()))),
@@ -233,6 +236,20 @@ export async function killAll(graceMs = 5_000): Promise<void> {
   }, graceMs);
   await Promise.all(exits);
   clearTimeout(timer);
+  await killOrphanedTemporal();
+}
+
+/** An `up` that had to be killed could not stop its Temporal server (a process group of its own). */
+async function killOrphanedTemporal(): Promise<void> {
+  for (const dir of upDataDirs) {
+    for (const line of await processesMentioning(path.join(dir, 'temporal.db'))) {
+      try {
+        process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
 }
 
 export function removeDir(dir: string | undefined): void {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { LifecycleClient, type CompleteStepInput } from '../../client';
+import { LifecycleClient, validateInput, type CompleteStepInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
@@ -59,6 +59,7 @@ Examples:
     } else {
       throw new UsageError(['step: must be create-role or create-service']);
     }
+    validateInput.completeStep(email, input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       output.progress('verifying');

@@ -1,39 +1,77 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { z } from 'zod';
 import { LifecycleClient } from '../../client';
+import { formatIssues } from '../../domain/lifecycle-request';
 import { freePort, startEmbeddedStack, type EmbeddedStack } from '../../embedded';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
-import { EXIT_FAILURE, EXIT_OK } from '../errors';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { describeStatus } from './format';
 import type { Command } from './types';
 
 const OPTIONS = { help: COMMON_OPTIONS.help, 'expires-in-seconds': { type: 'string' } } as const;
 
+/** Long enough for a reminder (10 s ahead) and short enough that the demo stays under two minutes. */
+const lifetimeSchema = z.object({
+  'expires-in-seconds': z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds from 15 to 60')
+    .transform(Number)
+    .pipe(z.number().min(15, 'must be at least 15').max(60, 'must be at most 60'))
+    .default(20),
+});
+
+/** The expiry wait gives up after this: a demo that hangs tells nobody anything. */
+export const DEMO_EXPIRY_WAIT_MS = 100_000;
+
+/**
+ * The demo runs on its own sandbox and its own Temporal whatever this shell is configured for; it keeps only
+ * where the Temporal binary comes from (setup's cache, or an explicit path).
+ */
+const KEPT_ENV = new Set(['MARKETO_API_USERS_CACHE_DIR', 'TEMPORAL_CLI_PATH']);
+
+export function demoEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([key]) => KEPT_ENV.has(key) || !(key.startsWith('MARKETO_') || key.startsWith('TEMPORAL_')),
+    ),
+  );
+}
+
+class DemoTimeoutError extends Error {
+  override readonly name = 'DemoTimeoutError';
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'the whole product in one command, on a throwaway embedded stack',
-  help: `Usage: marketo-api-users demo
+  help: `Usage: marketo-api-users demo [--expires-in-seconds N]
 
 Brings up the embedded stack (Temporal dev server, Marketo sandbox, worker) in a temporary folder on free
 ports, onboards a sample API-only user with a short expiry, shows its status, extends it, waits for the
 expiry, shows the user locked in the sandbox, shuts everything down and exits 0. About a minute.
+It ignores MARKETO_* and TEMPORAL_* settings (except TEMPORAL_CLI_PATH and MARKETO_API_USERS_CACHE_DIR):
+it never touches a real Marketo instance or Temporal cluster. No --json: it narrates for people.
+
+  --expires-in-seconds N   the sample user's first lifetime, 15 to 60 (default 20)
 
 Example:
   npm run demo
 `,
   async run(argv, makeOutput) {
     const { values } = parseCommandArgs(argv, OPTIONS);
+    const flags = lifetimeSchema.safeParse(values);
+    if (!flags.success) throw new UsageError(formatIssues(flags.error));
+    const lifetimeSeconds = flags.data['expires-in-seconds'];
     const output = makeOutput(false);
-    const lifetimeSeconds = Number(values['expires-in-seconds'] ?? 20);
     const say = (text: string) => output.line(`\n▶ ${text}`);
-    // The demo always runs on the sandbox, whatever real instance this shell is configured for.
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => !key.startsWith('MARKETO_')),
-    );
+    const env = demoEnv(process.env);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketo-api-users-demo-'));
     let stack: EmbeddedStack | undefined;
     let client: LifecycleClient | undefined;
+    let connection: Connection | undefined;
     const startedAt = Date.now();
     try {
       say('Starting the embedded stack: Temporal dev server (SQLite), Marketo sandbox, worker');
@@ -48,7 +86,13 @@ Example:
       });
       output.done();
       output.line(`  Temporal ${stack.temporalAddress}, UI ${stack.uiUrl}, sandbox ${stack.marketoBaseUrl}`);
-      client = await LifecycleClient.connect({ dataDir, env });
+      // Its own stack, named outright: nothing in the environment may send the demo to another cluster.
+      connection = await Connection.connect({ address: stack.temporalAddress });
+      client = await LifecycleClient.connect({
+        dataDir,
+        env: { ...env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.stack.namespace },
+        connection,
+      });
 
       const email = `demo-${Date.now().toString(36)}@example.com`;
       say(
@@ -84,6 +128,7 @@ Example:
       output.line(`  now expires at ${extended.expiresAt}`);
 
       say('Waiting for the expiry: a durable timer in the workflow, then Marketo locks the user');
+      const giveUpAt = Date.now() + DEMO_EXPIRY_WAIT_MS;
       for (;;) {
         const status = await client.status(email);
         if (status.phase === 'deactivated') {
@@ -92,6 +137,11 @@ Example:
             `  ${status.deactivation?.cause} at ${status.deactivation?.at}: ${status.deactivation?.outcome}`,
           );
           break;
+        }
+        if (Date.now() > giveUpAt) {
+          throw new DemoTimeoutError(
+            `The demo user was still ${status.phase} ${DEMO_EXPIRY_WAIT_MS / 1000} s after the wait began (expiry ${status.expiresAt}); the worker or the Temporal dev server is stuck or too slow.`,
+          );
         }
         const left = Math.max(0, Math.round((Date.parse(status.expiresAt) - Date.now()) / 1000));
         output.progress(`${status.phase}, ${left} s left`);
@@ -117,6 +167,7 @@ Example:
     } finally {
       output.done();
       await client?.close();
+      await connection?.close();
       await stack?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

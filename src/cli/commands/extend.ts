@@ -1,4 +1,4 @@
-import { LifecycleClient } from '../../client';
+import { LifecycleClient, validateInput, type ExtendOptions } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
@@ -23,12 +23,14 @@ Examples:
     if (values['expires-at'] === undefined && values.by === undefined) {
       throw new UsageError(['expires-at: required (or --by)']);
     }
+    const options: ExtendOptions = {
+      ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
+      ...(values.by !== undefined ? { by: values.by } : {}),
+    };
+    validateInput.extend(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
-      const status = await client.extend(email, {
-        ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
-        ...(values.by !== undefined ? { by: values.by } : {}),
-      });
+      const status = await client.extend(email, options);
       if (output.json) output.result(status);
       else
         output.line(

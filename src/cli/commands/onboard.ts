@@ -1,4 +1,4 @@
-import { InputError, LifecycleClient, type OnboardInput } from '../../client';
+import { InputError, LifecycleClient, validateInput, type OnboardInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
@@ -75,6 +75,8 @@ Examples:
           : {}),
       },
     };
+    // Bad input is exit 2 before anything connects, whether or not an `up` runs.
+    validateInput.onboard(input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       const result = await client.onboard(input, {

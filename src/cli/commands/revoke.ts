@@ -1,4 +1,4 @@
-import { LifecycleClient } from '../../client';
+import { LifecycleClient, validateInput, type RevokeOptions } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { EXIT_OK } from '../errors';
 import type { Command } from './types';
@@ -19,10 +19,12 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, ['EMAIL']);
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
+    const options: RevokeOptions = values.reason !== undefined ? { reason: values.reason } : {};
+    validateInput.revoke(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       output.progress(`revoking ${email}`);
-      const status = await client.revoke(email, values.reason !== undefined ? { reason: values.reason } : {});
+      const status = await client.revoke(email, options);
       output.done();
       if (output.json) output.result(status);
       else output.line(`Revoked ${status.email}: ${status.deactivation?.outcome ?? status.phase}`);

@@ -1,4 +1,4 @@
-import { LifecycleClient } from '../../client';
+import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { EXIT_OK } from '../errors';
 import { describeStatus } from './format';
@@ -17,6 +17,7 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, ['EMAIL']);
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
+    validateInput.email(email);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       const status = await client.status(email);

@@ -3,7 +3,7 @@ import { DEFAULT_DATA_DIR } from '../../context';
 import { startEmbeddedStack } from '../../embedded';
 import { formatIssues } from '../../domain/lifecycle-request';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
-import { EXIT_OK, UsageError } from '../errors';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
 const OPTIONS = {
@@ -13,9 +13,15 @@ const OPTIONS = {
   'sandbox-port': { type: 'string' },
 } as const;
 
-const portSchema = z.coerce.number().int().min(1).max(65_535);
+const DEFAULT_PORT = 7233;
+const PORT_RULE = 'must be a port number, a whole number from 1 to 65535';
+const portSchema = z
+  .string()
+  .regex(/^\d+$/, PORT_RULE)
+  .transform(Number)
+  .pipe(z.number().min(1, PORT_RULE).max(65_535, PORT_RULE));
 const portsSchema = z.object({
-  port: portSchema.default(7233),
+  port: portSchema.default(DEFAULT_PORT),
   'ui-port': portSchema.optional(),
   'sandbox-port': portSchema.default(3070),
 });
@@ -95,8 +101,20 @@ Examples:
       output.line(`Notifications: ${stack.notificationsFile}`);
       output.line('Ready. Ctrl-C stops everything.');
     }
-    const signal = await stopped;
-    output.progress(`${signal}: shutting down`);
+    const ended = await Promise.race([
+      stopped.then((signal) => ({ signal })),
+      stack.temporalExited.then((how) => ({ temporalDied: how })),
+    ]);
+    if ('temporalDied' in ended) {
+      output.done();
+      process.stderr.write(
+        `error: the Temporal dev server exited while \`up\` ran (${ended.temporalDied}); stopping the worker and the sandbox\n` +
+          `hint: see ${stack.dataDir}/temporal.log, then start \`up\` again: it keeps everything in ${stack.dataDir}\n`,
+      );
+      await stack.stop();
+      return EXIT_FAILURE;
+    }
+    output.progress(`${ended.signal}: shutting down`);
     await stack.stop();
     output.done();
     if (!output.json) output.line('Stopped.');

@@ -1,0 +1,153 @@
+/**
+ * `up` as a person runs it in a terminal: Ctrl-C goes to the whole foreground process group, a second `up` on
+ * the same folder is refused, a Temporal server that dies under it is reported, and bad ports are bad input.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  cliEnv,
+  describeRun,
+  eventually,
+  freePorts,
+  killAll,
+  oneJson,
+  processesMentioning,
+  removeDir,
+  runCli,
+  startUp,
+  tempDir,
+  type UpProcess,
+} from './support';
+
+describe('up', () => {
+  const dirs: string[] = [];
+  const ups: UpProcess[] = [];
+  const started = async (dataDir: string, env: NodeJS.ProcessEnv) => {
+    const [port, uiPort, sandboxPort] = await freePorts(3);
+    const up = await startUp({ dataDir, port: port!, uiPort: uiPort!, sandboxPort: sandboxPort!, env });
+    ups.push(up);
+    return up;
+  };
+  const exitOf = (up: UpProcess) =>
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      if (up.child.exitCode !== null || up.child.signalCode !== null)
+        resolve({ code: up.child.exitCode, signal: up.child.signalCode });
+      else up.child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+
+  after(async () => {
+    for (const up of ups) await up.stop().catch(() => undefined);
+    await killAll();
+    // `up` puts Temporal in a group of its own: anything left of ours is found by its data folder.
+    for (const dir of dirs) {
+      for (const line of await processesMentioning(dir)) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+      removeDir(dir);
+    }
+  });
+
+  it('a bad --port is bad input in plain words (exit 2), before anything starts', async () => {
+    const run = await runCli(['up', '--port', 'seven', '--sandbox-port', '70000'], { env: cliEnv() });
+    assert.equal(run.code, 2, describeRun(run));
+    assert.match(run.stderr, /^port: must be a port number, a whole number from 1 to 65535$/m);
+    assert.match(run.stderr, /^sandbox-port: must be a port number, a whole number from 1 to 65535$/m);
+    assert.doesNotMatch(run.stderr, /Invalid input|received NaN/);
+  });
+
+  it('lists nothing on a fresh stack; keeps secrets in MARKETO_API_USERS_SECRET_DIR; refuses a second up; exits 1 when Temporal dies', async () => {
+    const dataDir = tempDir('up-robust');
+    const secretDir = tempDir('up-secrets');
+    dirs.push(dataDir, secretDir);
+    const env = cliEnv({ MARKETO_API_USERS_SECRET_DIR: secretDir });
+    const up = await started(dataDir, env);
+    const inDir = cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir, MARKETO_API_USERS_SECRET_DIR: secretDir });
+
+    const [human, json] = await Promise.all([
+      runCli(['list'], { env: inDir }),
+      runCli(['list', '--json'], { env: inDir }),
+    ]);
+    assert.equal(human.code, 0, describeRun(human));
+    assert.equal(human.stdout, 'No lifecycles yet: start one with `marketo-api-users onboard`.\n');
+    assert.equal(json.code, 0, describeRun(json));
+    assert.deepEqual(oneJson(json), []);
+
+    const onboard = await runCli(
+      [
+        'onboard',
+        '--email',
+        'secret-dir@example.com',
+        '--first-name',
+        'S',
+        '--last-name',
+        'D',
+        '--role',
+        'Secret Dir Role',
+        '--permissions',
+        'Read-Only Lead',
+        '--expires-in',
+        '1d',
+        '--json',
+      ],
+      { env: inDir },
+    );
+    assert.equal(onboard.code, 0, describeRun(onboard));
+    assert.equal((oneJson(onboard) as { phase: string }).phase, 'active');
+    // The worker in `up` stored the secret where the CLI looks for it, not in the data folder.
+    assert.ok(fs.readdirSync(secretDir).length > 0, 'the secret is in MARKETO_API_USERS_SECRET_DIR');
+    assert.ok(
+      !fs.existsSync(path.join(dataDir, 'secrets')) ||
+        fs.readdirSync(path.join(dataDir, 'secrets')).length === 0,
+    );
+
+    const [port, uiPort, sandboxPort] = await freePorts(3);
+    const second = await runCli(
+      [
+        'up',
+        '--data-dir',
+        dataDir,
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--sandbox-port',
+        String(sandboxPort),
+      ],
+      { env, timeoutMs: 30_000 },
+    );
+    assert.equal(second.code, 1, describeRun(second));
+    const lines = second.stderr.trim().split('\n');
+    assert.match(
+      lines.at(-2) ?? '',
+      new RegExp(`^error: Another \`up\` \\(pid ${up.child.pid}\\) is already running on `),
+    );
+    assert.match(lines.at(-1) ?? '', /^hint: .*--data-dir/);
+    assert.equal(up.child.exitCode, null, 'the first up still runs');
+
+    const temporal = await processesMentioning(path.join(fs.realpathSync(dataDir), 'temporal.db'));
+    assert.equal(temporal.length, 1, temporal.join('\n'));
+    const exited = exitOf(up);
+    process.kill(Number(temporal[0]!.split(' ')[0]), 'SIGKILL');
+    const { code } = await exited;
+    assert.equal(code, 1, up.stderr());
+    assert.match(up.stderr(), /^error: the Temporal dev server exited while `up` ran/m);
+    assert.match(up.stderr(), /^hint: see .*temporal\.log/m);
+  });
+
+  it('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything cleanly: exit 0, nothing left', async () => {
+    const dataDir = tempDir('up-sigint');
+    dirs.push(dataDir);
+    const up = await started(dataDir, cliEnv());
+    assert.equal((await processesMentioning(dataDir)).length >= 2, true, 'up and its Temporal server run');
+    const exited = exitOf(up);
+    process.kill(-up.child.pid!, 'SIGINT'); // what a terminal does: the foreground group, not one process
+    const { code, signal } = await exited;
+    assert.equal(code, 0, `${signal ?? ''}\n${up.stderr()}`);
+    await eventually(
+      async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined),
+      10_000,
+      'no process of this up left',
+    );
+    assert.ok(!fs.existsSync(path.join(dataDir, 'stack.json')), 'stack.json removed on a clean stop');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Bad input is bad input whether or not anything runs: with an empty data folder (no `up`, no Temporal, no
+ * Marketo configured), the CLI exits 2 with `field: problem` lines and the client API raises InputError,
+ * instead of complaining that no `up` runs. Good input in the same folder is the "no `up`" error with a hint.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  completeStep,
+  ContextError,
+  extend,
+  InputError,
+  onboard,
+  revoke,
+  status,
+  type OnboardInput,
+} from '../../src';
+import { cliEnv, describeRun, inPairs, killAll, removeDir, runCli, tempDir } from './support';
+
+describe('input is checked before anything connects', () => {
+  let empty: string;
+  let env: NodeJS.ProcessEnv;
+  const saved = { ...process.env };
+
+  before(() => {
+    empty = tempDir('validate-first');
+    env = cliEnv({ MARKETO_API_USERS_DATA_DIR: empty });
+    // The client API reads process.env: nothing here may point it at a real instance or cluster.
+    for (const key of Object.keys(process.env)) {
+      if (/^(MARKETO_|TEMPORAL_)/.test(key)) delete process.env[key];
+    }
+  });
+
+  after(async () => {
+    await killAll();
+    removeDir(empty);
+    Object.assign(process.env, saved);
+  });
+
+  const onboardArgs = ['onboard', '--email', 'vf@example.com', '--first-name', 'V', '--last-name', 'F'];
+
+  it('the CLI exits 2 with `field: problem` for each command, with no `up` in the folder', async () => {
+    const cases: { args: string[]; problem: RegExp }[] = [
+      {
+        args: [...onboardArgs, '--role', 'R', '--expires-in', '3x'],
+        problem: /^expires-in: must be a duration/m,
+      },
+      {
+        args: [...onboardArgs, '--role', 'R', '--expires-in', '400d'],
+        problem: /^expires-at: must be within the maximum lifetime/m,
+      },
+      { args: ['status', 'not-an-email'], problem: /^email: must be a plain ASCII email/m },
+      { args: ['extend', 'vf@example.com', '--by', 'soon'], problem: /^by: must be a duration/m },
+      { args: ['revoke', 'vf@example.com', '--reason', '<b>x</b>'], problem: /^reason: /m },
+      {
+        args: ['complete-step', 'vf@example.com', '--step', 'create-service', '--client-id', 'bad id!'],
+        problem: /^client-id: /m,
+      },
+    ];
+    const runs = await inPairs(
+      cases.map((c) => () => runCli(c.args, { env, input: c.args[0] === 'complete-step' ? 'x' : undefined })),
+    );
+    runs.forEach((run, i) => {
+      const c = cases[i]!;
+      assert.equal(run.code, 2, `${c.args.join(' ')}: ${describeRun(run)}`);
+      assert.match(run.stderr, /^error: bad input/);
+      assert.match(run.stderr, c.problem, c.args.join(' '));
+      assert.doesNotMatch(run.stderr, /No Marketo instance known/);
+    });
+  });
+
+  it('good input in the same folder says that no `up` runs: one error line and one hint line (exit 1)', async () => {
+    const run = await runCli([...onboardArgs, '--role', 'R', '--expires-in', '3d'], { env });
+    assert.equal(run.code, 1, describeRun(run));
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, run.stderr);
+    assert.match(lines[0]!, /^error: No Marketo instance known: no running `up` wrote .*stack\.json/);
+    assert.match(lines[1]!, /^hint: Start `marketo-api-users up`/);
+  });
+
+  it('the client API raises InputError before it looks for `up`, and ContextError (exported) after', async () => {
+    const opts = { dataDir: empty };
+    const input: OnboardInput = {
+      email: 'vf@example.com',
+      firstName: 'V',
+      lastName: 'F',
+      role: { name: 'R' },
+      expiresIn: '3x',
+    };
+    const bad = (field: RegExp) => (e: unknown) =>
+      e instanceof InputError && e.problems.some((p) => field.test(p));
+    await assert.rejects(onboard(input, opts), bad(/^expiresIn: must be a duration/));
+    await assert.rejects(status('not-an-email', opts), bad(/^email: /));
+    await assert.rejects(extend('vf@example.com', { by: 'soon' }, opts), bad(/^by: /));
+    await assert.rejects(revoke('not-an-email', {}, opts), bad(/^email: /));
+    await assert.rejects(
+      completeStep(
+        'vf@example.com',
+        { step: 'create-service', clientId: 'bad id!', clientSecret: 's' },
+        opts,
+      ),
+      bad(/^clientId: /),
+    );
+    await assert.rejects(
+      onboard({ ...input, expiresIn: '3d' }, opts),
+      (e: unknown) => e instanceof ContextError && /start `marketo-api-users up`/i.test(e.hint),
+    );
+  });
+});
