@@ -407,6 +407,8 @@ async function main(): Promise<number> {
           CHAOS_SANDBOX_URL: sandbox!.baseUrl,
           CHAOS_CLIENT_ID: sandbox!.adminClientId,
           CHAOS_CLIENT_SECRET: sandbox!.adminClientSecret,
+          // The worker's notifier is the product's; it must log, never post the run's events to a real webhook.
+          MARKETO_API_USERS_WEBHOOK_URL: '',
         },
         stdio: ['ignore', 'pipe', out],
       }),
@@ -1027,12 +1029,37 @@ async function checkInvariants(ctx: {
   });
   const logFiles = fs.readdirSync(ctx.logDir);
   let logBytes = 0;
+  let infoLines = 0;
+  const notified = new Set<string>();
+  const notificationsByKind: Record<string, number> = {};
   for (const file of logFiles) {
     const text = fs.readFileSync(path.join(ctx.logDir, file), 'latin1');
     logBytes += text.length;
     const found = needles.find(text);
     check('4-secrecy', found.length === 0, () => `log ${file} holds ${found.slice(0, 5).join(', ')}`);
+    if (!file.startsWith('worker-')) continue;
+    infoLines += text.match(/ \[INFO\] /g)?.length ?? 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{"type":"lifecycle-notification"')) continue;
+      const parsed = JSON.parse(line) as { workflowId: string; kind: string };
+      notified.add(parsed.workflowId);
+      notificationsByKind[parsed.kind] = (notificationsByKind[parsed.kind] ?? 0) + 1;
+    }
   }
+  // So that the scan cannot pass for want of logs: the workers logged at INFO, and the product's own log
+  // notifier wrote the lines that name a person (each deactivation of an active user does), for this run's.
+  const ended = lifecycles.filter(
+    (lc) => statuses.get(lc.workflowId)?.phase === 'deactivated' && !finalOf.get(lc.workflowId)?.beforeActive,
+  );
+  check('4-secrecy', logBytes > 0, () => 'the logs are empty');
+  check('4-secrecy', infoLines > 0, () => 'no INFO line in the worker logs: the scan saw no product logging');
+  check(
+    '4-secrecy',
+    ended.length > 0 && ended.every((lc) => notified.has(lc.workflowId)),
+    () =>
+      `the log notifier wrote no line for ${ended.filter((lc) => !notified.has(lc.workflowId)).length} of ` +
+      `${ended.length} deactivated lifecycles: the scan did not see the notifications`,
+  );
 
   return {
     invariants,
@@ -1043,6 +1070,8 @@ async function checkInvariants(ctx: {
       historyBytes,
       logFiles: logFiles.length,
       logBytes,
+      logInfoLines: infoLines,
+      notificationLines: notificationsByKind,
       clientSecretsSearched: secrets.length,
       accessTokensSearched: ctx.accessTokens.size,
       emailsSearched: lifecycles.length,

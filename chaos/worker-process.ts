@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
 import { createMarketoClient } from '../src/marketo/client';
+import { createNotifierFromEnv } from '../src/notifications';
 import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
 import {
@@ -52,7 +53,8 @@ class CapturingSecretStore implements SecretStore {
 
 async function main(): Promise<void> {
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    // INFO, the product's default: the run's secrecy check must see the log lines a deployment writes.
+    logger: new DefaultLogger('INFO'),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } },
   });
   const dataDir = required('CHAOS_DATA_DIR');
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
         new FileSecretStore(path.join(dataDir, 'secrets')),
         path.join(dataDir, 'captured-secrets.jsonl'),
       ),
-      notifier: { notify: () => Promise.resolve() },
+      // The product's own wiring (log notifier, webhook when configured), writing to this process's log file.
+      notifier: createNotifierFromEnv(),
       sweep: {
         managedExpiries: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
