@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { z } from 'zod';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
+import { DEFAULT_CALL_BUDGET } from '../src/marketo/call-budget';
 import { createMarketoClient } from '../src/marketo/client';
 import { createNotifierFromEnv } from '../src/notifications';
 import { createDataConverter } from '../src/security/data-converter';
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
   });
   const dataDir = required('CHAOS_DATA_DIR');
   const baseUrl = required('CHAOS_SANDBOX_URL');
+  // 'product': the call budget a deployment runs with (Marketo's recommended limits, per process and on the
+  // Marketo task queue), so the run also shows the lifecycles keep up under it; 'unlimited' isolates faults.
+  const budgetMode = z.enum(['product', 'unlimited']).parse(process.env.CHAOS_MARKETO_BUDGET ?? 'product');
   const keyring = await readKeyFile(path.join(dataDir, 'keys.json'));
   const connection = await NativeConnection.connect({ address: required('CHAOS_TEMPORAL_ADDRESS') });
   const workers = await createLifecycleWorkers({
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
         baseUrl,
         clientId: required('CHAOS_CLIENT_ID'),
         clientSecret: required('CHAOS_CLIENT_SECRET'),
-        budget: 'unlimited',
+        budget: budgetMode === 'product' ? DEFAULT_CALL_BUDGET : 'unlimited',
       }),
       adminConsole: sandboxAdminConsole(baseUrl),
       secrets: new CapturingSecretStore(
@@ -86,6 +91,15 @@ async function main(): Promise<void> {
         memory: new FileFirstSeenStore(path.join(dataDir, `first-seen-${process.pid}.json`)),
       },
     },
+    ...(budgetMode === 'product'
+      ? {
+          marketoBudget: {
+            calls: DEFAULT_CALL_BUDGET.calls,
+            windowMs: DEFAULT_CALL_BUDGET.windowMs,
+            concurrency: DEFAULT_CALL_BUDGET.maxConcurrent,
+          },
+        }
+      : {}),
   });
   const running = workers.map((w) => w.run());
   process.stdout.write(`ready pid=${process.pid}\n`);
