@@ -10,7 +10,7 @@
  * printed and written under chaos/results/. Exit 1 when an invariant breaks.
  *
  * Options: --quick, --seed <n>|random (fault seed and the run's own random choices; default fixed; also
- * CHAOS_SEED), --budget product|unlimited (the workers' Marketo call budget; default the product's), --keep
+ * CHAOS_SEED), --budget unlimited|product (the workers' Marketo call budget; default unlimited), --keep
  * (keep the temporary directory with the database and logs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -70,9 +70,15 @@ if (!parsedSeed.success) {
 }
 const FAULT_SEED = parsedSeed.data;
 const budgetSchema = z.enum(['product', 'unlimited']);
-const parsedBudget = budgetSchema.safeParse(valueOf('--budget') ?? 'product');
+/**
+ * Unlimited by default. Under the product's budget (50 calls per 20 s, 5 at once) a quick run fits in time
+ * (195 s, ok) but the start burst of 40 lifecycles queues so long that half of them end before activation and
+ * only 2 of 10 extensions land: the expiry and extension paths are barely exercised and `ok`, which needs an
+ * extension, would flake; the full run's 200 lifecycles fare worse. `--budget product` runs it that way.
+ */
+const parsedBudget = budgetSchema.safeParse(valueOf('--budget') ?? 'unlimited');
 if (!parsedBudget.success) {
-  process.stderr.write(`--budget must be "product" (the default) or "unlimited"\n`);
+  process.stderr.write(`--budget must be "unlimited" (the default) or "product"\n`);
   process.exit(2);
 }
 const MARKETO_BUDGET = parsedBudget.data;

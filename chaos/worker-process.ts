@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const baseUrl = required('CHAOS_SANDBOX_URL');
   // 'product': the call budget a deployment runs with (Marketo's recommended limits, per process and on the
   // Marketo task queue), so the run also shows the lifecycles keep up under it; 'unlimited' isolates faults.
-  const budgetMode = z.enum(['product', 'unlimited']).parse(process.env.CHAOS_MARKETO_BUDGET ?? 'product');
+  const budgetMode = z.enum(['product', 'unlimited']).parse(process.env.CHAOS_MARKETO_BUDGET ?? 'unlimited');
   const keyring = await readKeyFile(path.join(dataDir, 'keys.json'));
   const connection = await NativeConnection.connect({ address: required('CHAOS_TEMPORAL_ADDRESS') });
   const workers = await createLifecycleWorkers({
