@@ -7,8 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { z } from 'zod';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
+import { DEFAULT_CALL_BUDGET } from '../src/marketo/call-budget';
 import { createMarketoClient } from '../src/marketo/client';
+import { createNotifierFromEnv } from '../src/notifications';
 import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
 import {
@@ -52,11 +55,15 @@ class CapturingSecretStore implements SecretStore {
 
 async function main(): Promise<void> {
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    // INFO, the product's default: the run's secrecy check must see the log lines a deployment writes.
+    logger: new DefaultLogger('INFO'),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } },
   });
   const dataDir = required('CHAOS_DATA_DIR');
   const baseUrl = required('CHAOS_SANDBOX_URL');
+  // 'product': the call budget a deployment runs with (Marketo's recommended limits, per process and on the
+  // Marketo task queue), so the run also shows the lifecycles keep up under it; 'unlimited' isolates faults.
+  const budgetMode = z.enum(['product', 'unlimited']).parse(process.env.CHAOS_MARKETO_BUDGET ?? 'unlimited');
   const keyring = await readKeyFile(path.join(dataDir, 'keys.json'));
   const connection = await NativeConnection.connect({ address: required('CHAOS_TEMPORAL_ADDRESS') });
   const workers = await createLifecycleWorkers({
@@ -69,20 +76,30 @@ async function main(): Promise<void> {
         baseUrl,
         clientId: required('CHAOS_CLIENT_ID'),
         clientSecret: required('CHAOS_CLIENT_SECRET'),
-        budget: 'unlimited',
+        budget: budgetMode === 'product' ? DEFAULT_CALL_BUDGET : 'unlimited',
       }),
       adminConsole: sandboxAdminConsole(baseUrl),
       secrets: new CapturingSecretStore(
         new FileSecretStore(path.join(dataDir, 'secrets')),
         path.join(dataDir, 'captured-secrets.jsonl'),
       ),
-      notifier: { notify: () => Promise.resolve() },
+      // The product's own wiring (log notifier, webhook when configured), writing to this process's log file.
+      notifier: createNotifierFromEnv(),
       sweep: {
         managedExpiries: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
         memory: new FileFirstSeenStore(path.join(dataDir, `first-seen-${process.pid}.json`)),
       },
     },
+    ...(budgetMode === 'product'
+      ? {
+          marketoBudget: {
+            calls: DEFAULT_CALL_BUDGET.calls,
+            windowMs: DEFAULT_CALL_BUDGET.windowMs,
+            concurrency: DEFAULT_CALL_BUDGET.maxConcurrent,
+          },
+        }
+      : {}),
   });
   const running = workers.map((w) => w.run());
   process.stdout.write(`ready pid=${process.pid}\n`);

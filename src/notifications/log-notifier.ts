@@ -1,14 +1,18 @@
 import type { Writable } from 'node:stream';
+import { maskPersonalData } from './mask';
 import { type LifecycleNotification, type Notifier, prepareNotification } from './types';
 
-/** One JSON line per event: greppable by humans, parseable by log shippers. */
+/**
+ * One JSON line per event: greppable by humans, parseable by log shippers. Emails are masked (see mask.ts):
+ * a log is copied to places personal data must not reach; the workflow id identifies the lifecycle.
+ */
 export class LogNotifier implements Notifier {
   constructor(private readonly stream: Writable = process.stdout) {}
 
   notify(event: LifecycleNotification): Promise<void> {
     return new Promise((resolve, reject) => {
       // Inside the executor so a validation error is a rejection, like every other failure here.
-      const line = `${JSON.stringify({ type: 'lifecycle-notification', ...prepareNotification(event) })}\n`;
+      const line = `${JSON.stringify({ type: 'lifecycle-notification', ...maskPersonalData(prepareNotification(event)) })}\n`;
       this.stream.write(line, (error) => (error ? reject(error) : resolve()));
     });
   }

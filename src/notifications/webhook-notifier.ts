@@ -47,6 +47,10 @@ function errorCode(error: unknown): string {
  * POSTs each notification as JSON. The body is the notification plus a `text` line, so Slack-style
  * incoming webhooks show something useful without an adapter. Throws on non-2xx so the caller (an
  * activity) retries; no retry here, to keep one retry policy.
+ *
+ * Unlike the log line, the body carries the email in clear, by decision: the webhook is a delivery to an
+ * endpoint the operator configured to act on these events (remind the person, open a ticket), which needs
+ * to know whom it is about; a log is a by-product copied to places nobody chose. Point it at HTTPS.
  */
 export class WebhookNotifier implements Notifier {
   readonly #url: URL;

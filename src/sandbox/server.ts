@@ -291,7 +291,7 @@ class RequestHandler {
     } else {
       await sleep(this.settings.latencyMs, this.closing);
       if (this.closing.aborted) return;
-      if (faults.fires('identity5xx')) {
+      if (faults.draw('identity') === 'identity5xx') {
         counters.injected.identity5xx += 1;
         this.sendServerFault(res);
         return;
@@ -350,7 +350,9 @@ class RequestHandler {
     const route = matchUserManagementRoute(path.slice(USER_MANAGEMENT_PREFIX.length), req.method ?? 'GET');
     bump(counters.userManagement.byEndpoint, route.endpoint);
     const caller = authenticate(store, req, query);
-    if (faults.fires('tokenExpiry')) {
+    // One draw for the whole request, so that each kind strikes at its configured rate (see FaultInjector.draw).
+    const fault = faults.draw('userManagement');
+    if (fault === 'tokenExpiry') {
       expireEarly(store, caller.token);
       return this.injectAnswer(res, 'tokenExpiry', 401, '602', 'Access token expired');
     }
@@ -361,34 +363,47 @@ class RequestHandler {
         'Access denied: the role needs Access User Management Api and Access Users',
       );
     }
-    if (faults.fires('5xx')) {
+    if (fault === '5xx') {
       counters.injected['5xx'] += 1;
       this.sendServerFault(res);
       return 'handled';
     }
-    if (faults.fires('606')) {
+    if (fault === '606') {
       return this.injectAnswer(res, '606', 429, '606', rateLimitMessage(limits.settings.rateLimit));
     }
-    if (faults.fires('615')) return this.injectAnswer(res, '615', 429, '615', concurrencyRefusal().message);
-    if (faults.fires('604')) return this.injectAnswer(res, '604', 504, '604', 'Request timed out');
+    if (fault === '615') return this.injectAnswer(res, '615', 429, '615', concurrencyRefusal().message);
+    if (fault === '604') return this.injectAnswer(res, '604', 504, '604', 'Request timed out');
 
     const refusal = limits.takeCall();
     if (refusal) throw new ApiError(429, refusal.code, refusal.message);
     counters.userManagement.charged += 1;
 
-    const injectedLatency = faults.latency();
+    const injectedLatency = fault === 'latency' ? faults.latencyMs : 0;
     if (injectedLatency > 0) counters.injected.latency += 1;
     await sleep(this.settings.latencyMs + injectedLatency, this.closing);
     if (this.closing.aborted) return 'handled'; // the connection is already gone
 
-    const body = route.takesBody && read.kind === 'complete' ? parseJsonBody(req, read.bytes) : undefined;
-    const answer = this.api.handle(route, query, body);
-    if (faults.fires('dropAfterCommit')) {
-      counters.injected.dropAfterCommit += 1;
-      req.socket.destroy();
+    if (fault === 'dropAfterCommit') {
+      // Whatever the endpoint did (a change, or a refusal), its answer is lost: the drawn fault always lands.
+      this.dropAfterCommit(req, () => {
+        const body = route.takesBody && read.kind === 'complete' ? parseJsonBody(req, read.bytes) : undefined;
+        this.api.handle(route, query, body);
+      });
       return 'handled';
     }
-    return answer;
+    const body = route.takesBody && read.kind === 'complete' ? parseJsonBody(req, read.bytes) : undefined;
+    return this.api.handle(route, query, body);
+  }
+
+  /** Performs the call, then cuts the connection without an answer, as a gateway losing the response. */
+  private dropAfterCommit(req: IncomingMessage, perform: () => void): void {
+    try {
+      perform();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+    }
+    this.runtime.counters.injected.dropAfterCommit += 1;
+    req.socket.destroy();
   }
 
   private injectAnswer(
@@ -432,6 +447,25 @@ class RequestHandler {
       };
     } else {
       counters.sandboxCalls += 1;
+      // Only the stand-ins that create things: the rest is the test's own control panel.
+      const fault =
+        req.method === 'POST' && ADMIN_STAND_INS.has(path)
+          ? this.runtime.faults.draw('adminStandIn')
+          : undefined;
+      if (fault === '5xx') {
+        counters.injected['5xx'] += 1;
+        this.sendServerFault(res);
+        return;
+      }
+      if (fault === 'latency') {
+        counters.injected.latency += 1;
+        await sleep(this.runtime.faults.latencyMs, this.closing);
+        if (this.closing.aborted) return;
+      }
+      if (fault === 'dropAfterCommit' && read.kind === 'complete') {
+        this.dropAfterCommit(req, () => void handleSandboxRequest(this.operator, req, path, read.bytes));
+        return;
+      }
       try {
         if (read.kind === 'too-large') throw tooLarge(read.limit);
         answer = handleSandboxRequest(this.operator, req, path, read.bytes);
@@ -443,6 +477,9 @@ class RequestHandler {
     sendAnswer(res, answer);
   }
 }
+
+/** The Admin UI steps the sandbox stands in for that create something, where chaos may inject faults. */
+const ADMIN_STAND_INS = new Set([`${SANDBOX_PREFIX}roles`, `${SANDBOX_PREFIX}services`]);
 
 function concurrencyRefusal(): ApiError {
   return new ApiError(429, '615', 'Concurrent access limit reached');

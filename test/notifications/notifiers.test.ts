@@ -48,7 +48,7 @@ describe('LogNotifier', () => {
     const line = JSON.parse(text) as Record<string, unknown>;
     assert.equal(line.kind, 'reminder');
     assert.equal(line.workflowId, EVENT.workflowId);
-    assert.equal(line.message, EVENT.message);
+    assert.equal(line.message, 'API user j***@example.com expires in 7 days');
     assert.deepEqual(line.details, {
       daysLeft: 7,
       clientSecret: '[redacted]',

@@ -127,7 +127,8 @@ describe('fault injection through POST /sandbox/faults', () => {
 
   it('refuses invalid fault settings with 400 and keeps the previous ones', async () => {
     await setFaults({ '606': 0.25 });
-    for (const body of [{ '5xx': 2 }, { '606': -0.1 }, { surprise: 1 }, { latencyMs: 'slow' }, []]) {
+    const overOne = { '5xx': 0.6, '606': 0.3, latencyMs: 1, latencyProbability: 0.2 };
+    for (const body of [{ '5xx': 2 }, { '606': -0.1 }, { surprise: 1 }, { latencyMs: 'slow' }, [], overOne]) {
       const reply = await request(sandbox, 'POST', '/sandbox/faults', {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
@@ -136,6 +137,59 @@ describe('fault injection through POST /sandbox/faults', () => {
     }
     const current = await request(sandbox, 'GET', '/sandbox/faults');
     assert.deepEqual((current.json as { config: unknown }).config, { '606': 0.25 });
+  });
+
+  it('strikes each kind at its configured rate when all are on at once', async () => {
+    // One draw per request against cumulative probabilities; checked in turn with a draw each, the later
+    // kinds fired on only the requests the earlier ones spared (604 at ~6.6%, dropAfterCommit at ~5.9%).
+    await setFaults({
+      tokenExpiry: 0.1,
+      '5xx': 0.1,
+      '606': 0.1,
+      '615': 0.1,
+      '604': 0.1,
+      latencyMs: 1,
+      latencyProbability: 0.1,
+      dropAfterCommit: 0.1,
+      seed: 4242,
+    });
+    const requests = 2000;
+    for (let i = 0; i < requests; i += 1) {
+      const reply = await callUserManagement(sandbox, token, 'GET', 'roles.json').catch(() => undefined);
+      if (reply?.status === 401) token = (await requestToken(sandbox)).access_token;
+    }
+    const { injected } = sandbox.snapshot().counters;
+    for (const kind of ['tokenExpiry', '5xx', '606', '615', '604', 'latency', 'dropAfterCommit'] as const) {
+      const rate = injected[kind] / requests;
+      // About 3.7 standard deviations of a binomial(2000, 0.1) either side.
+      assert.ok(rate > 0.075 && rate < 0.125, `${kind} at ${(rate * 100).toFixed(1)}%`);
+    }
+  });
+
+  it('strikes the admin stand-ins that create things only when adminStandIns is on', async () => {
+    const createRole = (name: string) =>
+      request(sandbox, 'POST', '/sandbox/roles', {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, permissions: ['Read-Only Lead'] }),
+      });
+    const roleNamed = (name: string) => sandbox.snapshot().roles.find((role) => role.name === name);
+
+    await setFaults({ '5xx': 1 });
+    assert.equal((await createRole('Fault Role Off')).status, 201, 'not without adminStandIns');
+
+    await setFaults({ '5xx': 1, adminStandIns: true });
+    const failed = await createRole('Fault Role 5xx');
+    assert.ok([500, 502, 503].includes(failed.status), String(failed.status));
+    assert.equal(roleNamed('Fault Role 5xx'), undefined, 'a 5xx creates nothing');
+    assert.equal((await request(sandbox, 'GET', '/sandbox/faults')).status, 200, 'the controls stay usable');
+
+    await setFaults({ dropAfterCommit: 1, adminStandIns: true });
+    await assert.rejects(createRole('Fault Role Dropped'), TypeError);
+    assert.ok(roleNamed('Fault Role Dropped'), 'the role is made, the answer lost');
+
+    const { injected } = sandbox.snapshot().counters;
+    assert.equal(injected['5xx'], 1);
+    assert.equal(injected.dropAfterCommit, 1);
   });
 
   it('is reproducible from its seed', async () => {
