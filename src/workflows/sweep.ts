@@ -106,12 +106,16 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     maximumInterval: '1 minute',
     maximumAttempts: 6,
   };
+  // The workers heartbeat every 5 s while a call is in flight (src/activities/heartbeat.ts): an attempt held by
+  // a dead worker is retried after 20 s instead of 2 minutes. 20 s leaves room for three missed beats and for
+  // slow Marketo answers, which keep beating however long they take.
+  const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds' } as const;
   const marketo = proxyActivities<MarketoActivities>({
     taskQueue: `${info.taskQueue}${MARKETO_QUEUE_SUFFIX}`,
-    startToCloseTimeout: '2 minutes',
+    ...timeouts,
     retry,
   });
-  const support = proxyActivities<SupportActivities>({ startToCloseTimeout: '2 minutes', retry });
+  const support = proxyActivities<SupportActivities>({ ...timeouts, retry });
 
   const carried = input.carried ?? {
     startedAt: new Date().toISOString(),
