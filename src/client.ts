@@ -30,6 +30,7 @@ import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
+import { sweepProgressQuery, type SweepProgress } from './workflows/sweep';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate, statusQuery } from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
@@ -400,14 +401,36 @@ export class LifecycleClient {
     }
   }
 
-  /** Runs one sweep now and waits for its report. */
-  async sweep(input: SweepRunInput = {}): Promise<SweepReport> {
+  /** Runs one sweep now and waits for its report; `onProgress` hears the sweep's progress about once a second. */
+  async sweep(
+    input: SweepRunInput = {},
+    onProgress?: (progress: SweepProgress) => void,
+  ): Promise<SweepReport> {
     const parsed = parse(sweepRunInputSchema, input);
-    return this.client.workflow.execute(sweepWorkflow, {
+    const handle = await this.client.workflow.start(sweepWorkflow, {
       taskQueue: this.context.taskQueue,
       workflowId: `marketo-api-users-sweep-now-${Date.now()}`,
       args: [{ dryRun: parsed.dryRun, ...(parsed.policy ? { policy: parsed.policy } : {}) }],
     });
+    if (!onProgress) return handle.result();
+    // Without a run id the query follows the sweep across continue-as-new.
+    const latest = this.client.workflow.getHandle(handle.workflowId);
+    let finished = false;
+    const poll = async () => {
+      while (!finished) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (finished) return;
+        // Between two runs there is briefly nothing to ask: the next poll answers.
+        const progress = await latest.query(sweepProgressQuery).catch(() => undefined);
+        if (progress && !finished) onProgress(progress);
+      }
+    };
+    void poll();
+    try {
+      return await handle.result();
+    } finally {
+      finished = true;
+    }
   }
 
   /** Creates the sweep's Temporal Schedule, or updates it when it exists; a sweep still running is not doubled. */

@@ -22,6 +22,7 @@ import {
 } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities, type ActivityDeps } from './activities';
+import { withHeartbeats } from './activities/heartbeat';
 import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
 import { createMarketoClient } from './marketo/client';
 import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
@@ -105,7 +106,8 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
           workflowsPath: require.resolve('./workflows'),
           bundlerOptions: { preloadModules: [...SHARED_WORKFLOW_MODULES] },
         }),
-    activities: activities.support,
+    // Heartbeats let a workflow's heartbeatTimeout notice a dead worker long before its startToCloseTimeout.
+    activities: withHeartbeats(activities.support),
     maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...options.workflowTuning,
   });
@@ -113,7 +115,7 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
   const marketo = await Worker.create({
     ...common,
     taskQueue: `${taskQueue}${MARKETO_QUEUE_SUFFIX}`,
-    activities: activities.marketo,
+    activities: withHeartbeats(activities.marketo),
     ...(budget
       ? {
           maxTaskQueueActivitiesPerSecond: budget.calls / (budget.windowMs / 1000),

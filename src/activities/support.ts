@@ -13,11 +13,24 @@ export function createSupportActivities({
   sweep,
 }: ActivityDeps): SupportActivities {
   return {
-    getSweepContext: () =>
+    getSweepContext: (options) =>
       classified(async () => {
-        const [token, managed] = await Promise.all([marketo.getTokenInfo(), sweep.managedExpiries()]);
+        const [token, managed] = await Promise.all([
+          marketo.getTokenInfo(),
+          options?.managed === false ? {} : sweep.managedExpiries(),
+        ]);
         return { selfEmail: token.scope, managed };
       }),
+
+    managedLifecyclesOf: (emails) =>
+      classified(async () => {
+        if (sweep.managedLifecyclesOf) return sweep.managedLifecyclesOf(emails);
+        const all = await sweep.managedExpiries();
+        const wanted = new Set(emails.map((e) => e.toLowerCase()));
+        return Object.fromEntries(Object.entries(all).filter(([email]) => wanted.has(email)));
+      }),
+
+    firstSeenOf: (userids) => classified(async () => (await sweep.memory.firstSeenOf?.(userids)) ?? {}),
 
     currentManagedExpiry: (workflowId) => classified(() => sweep.currentManagedExpiry(workflowId)),
 

@@ -128,8 +128,15 @@ export interface SupportActivities {
   }): Promise<ServiceVerification>;
   deleteSecret(secretRef: string): Promise<void>;
   notify(notification: LifecycleNotification): Promise<void>;
-  /** For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold. */
-  getSweepContext(): Promise<SweepContext>;
+  /**
+   * For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold;
+   * `{ managed: false }` skips the lifecycles (sweeps that look them up page by page).
+   */
+  getSweepContext(options?: { managed: boolean }): Promise<SweepContext>;
+  /** Of these emails, those an active lifecycle of this instance manages (lowercased), with its expiry. */
+  managedLifecyclesOf(emails: string[]): Promise<Record<string, ManagedLifecycle>>;
+  /** The first-seen dates already recorded for these users, recording nothing (dry runs). */
+  firstSeenOf(userids: string[]): Promise<Record<string, string>>;
   /** The expiry a lifecycle holds now, or null when it no longer governs its user (revoked or ended since). */
   currentManagedExpiry(workflowId: string): Promise<string | null>;
   /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */

@@ -9,7 +9,12 @@ export const sweepPolicySchema = z
   .object({
     /** Longest access an API-only user may have, counted from `maxLifetimeFrom`. Unset: no cap. */
     maxLifetimeMs: durationMsSchema.optional(),
-    /** Marketo's user record has no creation date; `creation` uses it where the instance gives one. */
+    /**
+     * Marketo's user record has no creation date (documented user.json has none; nor has the sandbox), so
+     * `creation` uses it only where an instance gives one and otherwise counts from first sight. Kept rather than
+     * refused, so a policy written for an instance that does tell stays valid; the report's `noCreationDate`
+     * says for how many users first sight stood in.
+     */
     maxLifetimeFrom: z.enum(['first-seen', 'creation']).default('first-seen'),
     /** Users with no expiry: give them one (`set`), list them (`report`), or leave them (`off`). */
     requireExpiry: z.enum(['set', 'report', 'off']).default('report'),
@@ -157,10 +162,29 @@ export const sweepReportSchema = z.object({
   lines: z.array(sweepLineSchema),
   moreLines: z.number(),
   pages: z.number(),
+  /**
+   * With `maxLifetimeFrom: creation` and a `maxLifetimeMs`: users Marketo gave no creation date, whose lifetime
+   * was counted from the sweep's first sight of them instead.
+   */
+  noCreationDate: z.number().optional(),
+  /**
+   * Where every line went (sweeps since the lines were notified): `sweep-lines` notifications, numbered parts,
+   * then the `sweep-report`. A failed delivery is recorded here rather than failing the sweep.
+   */
+  notifications: z
+    .object({
+      lineParts: z.number(),
+      failedLineParts: z.number(),
+      reportDelivered: z.boolean(),
+      problem: z.string().optional(),
+    })
+    .optional(),
 });
 export type SweepReport = z.infer<typeof sweepReportSchema>;
 
 export const SWEEP_LINE_LIMIT = 1000;
+/** Lines per `sweep-lines` notification: about 150 KB, far under a payload's 2 MB. */
+export const SWEEP_LINES_PER_NOTIFICATION = 1000;
 
 export function emptyCounts(): SweepCounts {
   return {

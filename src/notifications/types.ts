@@ -7,6 +7,7 @@ export const notificationKinds = [
   'drift',
   'failed',
   'sweep-report',
+  'sweep-lines',
 ] as const;
 
 function isJsonSerializable(value: unknown): boolean {

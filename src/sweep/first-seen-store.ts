@@ -30,6 +30,16 @@ export class FileFirstSeenStore implements SweepMemory {
     return this.cache;
   }
 
+  firstSeenOf(userids: string[]): Promise<Record<string, string>> {
+    const seen = this.load();
+    const result: Record<string, string> = {};
+    for (const userid of userids) {
+      const at = seen[userid.toLowerCase()];
+      if (at) result[userid] = at;
+    }
+    return Promise.resolve(result);
+  }
+
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>> {
     const seen = this.load();
     let changed = false;

@@ -1,4 +1,5 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
+import { normalizeEmail } from '../security/workflow-id';
 import type { ManagedLifecycle } from '../activities/types';
 import { statusQuery } from '../workflows/messages';
 
@@ -32,6 +33,41 @@ export function managedExpiriesFrom(
           .catch(() => undefined);
         if (status?.phase !== 'active' || scope.workflowIdFor(status.email) !== id) continue;
         managed[status.email.toLowerCase()] = { workflowId: id, expiresAt: status.expiresAt };
+      }
+    });
+    await Promise.all(lanes);
+    return managed;
+  };
+}
+
+/**
+ * Of `emails` (one page of a sweep), those an active lifecycle of this instance manages, by lowercased email.
+ * Each lifecycle's id is derived from its email (keyed hash), so only the page's own lifecycles are asked, and
+ * only matches come back: the cost and the answer grow with the page, not with every lifecycle of the namespace.
+ */
+export function managedLifecyclesOfFrom(
+  client: WorkflowClient,
+  scope: ManagedScope,
+): (emails: string[]) => Promise<Record<string, ManagedLifecycle>> {
+  return async (emails) => {
+    const pending = [...new Set(emails.map(normalizeEmail))].filter(Boolean);
+    const managed: Record<string, ManagedLifecycle> = {};
+    const lanes = Array.from({ length: Math.min(10, pending.length) }, async () => {
+      for (let email = pending.pop(); email !== undefined; email = pending.pop()) {
+        const handle = client.getHandle(scope.workflowIdFor(email));
+        let description;
+        try {
+          description = await handle.describe();
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) continue; // no lifecycle: the policy alone governs
+          throw error;
+        }
+        // A closed lifecycle no longer governs its user; another deployment's queue is not ours to judge.
+        if (description.status.name !== 'RUNNING' || description.taskQueue !== scope.taskQueue) continue;
+        // As in the full listing: a lifecycle that cannot answer is not counted as managing its user.
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        if (status?.phase !== 'active' || normalizeEmail(status.email) !== email) continue;
+        managed[email] = { workflowId: handle.workflowId, expiresAt: status.expiresAt };
       }
     });
     await Promise.all(lanes);

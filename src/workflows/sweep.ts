@@ -23,6 +23,7 @@ import {
   decideSweepAction,
   emptyCounts,
   SWEEP_LINE_LIMIT,
+  SWEEP_LINES_PER_NOTIFICATION,
   sweepCountsSchema,
   sweepLineSchema,
   sweepPolicySchema,
@@ -55,6 +56,10 @@ export const sweepInputSchema = z.object({
       counts: sweepCountsSchema,
       lines: z.array(sweepLineSchema),
       moreLines: z.number().int().min(0),
+      /** Absent in runs carried before these were kept. */
+      noCreationDate: z.number().int().min(0).default(0),
+      lineParts: z.number().int().min(0).default(0),
+      failedLineParts: z.number().int().min(0).default(0),
     })
     .optional(),
 });
@@ -106,12 +111,16 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     maximumInterval: '1 minute',
     maximumAttempts: 6,
   };
+  // The workers heartbeat every 5 s while a call is in flight (src/activities/heartbeat.ts): an attempt held by
+  // a dead worker is retried after 20 s instead of 2 minutes. 20 s leaves room for three missed beats and for
+  // slow Marketo answers, which keep beating however long they take.
+  const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds' } as const;
   const marketo = proxyActivities<MarketoActivities>({
     taskQueue: `${info.taskQueue}${MARKETO_QUEUE_SUFFIX}`,
-    startToCloseTimeout: '2 minutes',
+    ...timeouts,
     retry,
   });
-  const support = proxyActivities<SupportActivities>({ startToCloseTimeout: '2 minutes', retry });
+  const support = proxyActivities<SupportActivities>({ ...timeouts, retry });
 
   const carried = input.carried ?? {
     startedAt: new Date().toISOString(),
@@ -120,6 +129,9 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     counts: emptyCounts(),
     lines: [],
     moreLines: 0,
+    noCreationDate: 0,
+    lineParts: 0,
+    failedLineParts: 0,
   };
   const { counts } = carried;
   let done = false;
@@ -130,7 +142,11 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     dryRun,
     done,
   }));
+  // Every line of this run, uncapped: sent to the notifications before the run ends, so a report capped at
+  // SWEEP_LINE_LIMIT lines still has every line somewhere. Never carried across runs (history stays small).
+  const runLines: SweepLine[] = [];
   const addLine = (line: SweepLine) => {
+    runLines.push(line);
     if (carried.lines.length < SWEEP_LINE_LIMIT) carried.lines.push(line);
     else carried.moreLines += 1;
   };
@@ -138,18 +154,33 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
   // Since this patch a drifted managed user is corrected by its own lifecycle (signalled), not written here;
   // sweeps that ran before it replay with their writes.
   const driftBySignal = patched('correct-drift-by-signal');
-  const context = await support.getSweepContext();
+  // Since this patch the lifecycles are looked up page by page, for the page's users only: listing every
+  // lifecycle at each run's start put all of them in one payload (the 2 MB limit at about 15,000).
+  const managedPerPage = patched('managed-lookup-per-page');
+  const context = managedPerPage
+    ? await support.getSweepContext({ managed: false })
+    : await support.getSweepContext();
   const selfEmail = context.selfEmail.toLowerCase();
+  // Since this patch a dry run records no first sighting: that record starts the maxLifetime clock, and a dry
+  // run changes nothing.
+  const dryRunRecordsNothing = patched('dry-run-records-no-first-seen');
+  // Since this patch every line reaches the notifications and a failed notification is in the report.
+  const linesNotified = patched('sweep-lines-notified');
+  const countsNoCreationDate = policy.maxLifetimeFrom === 'creation' && policy.maxLifetimeMs !== undefined;
 
   for (let batch = 0; batch < input.pagesPerRun && !done; batch++) {
     const page = await marketo.listUsersPage(carried.pageOffset, input.pageSize);
     const apiOnly = page.filter((u) => u.apiOnly);
-    const firstSeen = apiOnly.length
-      ? await support.recordFirstSeen(
-          apiOnly.map((u) => u.userid),
-          new Date().toISOString(),
-        )
-      : {};
+    const userids = apiOnly.map((u) => u.userid);
+    const firstSeen = !apiOnly.length
+      ? {}
+      : dryRun && dryRunRecordsNothing
+        ? await support.firstSeenOf(userids)
+        : await support.recordFirstSeen(userids, new Date().toISOString());
+    const pageManaged =
+      managedPerPage && apiOnly.length
+        ? await support.managedLifecyclesOf(apiOnly.map((u) => u.email))
+        : context.managed;
     await mapLimit(apiOnly, input.concurrency, async (summary) => {
       counts.scanned += 1;
       let user;
@@ -165,10 +196,7 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
         return;
       }
       // Context recorded before lifecycles carried their workflow id held the expiry alone.
-      const recorded = context.managed[user.emailAddress.toLowerCase()] as
-        | ManagedLifecycle
-        | string
-        | undefined;
+      const recorded = pageManaged[user.emailAddress.toLowerCase()] as ManagedLifecycle | string | undefined;
       let managed = typeof recorded === 'string' ? { workflowId: '', expiresAt: recorded } : recorded;
       const decide = (managedExpiresAt: string | undefined) =>
         decideSweepAction({
@@ -185,6 +213,9 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
           firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
           isSelf: user.emailAddress.toLowerCase() === selfEmail,
         });
+      // Marketo's user record has no creation date (nor has the sandbox's): `creation` then counts from first
+      // sight, as documented on the policy, and the report says for how many users it had to.
+      if (countsNoCreationDate && !user.createdAt) carried.noCreationDate += 1;
       let decided = decide(managed?.expiresAt);
       // The lifecycles were listed when this run started; one revoked or extended since has no drift to correct.
       // Asked again just before acting: a revoked user stays locked and is judged by the policy alone.
@@ -271,6 +302,25 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     if (page.length < input.pageSize) done = true;
   }
 
+  if (linesNotified && runLines.length) {
+    // Parts small enough for one payload each (a line is about 150 bytes), numbered across the whole sweep.
+    for (let start = 0; start < runLines.length; start += SWEEP_LINES_PER_NOTIFICATION) {
+      carried.lineParts += 1;
+      const lines = runLines.slice(start, start + SWEEP_LINES_PER_NOTIFICATION);
+      try {
+        await support.notify({
+          kind: 'sweep-lines',
+          workflowId: info.workflowId,
+          at: new Date().toISOString(),
+          message: `${dryRun ? 'Dry-run sweep' : 'Sweep'}: part ${carried.lineParts} of its report, ${lines.length} users`,
+          details: { part: carried.lineParts, dryRun, lines },
+        });
+      } catch {
+        carried.failedLineParts += 1; // counted in the report: the sweep itself goes on
+      }
+    }
+  }
+
   if (!done) return continueAsNew<typeof sweepWorkflow>({ ...rawInput, carried });
 
   const report: SweepReport = {
@@ -283,18 +333,35 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     lines: carried.lines,
     moreLines: carried.moreLines,
     pages: carried.pages,
+    ...(countsNoCreationDate ? { noCreationDate: carried.noCreationDate } : {}),
   };
   const acted = counts.locked + counts.expirySet + counts.driftCorrected;
-  await support
-    .notify({
-      kind: 'sweep-report',
-      workflowId: info.workflowId,
-      at: report.finishedAt,
-      message:
-        `${dryRun ? 'Dry-run sweep' : 'Sweep'}: ${counts.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}, ` +
-        `${counts.reported} reported, ${counts.errors} errors`,
-      details: { counts, dryRun },
-    })
-    .catch(() => undefined);
-  return report;
+  const notifyReport = support.notify({
+    kind: 'sweep-report',
+    workflowId: info.workflowId,
+    at: report.finishedAt,
+    message:
+      `${dryRun ? 'Dry-run sweep' : 'Sweep'}: ${counts.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}, ` +
+      `${counts.reported} reported, ${counts.errors} errors`,
+    details: linesNotified
+      ? { counts, dryRun, lineParts: carried.lineParts, failedLineParts: carried.failedLineParts }
+      : { counts, dryRun },
+  });
+  if (!linesNotified) {
+    await notifyReport.catch(() => undefined);
+    return report;
+  }
+  let reportProblem: string | undefined;
+  await notifyReport.catch((error: unknown) => {
+    reportProblem = failureMessage(error);
+  });
+  return {
+    ...report,
+    notifications: {
+      lineParts: carried.lineParts,
+      failedLineParts: carried.failedLineParts,
+      reportDelivered: reportProblem === undefined,
+      ...(reportProblem !== undefined ? { problem: reportProblem } : {}),
+    },
+  };
 }

@@ -123,7 +123,14 @@ describe('sweep against the Marketo sandbox', () => {
       const sent = h.notifier.of('sweep-report', report.sweepId);
       assert.equal(sent.length, 1, 'one sweep-report notification');
       assert.equal(sent[0]?.message, 'Sweep: 4 API-only users scanned, 0 acted on, 3 reported, 0 errors');
-      assert.deepEqual(sent[0]?.details, { counts: report.counts, dryRun: false });
+      assert.deepEqual(sent[0]?.details, {
+        counts: report.counts,
+        dryRun: false,
+        lineParts: 1,
+        failedLineParts: 0,
+      });
+      assert.deepEqual(h.notifier.of('sweep-lines', report.sweepId)[0]?.details?.['lines'], report.lines);
+      assert.deepEqual(report.notifications, { lineParts: 1, failedLineParts: 0, reportDelivered: true });
     });
 
     it('requireExpiry set: each gets now plus the grace; people and the orchestrator are untouched', async () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { z } from 'zod';
 import { sweepPolicySchema, type SweepPolicyInput } from '../../domain/sweep-policy';
 import { formatIssues } from '../../domain/lifecycle-request';
 import { UsageError } from '../errors';
@@ -66,6 +67,18 @@ export function policyFromFlags(values: PolicyValues): SweepPolicyInput | undefi
   };
   if (Object.keys(merged).length === 0) return undefined;
   const checked = sweepPolicySchema.safeParse(merged);
-  if (!checked.success) throw new UsageError(formatIssues(checked.error).map((p) => `policy.${p}`));
+  if (!checked.success) {
+    // An unknown key belongs to no field, so formatIssues names it "input": name the key itself instead, with
+    // the keys a policy has, since a typo is the usual cause.
+    const known = Object.keys(sweepPolicySchema.shape).join(', ');
+    const unknown = checked.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => `policy.${k}: unknown key (a policy has ${known})`)
+        : [],
+    );
+    const others = checked.error.issues.filter((i) => i.code !== 'unrecognized_keys');
+    const rest = others.length ? formatIssues(new z.ZodError(others)).map((p) => `policy.${p}`) : [];
+    throw new UsageError([...unknown, ...rest]);
+  }
   return checked.data;
 }

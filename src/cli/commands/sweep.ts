@@ -26,11 +26,19 @@ Examples:
     const policy = policyFromFlags(values);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
-      output.progress(values['dry-run'] ? 'sweeping (dry run)' : 'sweeping');
-      const report = await client.sweep({
-        dryRun: values['dry-run'] === true,
-        ...(policy ? { policy } : {}),
-      });
+      const label = values['dry-run'] ? 'sweeping (dry run)' : 'sweeping';
+      output.progress(label);
+      let last = '';
+      const report = await client.sweep(
+        { dryRun: values['dry-run'] === true, ...(policy ? { policy } : {}) },
+        ({ pages, counts: c, dryRun }) => {
+          const acted = c.locked + c.expirySet + c.driftCorrected;
+          const text = `${label}: ${pages} page(s), ${c.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}`;
+          // Plain progress lines (no terminal) only when something moved, not once a second.
+          if (text !== last) output.progress(text);
+          last = text;
+        },
+      );
       output.done();
       if (output.json) {
         output.result(report);
@@ -53,8 +61,24 @@ Examples:
             `  ${line.email}: ${verb}${line.action}${line.expiresAt ? ` → ${line.expiresAt}` : ''} (${line.reason})`,
           );
         }
-        if (report.moreLines)
-          output.line(`  … and ${report.moreLines} more (see --json or the notification)`);
+        const sent = report.notifications;
+        if (report.moreLines) {
+          output.line(
+            sent && sent.lineParts > sent.failedLineParts
+              ? `  … and ${report.moreLines} more: every line went to the notifications ("sweep-lines", ${sent.lineParts} part(s))`
+              : `  … and ${report.moreLines} more, not listed (the report keeps the first ${report.lines.length})`,
+          );
+        }
+        if (report.noCreationDate)
+          output.line(
+            `${report.noCreationDate} user(s) had no creation date (Marketo's user record has none): ` +
+              'their maximum lifetime was counted from when the sweep first saw them',
+          );
+        if (sent && (sent.failedLineParts > 0 || !sent.reportDelivered))
+          output.line(
+            `Notifications failed: ${sent.failedLineParts} of ${sent.lineParts} line part(s)` +
+              `${sent.reportDelivered ? '' : `, and the report (${sent.problem ?? 'no reason given'})`}; check the webhook or the log.`,
+          );
       }
       return report.counts.errors > 0 ? EXIT_FAILURE : EXIT_OK;
     } finally {

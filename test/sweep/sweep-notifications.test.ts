@@ -1,0 +1,68 @@
+/**
+ * Where a sweep's report goes beyond the workflow result: every line reaches the notifications (`sweep-lines`,
+ * in parts), even past the report's SWEEP_LINE_LIMIT, and a notification that cannot be delivered is recorded
+ * in the report instead of vanishing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SWEEP_LINE_LIMIT, type SweepLine } from '../../src/domain/sweep-policy';
+import type { LifecycleNotification } from '../../src/notifications';
+import { createHarness, type Harness } from '../helpers/lifecycle-harness';
+import { startDevServer } from '../helpers/temporal-env';
+import { runSweep, seededEmails } from './support';
+
+const USERS = SWEEP_LINE_LIMIT + 150;
+
+describe('sweep notifications', () => {
+  let env: TestWorkflowEnvironment;
+  let h: Harness;
+
+  before(async () => {
+    env = await startDevServer();
+    // Marketo's own rate limit out of the way: the call budget is another test's subject.
+    h = await createHarness(env, { sandbox: { rateLimit: { calls: 10_000, windowMs: 1000 } } });
+    h.sandbox.operator.seedUsers({ count: USERS, prefix: 'many' });
+  });
+  after(async () => {
+    await h?.close();
+    await env?.teardown();
+  });
+
+  it('every line reaches the notifications, past the report limit', async () => {
+    const report = await runSweep(h, { policy: { requireExpiry: 'report' } }, 'many-lines');
+    assert.equal(report.counts.reported, USERS);
+    assert.equal(report.lines.length, SWEEP_LINE_LIMIT, 'the report keeps the first lines');
+    assert.equal(report.moreLines, USERS - SWEEP_LINE_LIMIT);
+    const parts = h.notifier.of('sweep-lines', report.sweepId);
+    const lines = parts.flatMap((p) => p.details?.['lines'] as SweepLine[]);
+    assert.deepEqual(lines.map((l) => l.email).sort(), seededEmails('many', USERS).sort());
+    assert.deepEqual(
+      parts.map((p) => p.details?.['part']),
+      parts.map((_, i) => i + 1),
+      'numbered parts',
+    );
+    assert.deepEqual(report.notifications, {
+      lineParts: parts.length,
+      failedLineParts: 0,
+      reportDelivered: true,
+    });
+    const [sent] = h.notifier.of('sweep-report', report.sweepId);
+    assert.equal(sent?.details?.['lineParts'], parts.length);
+  });
+
+  it('a report notification that cannot be delivered is recorded in the report', async () => {
+    const deliver = h.notifier.notify.bind(h.notifier);
+    h.notifier.notify = (event: LifecycleNotification) =>
+      event.kind === 'sweep-report' ? Promise.reject(new Error('webhook answered 503')) : deliver(event);
+    try {
+      const report = await runSweep(h, { policy: { requireExpiry: 'report' }, dryRun: true }, 'undelivered');
+      assert.equal(report.notifications?.reportDelivered, false);
+      assert.match(report.notifications?.problem ?? '', /webhook answered 503/);
+      assert.equal(report.notifications?.failedLineParts, 0);
+      assert.ok((report.notifications?.lineParts ?? 0) >= 1);
+    } finally {
+      h.notifier.notify = deliver;
+    }
+  });
+});
