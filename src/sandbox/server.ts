@@ -186,6 +186,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const server = createServer((req, res) => {
     handler.serve(req, res).catch((error: unknown) => {
       if (error instanceof RequestAborted) return;
+      runtime.counters.internalErrors += 1;
       log?.(
         `sandbox: unexpected failure on ${req.method ?? '?'} ${splitTarget(req.url ?? '/').path}: ${String(error)}`,
       );
