@@ -35,7 +35,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    // src/domain is imported by the workflow bundle, so it runs in the same sandbox.
+    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -10,6 +10,7 @@ import { redactSecrets } from './redact';
 /** One class per failure; `retryable` follows from the class alone. */
 export const MarketoErrorKindSchema = z.enum([
   'auth', // 601/602 still refused after the one re-authentication
+  'unauthorized', // HTTP 401 without 601/602, still refused after the one re-authentication
   'throttled', // 606 rate limit, 615 concurrency limit, HTTP 429
   'quota', // 607 daily quota
   'transient', // 502, 604, 608, 614, 713, HTTP 5xx, network, timeout
@@ -104,10 +105,14 @@ function kindFromStatus(httpStatus: number | undefined, code: string | undefined
   // Marketo's 1xxx family is about the request's content (1003 invalid data, ...), whatever the status.
   if (code !== undefined && /^1\d{3}$/.test(code)) return 'invalid_request';
   if (httpStatus === undefined) return 'fatal';
-  if (httpStatus === 401) return 'auth';
+  // 601/602 are in the code table; any other 401 has already had its one re-authentication (http.ts), so
+  // a fresh token was refused too: the credentials are wrong and retrying cannot help.
+  if (httpStatus === 401) return 'unauthorized';
   if (httpStatus === 403) return 'permission';
   if (httpStatus === 404) return 'not_found';
   if (httpStatus === 409) return 'conflict';
+  // Deliberate exceptions to "other 4xx: not retryable" (see README.md): 429 is a rate limit and 408 a
+  // server-side timeout, both of which pass with time, as 606 and 604 do.
   if (httpStatus === 429) return 'throttled';
   if (httpStatus === 408) return 'transient';
   if (httpStatus >= 500) return 'transient';
@@ -134,6 +139,8 @@ const HINTS: Readonly<Record<MarketoErrorKind, string>> = {
   quota:
     'The daily API quota is used up; calls succeed again after midnight US Central (America/Chicago), retryAfterMs from now.',
   transient: 'A temporary failure on the Marketo side or the network; retry with backoff.',
+  unauthorized:
+    'Marketo refused a freshly issued token (HTTP 401 without code 601/602) even after one re-authentication: the client id and secret are wrong for this instance, or the custom service or its API-only user was deleted or locked; fix the credentials, retrying will not help.',
   invalid_credentials:
     'The client id or secret was refused; check the custom service under Admin > LaunchPoint > View Details.',
   permission:

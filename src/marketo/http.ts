@@ -240,7 +240,8 @@ export class MarketoHttp {
     let token = await this.#deps.tokens.accessToken(undefined, req.signal);
     let raw = await this.#attempt(url, endpoint, req, body, token);
     if (needsReauthentication(raw)) {
-      // Once, and only once: a second refusal is reported (retryable) for Temporal to retry later.
+      // Once, and only once: a second 601/602 is reported retryable for Temporal to retry later, any other
+      // second 401 as final.
       token = await this.#deps.tokens.accessToken(token, req.signal);
       raw = await this.#attempt(url, endpoint, req, body, token);
     }
@@ -277,8 +278,9 @@ function needsReauthentication(raw: RawResponse): boolean {
   const failure = failureOf(raw);
   if (!failure) return false;
   if (failure.code !== undefined && REAUTH_CODES.has(failure.code)) return true;
-  // A bare 401 says nothing else than "this token is not accepted".
-  return raw.status === 401 && !failure.code;
+  // Any 401 says "this token is not accepted", whatever code (or none) comes with it: a fresh token is the
+  // one thing that can help, and if it is refused too the error is final (errors.ts: 'unauthorized').
+  return raw.status === 401;
 }
 
 function interpret<S extends z.ZodType>(

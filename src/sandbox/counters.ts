@@ -25,6 +25,8 @@ export interface SandboxCounters {
   sandboxCalls: number;
   /** Requests for paths the sandbox does not know. */
   unknownPaths: number;
+  /** Requests that threw inside the sandbox and got the catch-all 500: each one is a sandbox bug. */
+  internalErrors: number;
 }
 
 export function emptyCounters(): SandboxCounters {
@@ -35,6 +37,7 @@ export function emptyCounters(): SandboxCounters {
     forbiddenSandboxCalls: 0,
     sandboxCalls: 0,
     unknownPaths: 0,
+    internalErrors: 0,
   };
 }
 

@@ -3,7 +3,7 @@
  * (see README.md beside this file).
  */
 import { z } from 'zod';
-import { startSandbox } from './server';
+import { DEFAULT_RATE_LIMIT, startSandbox } from './server';
 
 const optionalInt = (min: number, max: number) =>
   z
@@ -21,6 +21,12 @@ const envSchema = z.object({
   MARKETO_SANDBOX_LATENCY_MS: optionalInt(0, 120_000),
   MARKETO_SANDBOX_FAULT_SEED: optionalInt(0, 2 ** 31),
   MARKETO_SANDBOX_SEED_USERS: optionalInt(0, 20_000),
+  // Scale Marketo's instance limits for benchmarks and experiments: the product's own budget should still
+  // keep under whatever is set here.
+  MARKETO_SANDBOX_RATE_CALLS: optionalInt(1, 1_000_000),
+  MARKETO_SANDBOX_RATE_WINDOW_MS: optionalInt(1, 86_400_000),
+  MARKETO_SANDBOX_MAX_CONCURRENT: optionalInt(1, 10_000),
+  MARKETO_SANDBOX_DAILY_QUOTA: optionalInt(1, 1_000_000_000),
   MARKETO_SANDBOX_QUIET: z.enum(['0', '1', 'true', 'false']).optional(),
 });
 
@@ -36,6 +42,13 @@ async function main(): Promise<void> {
   }
   const env = parsed.data;
   const quiet = env.MARKETO_SANDBOX_QUIET === '1' || env.MARKETO_SANDBOX_QUIET === 'true';
+  const rateLimit =
+    env.MARKETO_SANDBOX_RATE_CALLS === undefined && env.MARKETO_SANDBOX_RATE_WINDOW_MS === undefined
+      ? undefined
+      : {
+          calls: env.MARKETO_SANDBOX_RATE_CALLS ?? DEFAULT_RATE_LIMIT.calls,
+          windowMs: env.MARKETO_SANDBOX_RATE_WINDOW_MS ?? DEFAULT_RATE_LIMIT.windowMs,
+        };
   const sandbox = await startSandbox({
     port: env.MARKETO_SANDBOX_PORT ?? DEFAULT_PORT,
     host: env.MARKETO_SANDBOX_HOST,
@@ -44,6 +57,9 @@ async function main(): Promise<void> {
     latencyMs: env.MARKETO_SANDBOX_LATENCY_MS,
     faultSeed: env.MARKETO_SANDBOX_FAULT_SEED,
     seedUsers: env.MARKETO_SANDBOX_SEED_USERS,
+    rateLimit,
+    maxConcurrent: env.MARKETO_SANDBOX_MAX_CONCURRENT,
+    dailyQuota: env.MARKETO_SANDBOX_DAILY_QUOTA,
     log: quiet ? undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -98,6 +98,22 @@ export function loadStateFile(path: string): PersistedState | undefined {
 
 const WRITE_DELAY_MS = 50;
 
+/** The file operations an atomic, durable write needs; node's `fs/promises` by default, a recorder in tests. */
+export interface DurableFs {
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  open(path: string, flags: 'w' | 'r', mode?: number): Promise<SyncableFile>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+export interface SyncableFile {
+  writeFile(text: string): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const nodeFs: DurableFs = { mkdir, open, rename, rm };
+
 /**
  * Writes the state at most every WRITE_DELAY_MS after a change, always as tmp file + rename so a crash
  * mid-write leaves the previous complete file. Writes are chained, never concurrent.
@@ -113,6 +129,7 @@ export class StateFileWriter {
     private readonly path: string,
     private readonly serialize: () => PersistedState,
     private readonly reportError: (message: string) => void,
+    private readonly fs: DurableFs = nodeFs,
   ) {}
 
   markDirty(): void {
@@ -160,14 +177,41 @@ export class StateFileWriter {
   }
 
   private async writeAtomically(text: string): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    const directory = dirname(this.path);
+    await this.fs.mkdir(directory, { recursive: true });
     const tmp = `${this.path}.${process.pid}.${++this.writeCount}.tmp`;
     try {
-      await writeFile(tmp, text, { mode: 0o600 });
-      await rename(tmp, this.path);
+      const file = await this.fs.open(tmp, 'w', 0o600);
+      try {
+        await file.writeFile(text);
+        // Without this, a crash soon after the rename can leave the new name pointing at an empty file:
+        // the rename may reach the disk before the data does.
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await this.fs.rename(tmp, this.path);
     } catch (error) {
-      await rm(tmp, { force: true });
+      await this.fs.rm(tmp, { force: true });
       throw error;
+    }
+    await this.syncDirectory(directory);
+  }
+
+  /** Makes the rename itself durable. Best effort: some platforms (Windows) cannot open a directory. */
+  private async syncDirectory(directory: string): Promise<void> {
+    let handle: SyncableFile;
+    try {
+      handle = await this.fs.open(directory, 'r');
+    } catch {
+      return;
+    }
+    try {
+      await handle.sync();
+    } catch {
+      // EINVAL / EISDIR on file systems that do not sync directories: the file itself is already synced.
+    } finally {
+      await handle.close();
     }
   }
 }

@@ -30,14 +30,15 @@ export const IDENTITY_PATH = '/identity/oauth/token';
 
 const positiveInt = z.number().int().positive();
 
+/** Marketo's instance-wide rate limit; `main.ts` fills in whichever half the environment leaves out. */
+export const DEFAULT_RATE_LIMIT = { calls: 100, windowMs: 20_000 } as const;
+
 const sandboxOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
   host: z.string().min(1).default('127.0.0.1'),
   mode: z.enum(['automatic', 'real-like']).optional(),
   tokenLifetimeSeconds: positiveInt.default(3600),
-  rateLimit: z
-    .object({ calls: positiveInt, windowMs: positiveInt })
-    .default({ calls: 100, windowMs: 20_000 }),
+  rateLimit: z.object({ calls: positiveInt, windowMs: positiveInt }).default(DEFAULT_RATE_LIMIT),
   maxConcurrent: positiveInt.default(10),
   dailyQuota: positiveInt.default(50_000),
   latencyMs: z.number().int().min(0).max(120_000).default(0),
@@ -186,6 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const server = createServer((req, res) => {
     handler.serve(req, res).catch((error: unknown) => {
       if (error instanceof RequestAborted) return;
+      runtime.counters.internalErrors += 1;
       log?.(
         `sandbox: unexpected failure on ${req.method ?? '?'} ${splitTarget(req.url ?? '/').path}: ${String(error)}`,
       );

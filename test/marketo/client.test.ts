@@ -502,6 +502,30 @@ describe('re-authentication', () => {
     await rejection(clientFor(fake).listWorkspaces());
     assert.equal(calls, 1);
   });
+
+  it('re-authenticates once on a 401 with an unknown code, and reports a persisting one as final', async () => {
+    let calls = 0;
+    api = () => {
+      calls += 1;
+      return calls === 1
+        ? { status: 401, body: { errors: [{ code: '777', message: 'nope' }] } }
+        : { body: [] };
+    };
+    await clientFor(fake).listWorkspaces();
+    assert.equal(calls, 2, 'a 401 with an unknown code gets the one re-authentication');
+    calls = 0;
+    api = () => {
+      calls += 1;
+      return { status: 401 };
+    };
+    const before = fake.identityRequests().length;
+    const error = await rejection(clientFor(fake).listWorkspaces());
+    assert.equal(calls, 2);
+    assert.equal(fake.identityRequests().length - before, 2);
+    assert.equal(error.httpStatus, 401);
+    assert.equal(error.kind, 'unauthorized');
+    assert.equal(error.retryable, false, 'a fresh token refused too: retrying cannot help');
+  });
 });
 
 describe('identity through the client', () => {

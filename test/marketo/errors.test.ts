@@ -105,16 +105,17 @@ describe('classifyMarketoError (property tests)', () => {
     );
   });
 
-  it('without a Marketo code: 5xx retryable, 4xx (but 401/408/429) not, 404 is not_found', () => {
+  it('without a Marketo code: 5xx retryable, 4xx not except the documented 408 and 429, 404 is not_found', () => {
     fc.assert(
       fc.property(fc.integer({ min: 400, max: 599 }), anyNow, (httpStatus, now) => {
         const c = classifyMarketoError({ httpStatus, now });
-        if (httpStatus >= 500 || [401, 408, 429].includes(httpStatus))
-          assert.ok(c.retryable, `${httpStatus}`);
+        if (httpStatus >= 500 || [408, 429].includes(httpStatus)) assert.ok(c.retryable, `${httpStatus}`);
         else assert.ok(!c.retryable, `${httpStatus}`);
         assert.equal(c.code, httpStatus === 404 ? 'not_found' : `http_${httpStatus}`);
       }),
     );
+    assert.equal(classifyMarketoError({ httpStatus: 429, now: 0 }).kind, 'throttled');
+    assert.equal(classifyMarketoError({ httpStatus: 408, now: 0 }).kind, 'transient');
     assert.equal(classifyMarketoError({ httpStatus: 404, now: 0 }).kind, 'not_found');
     assert.equal(classifyMarketoError({ httpStatus: 404, code: '1004', now: 0 }).kind, 'not_found');
   });
@@ -179,6 +180,10 @@ describe('classifyMarketoError (property tests)', () => {
     const kindOf = (code: string | number, httpStatus?: number): MarketoErrorKind =>
       classifyMarketoError({ code, httpStatus, now: 0 }).kind;
     assert.equal(kindOf('601', 401), 'auth');
+    // A 401 reaches the classifier only after its one re-authentication (http.ts): then it is final.
+    assert.equal(kindOf('', 401), 'unauthorized');
+    assert.equal(kindOf('777', 401), 'unauthorized');
+    assert.equal(classifyMarketoError({ code: '777', httpStatus: 401, now: 0 }).retryable, false);
     assert.equal(kindOf('invalid_client', 401), 'invalid_credentials');
     assert.equal(kindOf('603', 403), 'permission');
     assert.equal(kindOf('611', 400), 'fatal');

@@ -38,6 +38,7 @@ describe('bad input is refused with 4xx and stores nothing', () => {
       [],
       'no bad request was answered with 5xx',
     );
+    assert.equal(sandbox.snapshot().counters.internalErrors, 0, 'no bad request reached the catch-all 500');
     await sandbox.close();
   });
 
@@ -261,3 +262,29 @@ function rawGet(
     req.end();
   });
 }
+
+describe('the catch-all 500', () => {
+  it('is counted in the state, so the assertion above can see it', async () => {
+    // A clock that breaks on demand makes the handler throw the way a sandbox bug would.
+    let broken = false;
+    const sandbox = await startTestSandbox({
+      now: () => {
+        if (broken) throw new Error('clock broke');
+        return Date.now();
+      },
+    });
+    try {
+      const token = (await requestToken(sandbox)).access_token;
+      broken = true;
+      const reply = await callUserManagement(sandbox, token, 'GET', 'roles.json');
+      broken = false;
+      assert.equal(reply.status, 500);
+      assert.equal(sandbox.snapshot().counters.internalErrors, 1);
+      const state = await request(sandbox, 'GET', '/sandbox/state');
+      assert.match(state.text, /"internalErrors":1/);
+    } finally {
+      broken = false;
+      await sandbox.close();
+    }
+  });
+});

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { loadStateFile, StateFileWriter, type DurableFs } from '../../src/sandbox/persistence';
 import {
   callUserManagement,
   errorCode,
@@ -129,5 +131,64 @@ describe('persistence', () => {
     writeFileSync(damaged, JSON.stringify({ version: 2 }));
     await assert.rejects(startTestSandbox({ stateFile: damaged }), /unexpected shape/);
     assert.equal(readFileSync(damaged, 'utf8'), JSON.stringify({ version: 2 }));
+  });
+});
+
+describe('state file durability', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'marketo-sandbox-durable-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('syncs the tmp file before the rename and the directory after it', async () => {
+    const source = join(dir, 'source.json');
+    const sandbox = await startTestSandbox({ stateFile: source, seedUsers: 1 });
+    await sandbox.close();
+    const state = loadStateFile(source);
+    assert.ok(state);
+
+    const target = join(dir, 'out', 'state.json');
+    const steps: string[] = [];
+    const name = (path: string) => (path === target ? 'state' : path.endsWith('.tmp') ? 'tmp' : path);
+    const recording: DurableFs = {
+      mkdir: (path, options) => fsp.mkdir(path, options),
+      rm: (path, options) => fsp.rm(path, options),
+      rename: async (from, to) => {
+        steps.push(`rename ${name(from)} ${name(to)}`);
+        await fsp.rename(from, to);
+      },
+      open: async (path, flags, mode) => {
+        const handle = await fsp.open(path, flags, mode);
+        const label = path === join(dir, 'out') ? 'dir' : name(path);
+        steps.push(`open ${label}`);
+        return {
+          writeFile: async (text) => {
+            steps.push(`write ${label}`);
+            await handle.writeFile(text);
+          },
+          sync: async () => {
+            steps.push(`sync ${label}`);
+            await handle.sync();
+          },
+          close: async () => {
+            steps.push(`close ${label}`);
+            await handle.close();
+          },
+        };
+      },
+    };
+    const writer = new StateFileWriter(target, () => state, assert.fail, recording);
+    writer.markDirty();
+    await writer.flush();
+    assert.deepEqual(steps, [
+      'open tmp',
+      'write tmp',
+      'sync tmp',
+      'close tmp',
+      'rename tmp state',
+      'open dir',
+      'sync dir',
+      'close dir',
+    ]);
+    assert.deepEqual(loadStateFile(target), state);
+    assert.equal(statSync(target).mode & 0o777, 0o600);
   });
 });
