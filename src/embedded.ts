@@ -115,6 +115,40 @@ function refuseSecondUp(dataDir: string): void {
   }
 }
 
+const TEMPORAL_PID_FILE = 'temporal.pid';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The command line of a process, or undefined where it is gone (or there is no /proc to read it from). */
+function commandLineOf(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dev server runs in a process group of its own, so an `up` killed with SIGKILL leaves it running, holding
+ * the port and the SQLite file. The next `up` on the folder stops it, having checked that no `up` runs there
+ * (refuseSecondUp) and that the recorded pid still names this folder's database (a pid may be reused).
+ */
+async function stopTemporalLeftBehind(dataDir: string, log: (line: string) => void): Promise<void> {
+  const file = path.join(dataDir, TEMPORAL_PID_FILE);
+  if (!fs.existsSync(file)) return;
+  const pid = Number(fs.readFileSync(file, 'utf8').trim());
+  const database = path.join(dataDir, 'temporal.db');
+  const ours = () => Number.isInteger(pid) && pid > 1 && !!commandLineOf(pid)?.includes(database);
+  if (ours()) {
+    log(`stopping the Temporal dev server (pid ${pid}) that an \`up\` killed earlier left running`);
+    process.kill(pid, 'SIGTERM');
+    for (let waited = 0; ours() && waited < 10_000; waited += 100) await sleep(100);
+    if (ours()) process.kill(pid, 'SIGKILL');
+    for (let waited = 0; ours() && waited < 5_000; waited += 100) await sleep(100);
+  }
+  fs.rmSync(file, { force: true });
+}
+
 /** The real instance's settings as `up`'s client and worker use them: MARKETO_BUDGET_* and MARKETO_TIMEOUT_MS. */
 export function realMarketoSettings(config: MarketoConfig): {
   client: MarketoClientOptions;
@@ -225,6 +259,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   refuseSecondUp(dataDir);
+  await stopTemporalLeftBehind(dataDir, log);
   const temporalPort = options.temporalPort ?? 7233;
   const uiPort = options.uiPort ?? 8233;
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
@@ -242,7 +277,11 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         if (!stopping) resolve(`exit code ${code ?? '-'}${signal ? `, signal ${signal}` : ''}`);
       }),
     );
-    cleanups.push(() => stopChild(temporal));
+    fs.writeFileSync(path.join(dataDir, TEMPORAL_PID_FILE), `${temporal.pid}\n`, { mode: 0o600 });
+    cleanups.push(async () => {
+      await stopChild(temporal);
+      fs.rmSync(path.join(dataDir, TEMPORAL_PID_FILE), { force: true });
+    });
     const temporalAddress = `127.0.0.1:${temporalPort}`;
 
     const realMarketo = hasMarketoEnv(env);

@@ -1,6 +1,7 @@
 /**
  * `up` as a person runs it in a terminal: Ctrl-C goes to the whole foreground process group, a second `up` on
- * the same folder is refused, a Temporal server that dies under it is reported, and bad ports are bad input.
+ * the same folder is refused, a Temporal server that dies under it is reported, one that a killed `up` left
+ * running is stopped by the next `up`, and bad ports are bad input.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,6 +21,15 @@ import {
   tempDir,
   type UpProcess,
 } from './support';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('up', () => {
   const dirs: string[] = [];
@@ -132,6 +142,36 @@ describe('up', () => {
     assert.equal(code, 1, up.stderr());
     assert.match(up.stderr(), /^error: the Temporal dev server exited while `up` ran/m);
     assert.match(up.stderr(), /^hint: see .*temporal\.log/m);
+  });
+
+  it('an up killed with SIGKILL leaves its Temporal server running; the next up on the folder stops it first', async () => {
+    const dataDir = tempDir('up-killed');
+    dirs.push(dataDir);
+    const [port, uiPort, sandboxPort] = await freePorts(3);
+    const ports = { port: port!, uiPort: uiPort!, sandboxPort: sandboxPort! };
+    const first = await startUp({ dataDir, ...ports, env: cliEnv() });
+    ups.push(first);
+    const database = path.join(dataDir, 'temporal.db');
+    const before = await processesMentioning(database);
+    assert.equal(before.length, 1, before.join('\n'));
+    const leftBehind = Number(before[0]!.split(' ')[0]);
+    const exited = exitOf(first);
+    process.kill(first.child.pid!, 'SIGKILL'); // `kill -9` of up alone: nothing of up's own cleanup runs
+    await exited;
+    assert.ok(isAlive(leftBehind), 'the killed up left its Temporal server running, holding the port');
+
+    // The same ports, as a person restarting `up` would: without the fix the port is taken.
+    const second = await startUp({ dataDir, ...ports, env: cliEnv() });
+    ups.push(second);
+    assert.ok(!isAlive(leftBehind), 'the Temporal server left behind was stopped');
+    const now = await processesMentioning(database);
+    assert.equal(now.length, 1, `one Temporal server on the folder: ${now.join('\n')}`);
+    assert.notEqual(Number(now[0]!.split(' ')[0]), leftBehind);
+    const list = await runCli(['list', '--json'], { env: cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir }) });
+    assert.equal(list.code, 0, describeRun(list));
+    const { code } = await second.stop();
+    assert.equal(code, 0, second.stderr());
+    assert.ok(!fs.existsSync(path.join(dataDir, 'temporal.pid')), 'the pid record goes with a clean stop');
   });
 
   it('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything cleanly: exit 0, nothing left', async () => {
