@@ -20,6 +20,7 @@ import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort } from '../src/embedded';
+import { mapLimit, sleep, spawnHeadlessDevServer, stopChild, waitFor } from '../scripts/lib/script-support';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { createDataConverter } from '../src/security/data-converter';
@@ -64,8 +65,6 @@ const PROVISIONING_ACTIVITIES = 6; // capabilities, roles, invite, get user, cre
 
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -133,34 +132,6 @@ function rssCurve(pid: number, done: () => number, total: number) {
     }
   }, 2000);
   return { points, stop: () => clearInterval(timer) };
-}
-
-async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-/** Runs `fn` over items with `limit` in flight. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
 }
 
 interface Context {
@@ -301,15 +272,6 @@ async function liveHeapMiB(child: ChildProcess): Promise<number> {
   } finally {
     lines.close();
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function budgetUtilization(ctx: Context) {
@@ -794,21 +756,7 @@ async function main(): Promise<void> {
   if (cli.kind !== 'existing-path') throw new Error(`no Temporal CLI: ${cli.reason}; run npm run setup`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-bench-'));
   const port = await freePort();
-  const temporal = spawn(
-    cli.path,
-    [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'error',
-    ],
-    { stdio: 'ignore' },
-  );
+  const temporal = spawnHeadlessDevServer(cli.path, port);
   const ctx: Context = {
     dataDir,
     address: `127.0.0.1:${port}`,

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import type { LifecycleStatus } from '../src/domain/lifecycle-status';
 import { freePort } from '../src/embedded';
+import { isRunning, mapLimit, sleep, stopChild } from '../scripts/lib/script-support';
 import {
   FAULT_KINDS,
   startSandbox,
@@ -142,7 +143,6 @@ const DAY_MS = 86_400_000;
 const started = Date.now();
 const log = (line: string) =>
   process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** mulberry32, for the run's own choices (groups, times, kill moments): a seed replays a run's plan. */
@@ -158,20 +158,6 @@ function rng(seed: number): () => number {
 }
 const random = rng(FAULT_SEED ^ 0x5eed);
 const between = (range: readonly [number, number]) => range[0] + random() * (range[1] - range[0]);
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
 
 /** Rejects after `ms`: a query to a workflow whose tasks keep failing would otherwise wait a long time. */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -294,19 +280,6 @@ interface Unexpected {
   code: number | null;
   signal: string | null;
   atS: number;
-}
-
-function isRunning(child: ChildProcess | undefined): child is ChildProcess {
-  return !!child && child.exitCode === null && child.signalCode === null;
-}
-
-async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!isRunning(child)) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---- lifecycles -------------------------------------------------------------------------------------------

@@ -6,35 +6,13 @@
  *   npm run setup -- --measure    also time the test server's JVM start (the SDK allows it about 5 s)
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { ensureTemporalCli, ensureTestServer, type ProvidedServer } from '../src/servers';
+import { freePort, portAnswers } from '../src/servers/local-ports';
 
 function describe(name: string, server: ProvidedServer, ms: number): string {
   return server.kind === 'existing-path'
     ? `${name}: ${server.path} (${server.source}, ${ms} ms)`
     : `${name}: left to the SDK's own download (${server.reason}); this needs internet`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Time from spawn until the test server accepts TCP connections: the window the SDK allows is about 5 s. */

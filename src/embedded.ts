@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -28,6 +27,7 @@ import { loadOrCreateKeyFile } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
 import { ensureTemporalCli } from './servers';
+import { freePort, portAnswers } from './servers/local-ports';
 import { createSweepDeps } from './sweep';
 import { createLifecycleWorkers, type MarketoQueueBudget } from './worker';
 
@@ -59,27 +59,7 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-async function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The stack could not start; `problem` says what is wrong, `hint` what to do. */
 export class EmbeddedStartError extends Error {

@@ -18,6 +18,7 @@ import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort } from '../../src/embedded';
+import { mapLimit, sleep, spawnHeadlessDevServer, waitFor } from '../../scripts/lib/script-support';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../../src/security/keyring';
@@ -86,30 +87,6 @@ const chosen = (arg('variants') ?? 'before,after').split(',');
 
 const log = (line: string) =>
   process.stderr.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
-
 function rssOf(pid: number): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -271,21 +248,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-memory-'));
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const temporal = spawn(
-    cli.path,
-    [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'error',
-    ],
-    { stdio: 'ignore' },
-  );
+  const temporal = spawnHeadlessDevServer(cli.path, port);
   const children: ChildProcess[] = [];
   // Interrupted (Ctrl-C, timeout): no finally runs, so take the worker and the dev server down here.
   const abort = () => {
@@ -386,7 +349,8 @@ async function main(): Promise<void> {
         }
         return count;
       };
-      await waitFor(() => owned() >= N, 600_000, `${N} services for ${name}`);
+      // Every half second, as measured: a snapshot of thousands of users is not free for the process measured.
+      await waitFor(() => owned() >= N, 600_000, `${N} services for ${name}`, 500);
       await waitFor(
         async () =>
           (
@@ -400,6 +364,7 @@ async function main(): Promise<void> {
           ).every((p) => p === 'active'),
         300_000,
         `${name} lifecycles active`,
+        500,
       );
       const seconds = (Date.now() - t0) / 1000;
       await reportExtraServices(client, sandbox, `prof-${slug}-`);
