@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowClient } from '@temporalio/client';
+import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
@@ -22,6 +23,7 @@ import type { ActivityDeps } from '../../src/activities';
 import { bundleLifecycleWorkflows, createLifecycleWorkers } from '../../src/worker';
 import type { LifecycleWorkflowInput } from '../../src/workflows/lifecycle-input';
 import { lifecycleWorkflow } from '../../src/workflows';
+import { startDevServer } from './temporal-env';
 
 export class RecordingNotifier implements Notifier {
   readonly events: LifecycleNotification[] = [];
@@ -142,6 +144,24 @@ export async function createHarness(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a describe block: a dev server and one harness on it, started before its tests and closed after them.
+ * `ready` receives both, so the block keeps plain `env` and `h` variables.
+ */
+export function withDevServerHarness(ready: (env: TestWorkflowEnvironment, h: Harness) => void): void {
+  let env: TestWorkflowEnvironment | undefined;
+  let h: Harness | undefined;
+  before(async () => {
+    env = await startDevServer();
+    h = await createHarness(env);
+    ready(env, h);
+  });
+  after(async () => {
+    await h?.close();
+    await env?.teardown();
+  });
 }
 
 export function sampleRequest(overrides: Partial<LifecycleRequestInput> = {}): LifecycleRequestInput {

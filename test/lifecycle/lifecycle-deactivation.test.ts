@@ -3,13 +3,12 @@
  * and the outcomes "already locked" (the expiry is still set to now) and "gone".
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { MarketoClient } from '../../src/marketo/client';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { revokeSignal, revokeUpdate } from '../../src/workflows/messages';
-import { createHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
 import { statusWhen, withAlteredWorkers } from './support';
 
 /** The orchestrator's client, except that Marketo reports every user locked (as for a reason other than expiry). */
@@ -32,13 +31,9 @@ function reportingLocked(real: MarketoClient): MarketoClient {
 describe('lifecycle deactivation (dev server, sandbox)', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((devServer, harness) => {
+    env = devServer;
+    h = harness;
   });
 
   const sandboxUser = (email: string) => h.sandbox.snapshot().users.find((u) => u.emailAddress === email);

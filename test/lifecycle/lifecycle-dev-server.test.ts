@@ -1,30 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { lifecycleRequestSchema, toWholeSecond } from '../../src/domain/lifecycle-request';
 import { startLifecycle } from '../../src/lifecycle-start';
 import { secretRefFor } from '../../src/security/secret-store';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import {
-  createHarness,
+  withDevServerHarness,
   eventually,
   rejectsWith,
   sampleRequest,
   type Harness,
 } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
 
 describe('lifecycle on the dev server against the sandbox', () => {
-  let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((_, harness) => {
+    h = harness;
   });
 
   const statusOf = (workflowId: string) => h.client.getHandle(workflowId).query(statusQuery);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -16,8 +16,7 @@ import {
 } from '../../src/security/payload-codec';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate } from '../../src/workflows/messages';
-import { createHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
 import { garblingSecretStore, statusWhen, withAlteredWorkers } from './support';
 
 /** Every byte array in a proto object tree (payload data and metadata values included). */
@@ -60,13 +59,9 @@ function base64Forms(text: string): string[] {
 describe('lifecycle history secrecy', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((devServer, harness) => {
+    env = devServer;
+    h = harness;
   });
 
   it('base64Forms finds a text inside base64 at any offset', () => {

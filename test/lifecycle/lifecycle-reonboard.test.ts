@@ -4,7 +4,7 @@
  * replaces the earlier custom service. Started the way the client API starts lifecycles (src/lifecycle-start.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
 import { lifecycleRequestSchema } from '../../src/domain/lifecycle-request';
@@ -12,8 +12,7 @@ import { startLifecycle } from '../../src/lifecycle-start';
 import { secretRefFor } from '../../src/security/secret-store';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { revokeUpdate } from '../../src/workflows/messages';
-import { createHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
 import { garblingSecretStore, statusWhen, undoneSteps, withAlteredWorkers } from './support';
 
 const DAY = 86_400_000;
@@ -21,13 +20,9 @@ const DAY = 86_400_000;
 describe('re-onboarding after the earlier lifecycle ended (dev server, sandbox)', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((devServer, harness) => {
+    env = devServer;
+    h = harness;
   });
 
   const usersOf = (email: string) => h.sandbox.snapshot().users.filter((u) => u.emailAddress === email);
