@@ -19,7 +19,6 @@ import {
   expiryProblems,
   formatIssues,
   isoDateTimeSchema,
-  labelSchemaForReason,
   lifecycleRequestSchema,
   toWholeSecond,
   type LifecycleRequest,
@@ -28,6 +27,7 @@ import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status'
 import { startLifecycle } from './lifecycle-start';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
+import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/sweep';
@@ -101,7 +101,7 @@ export const extendInputSchema = z
   });
 export type ExtendOptions = z.input<typeof extendInputSchema>;
 
-export const revokeOptionsSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();
+export const revokeOptionsSchema = revokeInputSchema;
 export type RevokeOptions = z.input<typeof revokeOptionsSchema>;
 
 export const completeStepInputSchema = z.discriminatedUnion('step', [
@@ -109,12 +109,7 @@ export const completeStepInputSchema = z.discriminatedUnion('step', [
   z
     .object({
       step: z.literal('create-service'),
-      clientId: z
-        .string()
-        .trim()
-        .min(1)
-        .max(200)
-        .regex(/^[\w-]+$/, 'must be a Marketo client id (letters, digits, - and _)'),
+      clientId: marketoClientIdSchema,
       /** Read by the caller from a file or stdin; stored in the secret store here, never sent to Temporal. */
       clientSecret: z.string().trim().min(1).max(500),
     })

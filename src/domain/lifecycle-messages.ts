@@ -8,17 +8,20 @@ export type ExtendInput = z.infer<typeof extendInputSchema>;
 export const revokeInputSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();
 export type RevokeInput = z.infer<typeof revokeInputSchema>;
 
+/** A LaunchPoint custom service's client id, as the operator copies it from Marketo's Admin. */
+export const marketoClientIdSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[\w-]+$/, 'must be a Marketo client id (letters, digits, - and _)');
+
 export const completeOperatorStepInputSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('create-role') }).strict(),
   z
     .object({
       step: z.literal('create-service'),
-      clientId: z
-        .string()
-        .trim()
-        .min(1)
-        .max(200)
-        .regex(/^[\w-]+$/, 'must be a Marketo client id'),
+      clientId: marketoClientIdSchema,
       /** Where the operator's tool stored the secret; the secret itself never enters the workflow. */
       secretRef: z.string().min(1).max(300),
     })
