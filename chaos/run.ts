@@ -99,7 +99,8 @@ const PARAMS = quick
       revokeS: [15, 70] as const,
       actionsUntilS: 110,
       faultsOffAtS: 125,
-      settleDeadlineS: 235,
+      // Faults stop at 125 s; a retry waits at most a minute, so 125 + 60 plus the chain fits with room to spare.
+      settleDeadlineS: 250,
     }
   : {
       lifecycles: 200,

@@ -64,9 +64,11 @@ const provisioningOptions = {
   scheduleToCloseTimeout: '1 hour',
   retry: PROVISIONING_RETRY,
 };
+// At most a minute between attempts: once Marketo answers again, an expired user is locked within the minute
+// (at 5 minutes, a few faults in a row left a deactivation waiting out most of that).
 const durableOptions = {
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
 /** Provisioning stopped because access ended first: revoked, or the expiry passed while it was under way. */
