@@ -59,8 +59,12 @@ const PROVISIONING_RETRY = {
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
 };
+// Every activity heartbeats while it runs (the worker wraps them), so an attempt lost with a dead worker, or
+// handed to a poller that was already gone, is retried after 20 s instead of its 2-minute startToClose.
+const HEARTBEAT_TIMEOUT = '20 seconds';
 const provisioningOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: '1 hour',
   retry: PROVISIONING_RETRY,
 };
@@ -68,6 +72,7 @@ const provisioningOptions = {
 // (at 5 minutes, a few faults in a row left a deactivation waiting out most of that).
 const durableOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
