@@ -299,6 +299,8 @@ interface Lifecycle {
   actionAtMs?: number;
   extendedTo?: string;
   extendError?: string;
+  /** An extension was sent: even when the wait for its answer timed out, the workflow may apply it later. */
+  extendSent?: boolean;
   revokeSentAtMs?: number;
   revokedWhile?: string;
 }
@@ -619,6 +621,7 @@ async function main(): Promise<number> {
           try {
             if (isExtend) {
               counts.extendAttempts++;
+              lc.extendSent = true;
               const next =
                 lc.group === 'extend-short'
                   ? Math.max(
@@ -679,6 +682,12 @@ async function main(): Promise<number> {
         closed.set(w.workflowId, w.status.name);
       await mapLimit(lifecycles, 10, async (lc) => {
         const state = closed.get(lc.workflowId);
+        // An Update is durable once accepted: one whose answer we gave up waiting for (its Marketo write
+        // retrying under the faults) may land later, and then the lifecycle rightly holds the new expiry.
+        if (lc.extendSent && lc.extendedTo === undefined && state === 'RUNNING') {
+          const s = await phaseOf(lc);
+          if (s && s.extensions >= 1) lc.extendedTo = s.expiresAt;
+        }
         const shouldEnd = lc.revokeSentAtMs !== undefined || expectedExpiryMs(lc) <= Date.now();
         if (state !== 'RUNNING') {
           if (!shouldEnd && state !== 'FAILED') pending.push(`${lc.workflowId} ${state} early`);
