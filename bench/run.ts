@@ -274,6 +274,19 @@ async function liveHeapMiB(child: ChildProcess): Promise<number> {
   }
 }
 
+/** Every 250 ms, the sandbox's count of charged User Management calls, in seconds since the start. */
+function chargedCallsSampler(sandbox: RunningSandbox) {
+  const samples: { t: number; charged: number }[] = [];
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    samples.push({
+      t: (Date.now() - t0) / 1000,
+      charged: sandbox.snapshot().counters.userManagement.charged,
+    });
+  }, 250);
+  return { samples, t0, stop: () => clearInterval(timer) };
+}
+
 async function budgetUtilization(ctx: Context) {
   const n = PARAMS.budgetN;
   log(
@@ -297,23 +310,16 @@ async function budgetUtilization(ctx: Context) {
       }),
     ),
   );
-  const samples: { t: number; charged: number }[] = [];
   const cpu = cpuMeter(
     ctx,
     workers.map((w) => w.pid!),
   );
-  const t0 = Date.now();
-  const sampler = setInterval(() => {
-    samples.push({
-      t: (Date.now() - t0) / 1000,
-      charged: sandbox.snapshot().counters.userManagement.charged,
-    });
-  }, 250);
+  const { samples, stop: stopSampling, t0 } = chargedCallsSampler(sandbox);
   const emails = Array.from({ length: n }, (_, i) => `budget-${i}@bench.example.com`);
   await startLifecycles(ctx, taskQueue, emails, new Date(Date.now() + 30 * 86_400_000), 'Bench Budget');
   await waitForServices(ctx, sandbox, taskQueue, 'budget-', n, 600_000);
   await waitFor(() => allActive(ctx, taskQueue, emails), 120_000, 'budget lifecycles active');
-  clearInterval(sampler);
+  stopSampling();
   const cpuCores = cpu();
   samples.push({ t: (Date.now() - t0) / 1000, charged: sandbox.snapshot().counters.userManagement.charged });
   const snapshot = sandbox.snapshot();
@@ -645,14 +651,7 @@ async function sweepScale(ctx: Context) {
     BENCH_BUDGET: `${SWEEP_BUDGET.calls}/${SWEEP_BUDGET.windowMs}/${SWEEP_BUDGET.concurrency}`,
   });
   const cpu = cpuMeter(ctx, [worker.pid!]);
-  const samples: { t: number; charged: number }[] = [];
-  const t0 = Date.now();
-  const sampler = setInterval(() => {
-    samples.push({
-      t: (Date.now() - t0) / 1000,
-      charged: sandbox.snapshot().counters.userManagement.charged,
-    });
-  }, 250);
+  const { samples, stop: stopSampling, t0 } = chargedCallsSampler(sandbox);
   const workflowId = `bench-sweep-${Date.now()}`;
   const report = await ctx.client.execute(sweepWorkflow, {
     taskQueue,
@@ -664,7 +663,7 @@ async function sweepScale(ctx: Context) {
     ],
   });
   const seconds = (Date.now() - t0) / 1000;
-  clearInterval(sampler);
+  stopSampling();
   const cpuCores = cpu();
   const after = sandbox.snapshot();
   samples.push({ t: seconds, charged: after.counters.userManagement.charged });

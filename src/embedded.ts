@@ -205,7 +205,7 @@ async function startTemporalDevServer(
         `See ${path.join(dataDir, 'temporal.log')}; a loaded machine may need another try.`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return child;
 }

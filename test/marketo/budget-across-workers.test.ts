@@ -11,6 +11,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDataConverter } from '../../src/security/data-converter';
 import { createLifecycleWorkers } from '../../src/worker';
 import { sweepWorkflow } from '../../src/workflows';
+import { peakInWindow, withCallLog } from '../helpers/call-log';
 import { createHarness, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { sweepId } from '../sweep/support';
@@ -24,17 +25,6 @@ const BUDGET = { calls: 32, windowMs: 4000, concurrency: 5 };
  */
 const BURST = BUDGET.calls / (BUDGET.windowMs / 1000);
 
-/** The most calls any window of `windowMs` held, from the calls' finish times (sorted). */
-function peakInWindow(stamps: readonly number[], windowMs: number): number {
-  let peak = 0;
-  let start = 0;
-  for (let end = 0; end < stamps.length; end++) {
-    while (stamps[end]! - stamps[start]! >= windowMs) start++;
-    peak = Math.max(peak, end - start + 1);
-  }
-  return peak;
-}
-
 describe('the call budget across two workers on one Marketo task queue', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
@@ -46,9 +36,7 @@ describe('the call budget across two workers on one Marketo task queue', () => {
     h = await createHarness(env, {
       sandbox: {
         seedUsers: USERS,
-        log: (line) => {
-          if (line.includes('/userservice/management/')) calls.push(Date.now());
-        },
+        ...withCallLog(calls),
       },
     });
   });

@@ -13,6 +13,7 @@ import type { SweepWorkflowInput } from '../../src/workflows/sweep';
 import { createDataConverter } from '../../src/security/data-converter';
 import { createLifecycleWorkers } from '../../src/worker';
 import { sweepWorkflow } from '../../src/workflows';
+import { peakInWindow, withCallLog } from '../helpers/call-log';
 import { createHarness, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { ORCHESTRATOR_EMAIL, sweepId } from './support';
@@ -23,17 +24,6 @@ const SANDBOX_LIMITS = { rateLimit: { calls: 400, windowMs: 1000 }, maxConcurren
 /** Latency on every call, so that calls overlap and the concurrency cap is exercised. */
 const LATENCY_MS = 15;
 const DAY = 86_400_000;
-
-/** The most calls any window of `windowMs` held, from the calls' finish times. */
-function peakInWindow(stamps: number[], windowMs: number): number {
-  let peak = 0;
-  let start = 0;
-  for (let end = 0; end < stamps.length; end++) {
-    while (stamps[end]! - stamps[start]! >= windowMs) start++;
-    peak = Math.max(peak, end - start + 1);
-  }
-  return peak;
-}
 
 /** Runs one sweep with the product's workers, the Marketo queue limited to `budget`. */
 async function sweepWithBudget(
@@ -64,15 +54,6 @@ async function sweepWithBudget(
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.all(running);
   }
-}
-
-/** A sandbox whose every User Management call's finish time lands in `calls`. */
-function withCallLog(calls: number[]): { log: (line: string) => void } {
-  return {
-    log: (line) => {
-      if (line.includes('/userservice/management/')) calls.push(Date.now());
-    },
-  };
 }
 
 describe(`sweep of a ${USERS}-user instance`, () => {
