@@ -140,6 +140,8 @@ export interface UpOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+export class UpStartError extends Error {}
+
 /**
  * `up --json` as a child process in its own process group (so that cleanup can reach the Temporal server it
  * spawns even if `up` itself has to be killed); resolves with its one JSON line.
@@ -188,7 +190,10 @@ export async function startUp(options: UpOptions): Promise<UpProcess> {
   }
   const lines = stdout.split('\n').filter(Boolean);
   assert.equal(lines.length, 1, `up --json prints exactly one line: ${stdout}`);
-  const info = upInfoSchema.parse(JSON.parse(lines[0]!));
+  const printed = JSON.parse(lines[0]!) as { error?: string; hint?: string };
+  // A start-up refusal is one JSON line too: say what it was rather than how it fails the schema.
+  if (printed.error) throw new UpStartError(`up refused to start: ${printed.error} (${printed.hint ?? ''})`);
+  const info = upInfoSchema.parse(printed);
   return {
     child,
     info,

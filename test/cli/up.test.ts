@@ -19,6 +19,7 @@ import {
   runCli,
   startUp,
   tempDir,
+  UpStartError,
   type UpProcess,
 } from './support';
 
@@ -34,11 +35,18 @@ function isAlive(pid: number): boolean {
 describe('up', () => {
   const dirs: string[] = [];
   const ups: UpProcess[] = [];
-  const started = async (dataDir: string, env: NodeJS.ProcessEnv) => {
+  const started = async (dataDir: string, env: NodeJS.ProcessEnv, attempts = 2): Promise<UpProcess> => {
     const [port, uiPort, sandboxPort] = await freePorts(3);
-    const up = await startUp({ dataDir, port: port!, uiPort: uiPort!, sandboxPort: sandboxPort!, env });
-    ups.push(up);
-    return up;
+    try {
+      const up = await startUp({ dataDir, port: port!, uiPort: uiPort!, sandboxPort: sandboxPort!, env });
+      ups.push(up);
+      return up;
+    } catch (error) {
+      // A port free a moment ago can be taken by a Temporal server's own random ports before up binds it.
+      if (attempts > 1 && error instanceof UpStartError && /taken|in use/i.test(error.message))
+        return started(dataDir, env, attempts - 1);
+      throw error;
+    }
   };
   const exitOf = (up: UpProcess) =>
     new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
