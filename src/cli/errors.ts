@@ -1,5 +1,6 @@
 import { ContextError } from '../context';
 import { EmbeddedStartError } from '../embedded';
+import { UnsafeDirectoryError } from '../security/private-dir';
 import {
   InputError,
   LifecycleNotFoundError,
@@ -85,7 +86,8 @@ export function report(error: unknown): Reported {
   if (
     error instanceof TemporalUnavailableError ||
     error instanceof ContextError ||
-    error instanceof EmbeddedStartError
+    error instanceof EmbeddedStartError ||
+    error instanceof UnsafeDirectoryError
   ) {
     // What is wrong, then what to do about it: each on its own line.
     return {

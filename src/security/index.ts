@@ -3,3 +3,4 @@ export * from './payload-codec';
 export * from './data-converter';
 export * from './secret-store';
 export * from './workflow-id';
+export * from './private-dir';

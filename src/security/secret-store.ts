@@ -3,6 +3,7 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ensurePrivateDir } from './private-dir';
 
 /** Env var naming the directory of {@link FileSecretStore}. */
 export const SECRET_DIR_ENV = 'MARKETO_API_USERS_SECRET_DIR';
@@ -179,15 +180,15 @@ export class FileSecretStore implements SecretStore {
   }
 
   private ensureDir(): Promise<void> {
-    this.#dirReady ??= (async () => {
-      await fs.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      // mkdir keeps an existing directory's mode; secrets must not sit in a group/world-readable one.
-      const stat = await fs.stat(this.#dir);
-      if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) await fs.chmod(this.#dir, 0o700);
-    })().catch((error: unknown) => {
-      this.#dirReady = undefined;
-      throw error;
-    });
+    // A folder others can write to would let them swap a secret file; one we did not create is not ours to chmod.
+    this.#dirReady ??= Promise.resolve()
+      .then(() => {
+        ensurePrivateDir(this.#dir, { what: 'secret folder', elsewhere: SECRET_DIR_ENV });
+      })
+      .catch((error: unknown) => {
+        this.#dirReady = undefined;
+        throw error;
+      });
     return this.#dirReady;
   }
 }

@@ -9,6 +9,7 @@ import {
   parseSecretRef,
   secretRefFor,
 } from '../../src/security/secret-store';
+import { UnsafeDirectoryError } from '../../src/security/private-dir';
 
 let tmp: string;
 before(async () => {
@@ -81,13 +82,84 @@ describe('FileSecretStore', () => {
     assert.equal((await fs.readdir(path.join(tmp, 'overwrite'))).length, 2);
   });
 
-  it('tightens an existing loose directory to 0700', async () => {
-    const dir = path.join(tmp, 'loose');
-    await fs.mkdir(dir, { mode: 0o755 });
+  it('leaves a safe folder it did not create as it is (0755 stays 0755)', async () => {
+    const dir = path.join(tmp, 'existing-755');
+    await fs.mkdir(dir);
     await fs.chmod(dir, 0o755);
     await new FileSecretStore(dir).put(secretRefFor('wf'), CREDENTIALS);
-    assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
+    assert.equal((await fs.stat(dir)).mode & 0o777, 0o755);
   });
+
+  it('creates a missing folder (and its parents) 0700, whatever the umask', async () => {
+    const dir = path.join(tmp, 'created', 'deep', 'secrets');
+    const previous = process.umask(0);
+    try {
+      await new FileSecretStore(dir).put(secretRefFor('wf'), CREDENTIALS);
+    } finally {
+      process.umask(previous);
+    }
+    for (const made of [dir, path.dirname(dir), path.dirname(path.dirname(dir))]) {
+      assert.equal((await fs.stat(made)).mode & 0o777, 0o700, made);
+    }
+  });
+
+  it('never chmods through a symlink: the linked folder keeps its mode', async () => {
+    const real = path.join(tmp, 'linked-real');
+    await fs.mkdir(real);
+    await fs.chmod(real, 0o755);
+    const link = path.join(tmp, 'linked-secrets');
+    await fs.symlink(real, link);
+    const store = new FileSecretStore(link);
+    await store.put(secretRefFor('wf'), CREDENTIALS);
+    assert.equal((await fs.stat(real)).mode & 0o777, 0o755);
+    assert.deepEqual(await store.get(secretRefFor('wf')), CREDENTIALS);
+  });
+
+  it('refuses a folder others can write to, and leaves it untouched', async () => {
+    const open = path.join(tmp, 'world-writable');
+    await fs.mkdir(open);
+    await fs.chmod(open, 0o777);
+    const groupReal = path.join(tmp, 'group-writable');
+    await fs.mkdir(groupReal);
+    await fs.chmod(groupReal, 0o770);
+    const groupLink = path.join(tmp, 'group-writable-link');
+    await fs.symlink(groupReal, groupLink);
+    for (const [dir, real, mode] of [
+      [open, open, 0o777],
+      [groupLink, groupReal, 0o770],
+    ] as const) {
+      await assert.rejects(
+        new FileSecretStore(dir).put(secretRefFor('wf'), CREDENTIALS),
+        (error: unknown) => {
+          assert.ok(error instanceof UnsafeDirectoryError, String(error));
+          assert.match(error.problem, /others can write to it/);
+          assert.match(error.hint, /chmod 700|MARKETO_API_USERS_SECRET_DIR/);
+          return true;
+        },
+      );
+      assert.equal((await fs.stat(real)).mode & 0o777, mode, dir);
+      assert.deepEqual(await fs.readdir(real), [], 'nothing written into a refused folder');
+    }
+  });
+
+  it(
+    'refuses a folder owned by another user',
+    { skip: process.getuid?.() !== 0 && 'needs root to chown' },
+    async () => {
+      const dir = path.join(tmp, 'not-ours');
+      await fs.mkdir(dir, { mode: 0o700 });
+      await fs.chown(dir, 65534, 65534);
+      await assert.rejects(
+        new FileSecretStore(dir).put(secretRefFor('wf'), CREDENTIALS),
+        (error: unknown) => {
+          assert.ok(error instanceof UnsafeDirectoryError, String(error));
+          assert.match(error.problem, /owned by uid 65534/);
+          return true;
+        },
+      );
+      assert.deepEqual(await fs.readdir(dir), []);
+    },
+  );
 
   it('delete removes the secret and is idempotent', async () => {
     const store = new FileSecretStore(path.join(tmp, 'delete'));
