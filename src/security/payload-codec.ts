@@ -15,6 +15,17 @@ export class PayloadDecryptionError extends ValueError {
   override readonly name = 'PayloadDecryptionError';
 }
 
+/**
+ * A payload that is not encrypted where only encrypted ones are accepted: it came from a client without the
+ * payload key (the raw `temporal` CLI, a bare SDK client), so a worker must not act on it.
+ */
+export class UnencryptedPayloadError extends ValueError {
+  override readonly name = 'UnencryptedPayloadError';
+}
+
+/** What a payload without content looks like (`null`/`undefined`): nothing to hide and nothing to act on. */
+const NULL_ENCODING = 'binary/null';
+
 function utf8(bytes: Uint8Array | null | undefined): string | undefined {
   return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
 }
@@ -24,12 +35,26 @@ function quoteKeyId(keyId: string): string {
   return JSON.stringify(keyId.length > 64 ? `${keyId.slice(0, 64)}…` : keyId);
 }
 
+function refuseUnencrypted(payload: Payload): Payload {
+  const encoding = utf8(payload.metadata?.[METADATA_ENCODING_KEY]);
+  if (encoding === NULL_ENCODING && (payload.data?.length ?? 0) === 0) return payload;
+  // Never the data itself in the message: it is what the sender failed to encrypt (emails, names).
+  throw new UnencryptedPayloadError(
+    `Refusing an unencrypted payload (encoding ${encoding === undefined ? 'missing' : quoteKeyId(encoding)}): ` +
+      `it was sent by a client without the payload key. Start and message lifecycles with marketo-api-users ` +
+      `(CLI or client API) using the same key as the worker (keys.json or MARKETO_API_USERS_PAYLOAD_KEY).`,
+  );
+}
+
 /**
  * AES-256-GCM over the whole protobuf-encoded payload (metadata included, so even the inner
  * encoding is hidden). Wire layout matches the Temporal samples: IV (12) || ciphertext || tag (16).
  *
  * Encodes with the keyring's current key; decodes with whichever key the payload names, so
  * history written before a rotation stays readable as long as the old key stays in the keyring.
+ *
+ * Decoding refuses plain payloads (empty null ones aside): otherwise anyone who reaches Temporal's
+ * frontend could drive the worker without the key. Headers and search attributes never reach a codec.
  */
 export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly keyring: Keyring) {}
@@ -54,7 +79,8 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private decodeOne(payload: Payload): Payload {
-    if (utf8(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+    if (utf8(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING)
+      return refuseUnencrypted(payload);
     const keyId = utf8(payload.metadata?.[METADATA_ENCRYPTION_KEY_ID]);
     if (keyId === undefined || keyId === '') {
       throw new PayloadDecryptionError(

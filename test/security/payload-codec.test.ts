@@ -14,6 +14,7 @@ import {
   EncryptionCodec,
   METADATA_ENCRYPTION_KEY_ID,
   PayloadDecryptionError,
+  UnencryptedPayloadError,
 } from '../../src/security/payload-codec';
 
 function keyring(entries: Array<[string, Buffer]>): Keyring {
@@ -136,11 +137,37 @@ describe('EncryptionCodec', () => {
     }
   });
 
-  it('passes payloads that are not marked encrypted through decode unchanged', async () => {
+  it('refuses every unencrypted payload that carries something, without echoing it', async () => {
     const codec = new EncryptionCodec(keyring([['a', keyA]]));
-    const plain = clearPayload({ already: 'clear' });
-    const [decoded] = await codec.decode([plain]);
-    assert.equal(decoded, plain);
+    const binary = defaultPayloadConverter.toPayload(new TextEncoder().encode(EMAIL));
+    const unmarked: Payload = { metadata: {}, data: Buffer.from(JSON.stringify({ email: EMAIL })) };
+    const nullWithData: Payload = {
+      metadata: { [METADATA_ENCODING_KEY]: Buffer.from('binary/null') },
+      data: Buffer.from(EMAIL),
+    };
+    for (const payload of [
+      clearPayload({ email: EMAIL }),
+      clearPayload(EMAIL),
+      binary,
+      unmarked,
+      nullWithData,
+    ]) {
+      const encoding = text(payload.metadata?.[METADATA_ENCODING_KEY]) || 'missing';
+      await assert.rejects(codec.decode([payload]), (error: unknown) => {
+        assert.ok(error instanceof UnencryptedPayloadError, `${encoding}: ${String(error)}`);
+        assert.match(error.message, /without the payload key/);
+        assert.ok(!error.message.includes(EMAIL), `${encoding}: the payload's content is in the message`);
+        return true;
+      });
+    }
+  });
+
+  it('lets an empty binary/null payload (undefined) through: nothing to hide, nothing to act on', async () => {
+    const codec = new EncryptionCodec(keyring([['a', keyA]]));
+    const empty = clearPayload(undefined);
+    assert.equal(text(empty.metadata?.[METADATA_ENCODING_KEY]), 'binary/null');
+    const [decoded] = await codec.decode([empty]);
+    assert.equal(decoded, empty);
   });
 
   it('rejects an encrypted payload without a key id', async () => {
