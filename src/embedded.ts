@@ -26,7 +26,7 @@ import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
-import { ensureTemporalCli } from './servers';
+import { ensureTemporalCli, temporalServerEnv } from './servers';
 import { freePort, portAnswers } from './servers/local-ports';
 import { createSweepDeps } from './sweep';
 import { createLifecycleWorkers, type MarketoQueueBudget } from './worker';
@@ -187,7 +187,7 @@ async function startTemporalDevServer(
       'warn',
     ],
     // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
-    { stdio: ['ignore', logFile, logFile], env, detached: true },
+    { stdio: ['ignore', logFile, logFile], env: temporalServerEnv(env), detached: true },
   );
   fs.closeSync(logFile);
   const started = Date.now();

@@ -1,7 +1,12 @@
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import type { ProvidedServer } from './temporal-cli';
 
-export { ensureTemporalCli, TEMPORAL_CLI_VERSION, type ProvidedServer } from './temporal-cli';
+export {
+  ensureTemporalCli,
+  temporalServerEnv,
+  TEMPORAL_CLI_VERSION,
+  type ProvidedServer,
+} from './temporal-cli';
 export { ensureTestServer, TEST_SERVER_VERSION } from './test-server';
 export { serverCacheDir } from './cache-dir';
 

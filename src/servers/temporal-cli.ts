@@ -70,3 +70,34 @@ export function ensureTemporalCli(env: NodeJS.ProcessEnv = process.env): Provide
   publishDirectory(tmpDir, finalDir);
   return { kind: 'existing-path', path: cached, source: 'built', version: TEMPORAL_CLI_VERSION };
 }
+
+/**
+ * What the Temporal dev server may see of our environment. An allow-list, not a deny-list: `up` runs with
+ * Marketo credentials, payload keys and webhook tokens in its environment, and the server needs none of
+ * them. PATH, HOME and the temporary folder let it run; locale and TZ keep its log lines readable; the
+ * Windows names are what Go itself needs there (SystemRoot for networking, the profile folders).
+ */
+const SERVER_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'TZ',
+  'LANG',
+  'LANGUAGE',
+  'SYSTEMROOT',
+  'TEMP',
+  'TMP',
+  'USERPROFILE',
+  'APPDATA',
+  'LOCALAPPDATA',
+]);
+
+export function temporalServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    const upper = name.toUpperCase();
+    if (value !== undefined && (SERVER_ENV_NAMES.has(upper) || /^LC_[A-Z_]+$/.test(upper)))
+      kept[name] = value;
+  }
+  return kept;
+}
