@@ -24,6 +24,7 @@ import { createNotifierFromEnv } from './notifications';
 import { startSandbox, type RunningSandbox } from './sandbox';
 import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
+import { ensurePrivateDir, tightenOwnFile, withUmask } from './security/private-dir';
 import { FileSecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
 import { ensureTemporalCli, temporalServerEnv } from './servers';
@@ -167,27 +168,30 @@ async function startTemporalDevServer(
       'Install Go and run `npm run setup` (it builds and caches one), put `temporal` on PATH, or set TEMPORAL_CLI_PATH.',
     );
   }
-  const logFile = fs.openSync(path.join(dataDir, 'temporal.log'), 'a');
-  const child = spawn(
-    cli.path,
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      path.join(dataDir, 'temporal.db'),
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--namespace',
-      'default',
-      '--log-level',
-      'warn',
-    ],
-    // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
-    { stdio: ['ignore', logFile, logFile], env: temporalServerEnv(env), detached: true },
+  const logFile = fs.openSync(path.join(dataDir, 'temporal.log'), 'a', 0o600);
+  // The server creates temporal.db and its journal files with its umask: 077 keeps them 0600.
+  const child = withUmask(0o077, () =>
+    spawn(
+      cli.path,
+      [
+        'server',
+        'start-dev',
+        '--db-filename',
+        path.join(dataDir, 'temporal.db'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--namespace',
+        'default',
+        '--log-level',
+        'warn',
+      ],
+      // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
+      { stdio: ['ignore', logFile, logFile], env: temporalServerEnv(env), detached: true },
+    ),
   );
   fs.closeSync(logFile);
   const started = Date.now();
@@ -219,6 +223,33 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * The data folder holds the Temporal database and log, the keys and the sandbox's state: this user's only.
+ * A folder others can write to is refused (UnsafeDirectoryError); files of an earlier `up` are tightened.
+ */
+function prepareDataDir(dataDir: string, log: (line: string) => void): void {
+  const outcome = ensurePrivateDir(dataDir, {
+    what: 'data folder',
+    elsewhere: '--data-dir',
+    tightenExisting: true,
+  });
+  if (outcome === 'tightened') log(`made the data folder ${dataDir} private (0700)`);
+  if (outcome === 'left-open') {
+    log(
+      `warning: ${dataDir} links to a folder others can read; it is left as it is, \`chmod 700\` it if that is not meant`,
+    );
+  }
+  for (const name of [
+    'temporal.db',
+    'temporal.db-wal',
+    'temporal.db-shm',
+    'temporal.db-journal',
+    'temporal.log',
+  ]) {
+    tightenOwnFile(path.join(dataDir, name));
+  }
+}
+
 /** The SDK logs every worker state change at INFO; a command's stderr is for the person running it. */
 function quietSdkLogs(): void {
   try {
@@ -237,7 +268,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   quietSdkLogs();
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(dataDir, log);
   refuseSecondUp(dataDir);
   await stopTemporalLeftBehind(dataDir, log);
   const temporalPort = options.temporalPort ?? 7233;

@@ -24,7 +24,8 @@ export interface PrivateDirOptions {
   tightenExisting?: boolean;
 }
 
-export type PrivateDirOutcome = 'created' | 'tightened' | 'kept';
+/** `left-open`: kept as it was although others can read it (a symlinked folder, or tightening not asked for). */
+export type PrivateDirOutcome = 'created' | 'tightened' | 'kept' | 'left-open';
 
 const PRIVATE_MODE = 0o700;
 const OTHERS_WRITE = 0o022;
@@ -52,10 +53,47 @@ export function ensurePrivateDir(dir: string, options: PrivateDirOptions): Priva
   }
   const target = fs.statSync(dir);
   refuseUnsafe(dir, target, uid, options);
-  if (!options.tightenExisting || (target.mode & 0o077) === 0) return 'kept';
-  if (fs.lstatSync(dir).isSymbolicLink()) return 'kept';
+  if ((target.mode & 0o077) === 0) return 'kept';
+  if (!options.tightenExisting || fs.lstatSync(dir).isSymbolicLink()) return 'left-open';
   chmodNoFollow(dir, PRIVATE_MODE);
   return 'tightened';
+}
+
+/**
+ * Takes group/other bits off an existing regular file of ours (a missing one is fine). A symlink or a file
+ * of another user is left alone: following one would chmod something outside the folder.
+ */
+export function tightenOwnFile(file: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  let fd: number;
+  try {
+    const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+    fd = fs.openSync(file, flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return;
+    throw error;
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isFile() && stat.uid === uid && (stat.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Runs `body` (a synchronous spawn) under `mask`: a child inherits the umask at spawn, so files it creates
+ * (a database, its journal) get the mode we want without the child knowing about it.
+ */
+export function withUmask<T>(mask: number, body: () => T): T {
+  const previous = process.umask(mask);
+  try {
+    return body();
+  } finally {
+    process.umask(previous);
+  }
 }
 
 function refuseUnsafe(dir: string, stat: fs.Stats, uid: number, options: PrivateDirOptions): void {
