@@ -26,6 +26,8 @@ import { HISTORIES_DIR, saveHistory } from '../test/helpers/histories';
 import { createHarness, sampleRequest, sharedBundle, type Harness } from '../test/helpers/lifecycle-harness';
 import { startDevServer } from '../test/helpers/temporal-env';
 import {
+  ANALYTICS_USER_ROLE,
+  confirmExistingRole,
   garblingSecretStore,
   instructionValue,
   sandboxCall,
@@ -193,11 +195,12 @@ async function reonboardAdoptsUser(h: Harness): Promise<void> {
 async function operatorRevokedBeforeActive(h: Harness): Promise<void> {
   const request = sampleRequest({
     email: 'replay-operator-revoked@example.com',
-    role: { name: 'Analytics User', permissions: [], workspace: 0 },
+    role: ANALYTICS_USER_ROLE,
   });
   const workflowId = await h.withWorkers(async () => {
     const id = await h.start(request);
     const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    await confirmExistingRole(handle);
     await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
     const ended = await handle.executeUpdate(revokeUpdate, { args: [{}] });
     assert.equal(ended.phase, 'deactivated');

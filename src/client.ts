@@ -106,6 +106,8 @@ export type RevokeOptions = z.input<typeof revokeOptionsSchema>;
 
 export const completeStepInputSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('create-role') }).strict(),
+  /** The operator checked that the existing role `roleId` has exactly the requested permissions. */
+  z.object({ step: z.literal('confirm-role'), roleId: z.number().int().nonnegative() }).strict(),
   z
     .object({
       step: z.literal('create-service'),
@@ -373,10 +375,8 @@ export class LifecycleClient {
       throw new LifecycleRefusedError(`The pending step is ${pending.step}, not ${parsed.step}.`);
     }
     const handle = this.handleFor(email);
-    if (parsed.step === 'create-role') {
-      return handle
-        .executeUpdate(completeOperatorStepUpdate, { args: [{ step: 'create-role' }] })
-        .catch(refusal);
+    if (parsed.step === 'create-role' || parsed.step === 'confirm-role') {
+      return handle.executeUpdate(completeOperatorStepUpdate, { args: [parsed] }).catch(refusal);
     }
     // A ref of its own: a refused or unverified secret must never replace one a lifecycle already uses.
     const secretRef = `${secretRefFor(status.workflowId)}-from-operator-${Date.now()}`;

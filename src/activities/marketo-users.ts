@@ -60,7 +60,9 @@ export function createMarketoActivities({
 
   return {
     listRoles: () =>
-      classified(async () => (await marketo.listRoles()).map((r) => ({ id: r.id, name: r.name }))),
+      classified(async () =>
+        (await marketo.listRoles()).map((r) => ({ id: r.id, name: r.name, type: r.type })),
+      ),
 
     listUsersPage: (pageOffset, pageSize) =>
       classified(async () =>

@@ -46,6 +46,8 @@ export function createSupportActivities({
 
     deleteRole: (roleId) => classified(() => adminConsole.deleteRole(roleId)),
 
+    getRolePermissions: (roleId) => classified(() => adminConsole.rolePermissions(roleId)),
+
     createCustomService: ({ displayName, description, ownerEmail, secretRef }) =>
       classified(async () => {
         const stored = await secrets.get(secretRef);

@@ -35,6 +35,8 @@ export interface UserSummaryView {
 export interface RoleView {
   id: number;
   name: string;
+  /** roles.json's `type` ("system" or "custom"); null when the instance does not say. */
+  type: string | null;
 }
 
 export interface WorkspaceView {
@@ -108,8 +110,10 @@ export interface SupportActivities {
     name: string;
     description: string;
     permissions: string[];
-  }): Promise<RoleView | 'already-exists'>;
+  }): Promise<{ id: number; name: string } | 'already-exists'>;
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
+  /** The role's permissions where the instance tells them (the sandbox's console); null on a real instance. */
+  getRolePermissions(roleId: number): Promise<string[] | null>;
   /** Creates the custom service and puts its secret straight into the secret store under `secretRef`. */
   createCustomService(input: {
     displayName: string;

@@ -18,6 +18,8 @@ export const marketoClientIdSchema = z
 
 export const completeOperatorStepInputSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('create-role') }).strict(),
+  /** The operator checked that this role, by id, has exactly the requested permissions. */
+  z.object({ step: z.literal('confirm-role'), roleId: z.number().int().nonnegative() }).strict(),
   z
     .object({
       step: z.literal('create-service'),

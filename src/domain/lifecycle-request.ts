@@ -57,7 +57,7 @@ export const lifecyclePolicySchema = z
 export const roleRequestSchema = z
   .object({
     name: labelSchema(100),
-    /** Needed only when the role does not exist yet and must be created. */
+    /** The new role's permissions, or exactly those of the existing custom role of that name. */
     permissions: z.array(z.enum(ACCESS_API_PERMISSIONS)).max(ACCESS_API_PERMISSIONS.length).default([]),
     /** A workspace id or name; 0 is "AllZones". */
     workspace: z.union([z.number().int().nonnegative(), labelSchema(100)]).default(0),

@@ -9,7 +9,8 @@ export const lifecyclePhaseSchema = z.enum([
 ]);
 export type LifecyclePhase = z.infer<typeof lifecyclePhaseSchema>;
 
-export const operatorStepSchema = z.enum(['create-role', 'create-service']);
+/** `confirm-role`: a custom role of the requested name exists, and only an operator can see its permissions. */
+export const operatorStepSchema = z.enum(['create-role', 'confirm-role', 'create-service']);
 export type OperatorStep = z.infer<typeof operatorStepSchema>;
 
 export const pendingOperatorActionSchema = z.object({

@@ -15,6 +15,11 @@ export interface AdminConsole {
   }): Promise<{ id: number; name: string } | 'already-exists'>;
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
   /**
+   * The role's permissions, as Admin > Users & Roles shows them; null where software cannot see them (a real
+   * instance: roles.json lists none), so that a person must confirm them.
+   */
+  rolePermissions(roleId: number): Promise<string[] | null>;
+  /**
    * `idempotencyKey`: a repeated creation with the same key (a retry whose answer was lost, or a late first attempt)
    * answers with the first service instead of making another.
    */
@@ -47,6 +52,7 @@ export const operatorOnlyConsole: AdminConsole = {
   createRole: () =>
     Promise.reject(new AdminConsoleError('Roles are created by an operator on a real instance.', 0, false)),
   deleteRole: () => Promise.resolve('in-use'),
+  rolePermissions: () => Promise.resolve(null),
   createService: () =>
     Promise.reject(
       new AdminConsoleError('Custom services are created by an operator on a real instance.', 0, false),
@@ -56,6 +62,9 @@ export const operatorOnlyConsole: AdminConsole = {
 };
 
 const roleSchema = z.object({ id: z.number(), name: z.string() }).loose();
+const roleWithPermissionsSchema = z
+  .object({ id: z.number(), permissions: z.array(z.string().max(200)).max(500) })
+  .loose();
 const createdServiceSchema = z.object({ clientId: z.string(), clientSecret: z.string() }).loose();
 const serviceListSchema = z.array(
   z.object({ clientId: z.string(), displayName: z.string(), ownerEmail: z.string() }).loose(),
@@ -118,6 +127,18 @@ export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = f
       if (status === 404) return 'gone';
       if (status === 409) return 'in-use';
       return fail('Deleting the role', status, json);
+    },
+    async rolePermissions(roleId) {
+      const { status, json } = await call('GET', `/sandbox/roles/${roleId}`);
+      if (status === 404) {
+        throw new AdminConsoleError(
+          `Role ${roleId} disappeared while the onboarding looked at it; retry the onboarding.`,
+          404,
+          false,
+        );
+      }
+      if (status !== 200) fail('Reading the role', status, json);
+      return roleWithPermissionsSchema.parse(json).permissions;
     },
     async createService(input) {
       const { status, json } = await call(

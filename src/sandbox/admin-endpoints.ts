@@ -48,6 +48,8 @@ export function handleSandboxRequest(
     case 'POST services/:id/delete':
       operator.deleteService(decodeSegment(id));
       return ok({ deleted: true });
+    case 'GET roles/:id':
+      return ok(operator.getRole(roleId(id)));
     case 'POST roles':
       return { status: 201, body: operator.createRole(json()) };
     case 'DELETE roles/:id':

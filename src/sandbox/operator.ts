@@ -185,6 +185,13 @@ export class SandboxOperator {
     return roleSnapshot(this.runtime.store.createRole(name, description, canonical));
   }
 
+  /** One role with its permissions, as Admin > Users & Roles shows it (roles.json lists no permissions). */
+  getRole(roleId: number): RoleSnapshot {
+    const role = this.runtime.store.roles.get(roleId);
+    if (!role) throw new ApiError(404, '1004', `No role with id ${roleId}`);
+    return roleSnapshot(role);
+  }
+
   deleteRole(roleId: number): void {
     const { store } = this.runtime;
     const role = store.roles.get(roleId);

@@ -31,6 +31,7 @@ import {
 } from '../domain/lifecycle-request';
 import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus, OperatorStep } from '../domain/lifecycle-status';
+import { chooseExistingRole, ROLE_REFUSED } from '../domain/role-choice';
 import type { LifecycleNotification } from '../notifications';
 import {
   lifecycleWorkflowInputSchema,
@@ -95,6 +96,15 @@ function invalidInput(problems: string[]): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'InvalidInput',
     message: `The request was refused before anything was created: ${problems.join('; ')}`,
+    nonRetryable: true,
+  });
+}
+
+/** An existing role that must not be given: refused before anything is created, so nothing is undone. */
+function roleRefused(problem: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ROLE_REFUSED,
+    message: `The request was refused before anything was created: ${problem}`,
     nonRetryable: true,
   });
 }
@@ -339,13 +349,17 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     step: OperatorStep,
     verify: (completion: CompleteOperatorStepInput) => Promise<string | undefined>,
     firstInstructions: string[] = [],
+    existingRoleId?: number,
   ): Promise<void> {
     const since = Date.now();
     const deadline = since + policy.operatorStepDeadlineMs;
     status.phase = 'awaiting-operator';
     status.pendingOperatorAction = {
       step,
-      instructions: [...firstInstructions, ...operatorInstructions(step, request, info.workflowId)],
+      instructions: [
+        ...firstInstructions,
+        ...operatorInstructions(step, request, info.workflowId, existingRoleId),
+      ],
       since: new Date(since).toISOString(),
       deadline: new Date(deadline).toISOString(),
     };
@@ -418,12 +432,43 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     return found.id;
   }
 
+  /**
+   * A role of the requested name exists: the user would get all of its rights, so it is used only as
+   * chooseExistingRole allows (never a system role; a custom one with exactly the requested permissions, checked
+   * here where the instance tells them, else confirmed by the operator).
+   */
+  async function useExistingRole(role: RoleView): Promise<number> {
+    const permissions =
+      role.type?.toLowerCase() === 'custom' ? await support.getRolePermissions(role.id) : null;
+    const choice = chooseExistingRole(request.role, { ...role, permissions });
+    if (choice.kind === 'refuse') throw roleRefused(choice.problem);
+    if (choice.kind === 'reuse') {
+      record('role found', `${role.name} (${role.id}), with exactly the requested permissions`);
+      return role.id;
+    }
+    await awaitOperatorStep(
+      'confirm-role',
+      async (completion) => {
+        if (completion.step !== 'confirm-role') return 'expected the role confirmation';
+        if (completion.roleId !== role.id) {
+          return `role id ${completion.roleId} was confirmed, but the role named "${role.name}" is role id ${role.id}: check that role, then confirm --role-id ${role.id}`;
+        }
+        const now = findRole(await marketo.listRoles(), request.role.name);
+        if (now?.id !== role.id) {
+          return `the role named "${request.role.name}" is no longer role id ${role.id}: revoke this onboarding and start it again`;
+        }
+        return undefined;
+      },
+      [],
+      role.id,
+    );
+    record('role confirmed', `${role.name} (${role.id}): the operator confirmed its permissions`);
+    return role.id;
+  }
+
   async function ensureRole(canCreate: boolean): Promise<number> {
     const existing = findRole(await marketo.listRoles(), request.role.name);
-    if (existing) {
-      record('role found', `${existing.name} (${existing.id})`);
-      return existing.id;
-    }
+    if (existing) return useExistingRole(existing);
     if (canCreate) {
       if (request.role.permissions.length === 0) {
         throw invalidInput([
@@ -445,8 +490,8 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
             nonRetryable: true,
           });
         }
-        record('role found', `${appeared.name} (${appeared.id}), made meanwhile by another onboarding`);
-        return appeared.id;
+        // Made meanwhile by another onboarding, perhaps with other permissions: the same rules apply.
+        return useExistingRole(appeared);
       }
       state.roleCreatedByUs = true;
       undoStack.push({ what: `role ${created.id}`, undo: async () => supportDurable.deleteRole(created.id) });

@@ -4,13 +4,15 @@ import type { OperatorStep } from '../domain/lifecycle-status';
 /**
  * What an operator must do by hand on a real Marketo instance, whose API cannot create roles or custom
  * services. Exact names, so that the workflow's verification (by role name; by a token whose scope is the
- * user's email) finds what the operator made.
+ * user's email) finds what the operator made. `existingRoleId`: the role a `confirm-role` step is about.
  */
 export function operatorInstructions(
   step: OperatorStep,
   request: LifecycleRequest,
   workflowId: string,
+  existingRoleId?: number,
 ): string[] {
+  if (step === 'confirm-role') return confirmRoleInstructions(request, workflowId, existingRoleId);
   if (step === 'create-role') {
     const permissions = request.role.permissions.length
       ? request.role.permissions.join(', ')
@@ -32,5 +34,26 @@ export function operatorInstructions(
     'Then open View Details, copy the Client Id, and save the Client Secret to a file (never paste it on a command line).',
     `Then run: marketo-api-users complete-step ${request.email} --step create-service --client-id <Client Id> --secret-file <file>`,
     `(lifecycle ${workflowId}; the workflow verifies by obtaining a token whose scope is ${request.email})`,
+  ];
+}
+
+/**
+ * The API-only user gets every permission of its role, and a real instance's roles.json does not list them:
+ * a person must look, and confirm by the role's id that they are exactly the requested ones.
+ */
+function confirmRoleInstructions(
+  request: LifecycleRequest,
+  workflowId: string,
+  roleId: number | undefined,
+): string[] {
+  const id = roleId === undefined ? '<its id>' : String(roleId);
+  return [
+    `A role named "${request.role.name}" already exists in this Marketo instance (role id ${id}), and ` +
+      "Marketo's roles.json does not list a role's permissions, so the software cannot check them.",
+    'In Marketo: Admin > Users & Roles > Roles, open that role and look at its permissions.',
+    `They must be exactly: ${request.role.permissions.join(', ')} (no more: the API-only user gets every permission of its role).`,
+    `Only if they are, run: marketo-api-users complete-step ${request.email} --step confirm-role --role-id ${id}`,
+    `If they are not, run: marketo-api-users revoke ${request.email}, then onboard again with another role name.`,
+    `(lifecycle ${workflowId}; nothing has been created for it yet)`,
   ];
 }

@@ -97,7 +97,7 @@ interface ClientCase extends CaseBase {
   expect:
     | { inputError: RegExp }
     | { refused: RegExp; secretUnchanged?: true }
-    | { failsInWorkflow: 'InvalidInput'; message: RegExp };
+    | { failsInWorkflow: 'InvalidInput' | 'RoleRefused'; message: RegExp };
 }
 
 interface WorkflowCase extends CaseBase {
@@ -563,6 +563,21 @@ const CASES: Case[] = [
   },
   {
     layer: 'client',
+    label: 'the built-in Admin role by name (refused before a user exists)',
+    input: {
+      op: 'onboard',
+      input: onboardInput('admin-role', { role: { name: 'admin', permissions: ['Read-Only Lead'] } }),
+    },
+    expect: { failsInWorkflow: 'RoleRefused', message: /role\.name: "Admin" is a Marketo system role/ },
+  },
+  {
+    layer: 'client',
+    label: 'completeStep confirm-role with a fractional role id',
+    input: { op: 'completeStep', email: ANCHOR, input: { step: 'confirm-role', roleId: 1.5 } },
+    expect: { inputError: /^roleId: / },
+  },
+  {
+    layer: 'client',
     label: 'workspace id that does not exist (fails before a role or user exists)',
     input: {
       op: 'onboard',
@@ -760,6 +775,12 @@ const CASES: Case[] = [
       payload: { step: 'create-service', clientId: 'c'.repeat(201), secretRef: 'file:x/y' },
     },
     expect: { rejected: /clientId: / },
+  },
+  {
+    layer: 'update',
+    label: 'completeOperatorStep confirm-role without the role id',
+    input: { update: 'completeOperatorStep', payload: { step: 'confirm-role' } },
+    expect: { rejected: /^roleId: / },
   },
   {
     layer: 'update',

@@ -213,15 +213,38 @@ describe('complete-step: the operator path through the CLI (sandbox in real-like
     assert.ok(!JSON.stringify(active).includes(service.clientSecret));
   });
 
-  it('a second user: the role is found, the secret can be piped on stdin, and never be an argument', async () => {
+  it('a second user: the existing role is confirmed by id, the secret can be piped on stdin, and never be an argument', async () => {
     const human = await cli(onboardArgs(second));
     assert.equal(human.code, 0, describeRun(human));
     assert.match(human.stdout, /^Started the lifecycle of \S+: awaiting-operator$/m);
-    assert.match(human.stdout, /^Operator action needed \(create-service\):$/m);
-    assert.match(human.stdout, /^ {2}API Only User: op-second-/m);
-    const waiting = await statusOf(second);
-    assert.equal(waiting.roleId, sandbox.snapshot().roles.find((r) => r.name === roleName)?.id);
+    // roles.json does not list the existing role's permissions: the operator must confirm them, by the role's id.
+    assert.match(human.stdout, /^Operator action needed \(confirm-role\):$/m);
+    const roleId = sandbox.snapshot().roles.find((r) => r.name === roleName)?.id;
+    assert.ok(roleId !== undefined);
+    assert.match(human.stdout, new RegExp(`--step confirm-role --role-id ${roleId}$`, 'm'));
+    assert.equal(userIn(second), undefined, 'no user before the operator confirms the role');
+    const noRoleId = await cli(['complete-step', second, '--step', 'confirm-role']);
+    assert.equal(noRoleId.code, 2, describeRun(noRoleId));
+    assert.match(noRoleId.stderr, /^role-id: required/m);
+    const confirmed = await cli([
+      'complete-step',
+      second,
+      '--step',
+      'confirm-role',
+      '--role-id',
+      `${roleId}`,
+    ]);
+    assert.equal(confirmed.code, 0, describeRun(confirmed));
+    assert.match(confirmed.stdout, /^Verified confirm-role; the lifecycle is /m);
+
+    const waiting = await statusWhen(
+      second,
+      (s) => s.pendingOperatorAction?.step === 'create-service',
+      'the service step of the second lifecycle',
+    );
+    assert.equal(waiting.roleId, roleId);
     const action = waiting.pendingOperatorAction!;
+    assert.equal(instructionValue(action.instructions, 'API Only User'), second);
     const service = sandbox.operator.createService({
       displayName: instructionValue(action.instructions, 'Display Name'),
       email: instructionValue(action.instructions, 'API Only User'),

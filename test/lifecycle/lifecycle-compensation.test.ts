@@ -13,6 +13,8 @@ import { revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import { createHarness, messageChain, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import {
+  ANALYTICS_USER_ROLE,
+  confirmExistingRole,
   consoleRefusingServices,
   garblingSecretStore,
   statusWhen,
@@ -171,11 +173,12 @@ describe('lifecycle compensation', () => {
   it('revoke while the operator is awaited ends the lifecycle and removes the user it created', async () => {
     const request = sampleRequest({
       email: `comp-revoke-${Date.now()}@example.com`,
-      role: { name: 'Analytics User', permissions: [], workspace: 0 },
+      role: ANALYTICS_USER_ROLE,
     });
     await operatorH.withWorkers(async () => {
       const workflowId = await operatorH.start(request);
       const handle = operatorH.client.getHandle<typeof lifecycleWorkflow>(workflowId);
+      await confirmExistingRole(handle);
       const waiting = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
       const userid = waiting.userId;
       assert.ok(userid);

@@ -24,7 +24,15 @@ import {
   type Harness,
 } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
-import { instructionValue, sandboxCall, statusWhen, undoneSteps, withAlteredWorkers } from './support';
+import {
+  ANALYTICS_USER_ROLE,
+  confirmExistingRole,
+  instructionValue,
+  sandboxCall,
+  statusWhen,
+  undoneSteps,
+  withAlteredWorkers,
+} from './support';
 
 const createdServiceSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 const createdRoleSchema = z.object({ id: z.number(), name: z.string() });
@@ -183,15 +191,16 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
   it('reminds the operator, then gives up at the deadline and removes the user it created', async () => {
     const request = sampleRequest({
       email: `op-timeout-${Date.now()}@example.com`,
-      // A role that exists already: only the service step is pending, so the user is made before the timeout.
-      role: { name: 'Analytics User', permissions: [], workspace: 0 },
+      // A role that exists already: once confirmed, the user is made before the service step times out.
+      role: ANALYTICS_USER_ROLE,
       policy: { operatorStepDeadlineMs: 3000, operatorReminderEveryMs: 1000 },
     });
     await h.withWorkers(async () => {
       const workflowId = await h.start(request);
       const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
+      await confirmExistingRole(handle);
       const waiting = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
-      assert.equal(waiting.roleId, 101, 'the seeded role was found, not waited for');
+      assert.equal(waiting.roleId, 101, 'the seeded role was confirmed, not made');
       const user = sandboxUser(request.email);
       assert.ok(user, 'the user exists while the operator is awaited');
       assert.equal(waiting.userId, user.userid);
@@ -218,7 +227,9 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
         'a role it did not create is left alone',
       );
 
-      const asked = h.notifier.of('operator-action-needed', workflowId);
+      const asked = h.notifier
+        .of('operator-action-needed', workflowId)
+        .filter((n) => n.details?.['step'] === 'create-service');
       assert.ok(asked.length >= 2, `the operator was reminded (${asked.length} notifications)`);
       assert.ok(asked.slice(1).every((n) => /Still waiting for the operator/.test(n.message)));
       assert.ok(status.timeline.filter((e) => e.event === 'operator reminder').length >= 1);
@@ -229,7 +240,7 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
   it('refuses a service of another API-only user; a revoke during verification deletes the verified secret and notifies', async () => {
     const request = sampleRequest({
       email: `op-revoke-${Date.now()}@example.com`,
-      role: { name: 'Analytics User', permissions: [], workspace: 0 },
+      role: ANALYTICS_USER_ROLE,
     });
     const other = `op-other-${Date.now()}@example.com`;
     await h.marketo.inviteUser({
@@ -267,6 +278,7 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
       async () => {
         const workflowId = await h.start(request);
         const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
+        await confirmExistingRole(handle);
         const step = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
         const instructions = step.pendingOperatorAction!.instructions;
 

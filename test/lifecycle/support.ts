@@ -6,7 +6,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../src/activities';
+import assert from 'node:assert/strict';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
+import type { AccessApiPermission } from '../../src/domain/permissions';
 import {
   AdminConsoleError,
   operatorOnlyConsole,
@@ -17,7 +19,7 @@ import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import type { SecretStore, StoredServiceCredentials } from '../../src/security/secret-store';
 import { createLifecycleWorkers } from '../../src/worker';
-import { statusQuery } from '../../src/workflows/messages';
+import { completeOperatorStepUpdate, statusQuery } from '../../src/workflows/messages';
 import { eventually, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
 
 /** Runs `body` with workers of the harness's task queue whose dependencies are the harness's, changed by `change`. */
@@ -115,4 +117,30 @@ export function instructionValue(instructions: string[], label: string): string 
 /** The `undone` timeline entries, in timeline order (the order compensation ran in). */
 export function undoneSteps(status: LifecycleStatus): string[] {
   return status.timeline.filter((e) => e.event === 'undone').map((e) => e.detail ?? '');
+}
+
+/** The seeded custom role 101 with exactly its permissions (src/sandbox/seed.ts): the only way to reuse it. */
+export const ANALYTICS_USER_ROLE: { name: string; permissions: AccessApiPermission[]; workspace: number } = {
+  name: 'Analytics User',
+  permissions: ['Read-Only Activity', 'Read-Only Activity Metadata', 'Read-Only Campaign', 'Read-Only Lead'],
+  workspace: 0,
+};
+
+/**
+ * On a real-like instance an existing role waits until the operator confirms its permissions (roles.json lists
+ * none): plays that operator, with the role id the instructions name; returns the status after.
+ */
+export async function confirmExistingRole(handle: WorkflowHandle): Promise<LifecycleStatus> {
+  const waiting = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'confirm-role');
+  const line = waiting.pendingOperatorAction!.instructions.find((l) => / --role-id \d+$/.test(l)) ?? '';
+  const roleId = Number(/ --role-id (\d+)$/.exec(line)?.[1]);
+  assert.ok(
+    Number.isInteger(roleId),
+    `no role id in: ${waiting.pendingOperatorAction!.instructions.join(' | ')}`,
+  );
+  const done = await handle.executeUpdate(completeOperatorStepUpdate, {
+    args: [{ step: 'confirm-role', roleId }],
+  });
+  assert.equal(done.verified, true, done.problem);
+  return done.status;
 }

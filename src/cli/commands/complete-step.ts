@@ -8,6 +8,7 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   step: { type: 'string' },
   'client-id': { type: 'string' },
+  'role-id': { type: 'string' },
   'secret-file': { type: 'string' },
 } as const;
 
@@ -19,16 +20,20 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 export const completeStepCommand: Command = {
   name: 'complete-step',
-  summary: 'tell a lifecycle that the operator made its role or custom service',
+  summary: 'tell a lifecycle that the operator made (or checked) its role, or made its custom service',
   help: `Usage: marketo-api-users complete-step EMAIL --step create-role [--json] [--data-dir DIR]
+       marketo-api-users complete-step EMAIL --step confirm-role --role-id ID
        marketo-api-users complete-step EMAIL --step create-service --client-id ID [--secret-file FILE | < FILE]
 
 On a real Marketo instance, roles and custom services are made by hand (status EMAIL says exactly what).
-The workflow verifies before it goes on. The client secret is read from a file or stdin, never from an
-argument (arguments land in shell history and process lists), and goes straight to the secret store.
+The workflow verifies before it goes on. confirm-role: a role of the requested name exists and roles.json
+does not list its permissions; run it only after checking in Marketo that role ID has exactly the requested
+permissions. The client secret is read from a file or stdin, never from an argument (arguments land in
+shell history and process lists), and goes straight to the secret store.
 
 Examples:
   marketo-api-users complete-step crm-sync@example.com --step create-role
+  marketo-api-users complete-step crm-sync@example.com --step confirm-role --role-id 1012
   marketo-api-users complete-step crm-sync@example.com --step create-service --client-id 3f1c... --secret-file ./secret.txt
   pbpaste | marketo-api-users complete-step crm-sync@example.com --step create-service --client-id 3f1c...
 `,
@@ -39,6 +44,14 @@ Examples:
     let input: CompleteStepInput;
     if (values.step === 'create-role') {
       input = { step: 'create-role' };
+    } else if (values.step === 'confirm-role') {
+      const roleId = values['role-id'];
+      if (roleId === undefined || !/^\d{1,9}$/.test(roleId)) {
+        throw new UsageError([
+          'role-id: required for --step confirm-role: the role id the instructions name',
+        ]);
+      }
+      input = { step: 'confirm-role', roleId: Number(roleId) };
     } else if (values.step === 'create-service') {
       if (!values['client-id']) throw new UsageError(['client-id: required for --step create-service']);
       let secret: string;
@@ -57,7 +70,7 @@ Examples:
       }
       input = { step: 'create-service', clientId: values['client-id'], clientSecret: secret.trim() };
     } else {
-      throw new UsageError(['step: must be create-role or create-service']);
+      throw new UsageError(['step: must be create-role, confirm-role or create-service']);
     }
     validateInput.completeStep(email, input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });

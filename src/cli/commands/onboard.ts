@@ -1,4 +1,5 @@
 import { InputError, LifecycleClient, validateInput, type OnboardInput } from '../../client';
+import { ROLE_REFUSED } from '../../domain/role-choice';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
@@ -83,8 +84,9 @@ Examples:
         onProgress: (status) => output.progress(`${input.email}: ${status.phase}`),
       });
       output.done();
-      if (result.failure?.type === 'InvalidInput') {
-        // The workflow refused what only Marketo could check (a workspace name): bad input, nothing was made.
+      if (result.failure?.type === 'InvalidInput' || result.failure?.type === ROLE_REFUSED) {
+        // The workflow refused what only Marketo could check (a workspace name, an existing role's rights):
+        // bad input, nothing was made.
         const detail = result.failure.message.replace(/^.*?created: /, '');
         throw new InputError(detail.split('; '));
       }
