@@ -57,6 +57,15 @@ export function matchesExemption(email: string, pattern: string): boolean {
   return new RegExp(`^${escaped}$`).test(email.toLowerCase());
 }
 
+/**
+ * The first-seen answer of an activity as a lookup of its own keys only: indexing the plain object would give a
+ * userid such as `constructor` or `toString` a function inherited from Object.prototype instead of no date.
+ */
+export function firstSeenLookup(record: Record<string, string>): (userid: string) => string | undefined {
+  const byUserid = new Map(Object.entries(record));
+  return (userid) => byUserid.get(userid);
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface SweepDecisionInput {
