@@ -5,6 +5,10 @@
 import { z } from 'zod';
 import { durationMsSchema, MS_PER_DAY } from './durations';
 
+/** Bounds on the exempt list, so every user's check stays cheap in the workflow task whatever the policy. */
+export const MAX_EXEMPT_PATTERNS = 100;
+export const MAX_EXEMPT_PATTERN_LENGTH = 254;
+
 export const sweepPolicySchema = z
   .object({
     /** Longest access an API-only user may have, counted from `maxLifetimeFrom`. Unset: no cap. */
@@ -23,7 +27,22 @@ export const sweepPolicySchema = z
     /** Users past their expiry that are not locked (an admin unlocked them) get locked again. */
     lockExpired: z.boolean().default(true),
     /** Emails or patterns (`*` any run of characters, `?` one), case-insensitive. */
-    exempt: z.array(z.string().trim().min(1).max(254)).max(1000).default([]),
+    exempt: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(
+            MAX_EXEMPT_PATTERN_LENGTH,
+            `at most ${MAX_EXEMPT_PATTERN_LENGTH} characters, the longest an email can be`,
+          ),
+      )
+      .max(
+        MAX_EXEMPT_PATTERNS,
+        `at most ${MAX_EXEMPT_PATTERNS} patterns; cover several addresses with one, e.g. \`*@corp.example.com\``,
+      )
+      .default([]),
   })
   .strict();
 export type SweepPolicyInput = z.input<typeof sweepPolicySchema>;
@@ -47,14 +66,44 @@ export type SweepAction =
   | { kind: 'set-expiry'; reason: string; expiresAt: string }
   | { kind: 'correct-drift'; reason: string; expiresAt: string };
 
-/** `*@corp.example.com`, `svc-??@x.com`: a glob over the whole email, case-insensitive. */
+/**
+ * `*@corp.example.com`, `svc-??@x.com`: a glob over the whole email, case-insensitive.
+ * Patterns come from users, so no regular expression is built from one: a backtracking engine takes
+ * exponential time on `*a*a*a*b`-like patterns, inside the workflow task. This matcher only ever returns to
+ * the most recent `*`, which is enough for a glob, so it takes at most pattern x email steps.
+ */
 export function matchesExemption(email: string, pattern: string): boolean {
-  const escaped = pattern
-    .toLowerCase()
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`).test(email.toLowerCase());
+  const text = email.toLowerCase();
+  const glob = pattern.toLowerCase();
+  let p = 0;
+  let t = 0;
+  let star = -1; // the last `*` met, where a mismatch resumes
+  let resumeAt = 0; // the text position that `*` is tried against next
+  while (t < text.length) {
+    if (p < glob.length && glob[p] === '*') {
+      star = p++;
+      resumeAt = t;
+    } else if (p < glob.length && (glob[p] === '?' || glob[p] === text[t])) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resumeAt;
+    } else {
+      return false;
+    }
+  }
+  while (p < glob.length && glob[p] === '*') p++;
+  return p === glob.length;
+}
+
+/**
+ * The first-seen answer of an activity as a lookup of its own keys only: indexing the plain object would give a
+ * userid such as `constructor` or `toString` a function inherited from Object.prototype instead of no date.
+ */
+export function firstSeenLookup(record: Record<string, string>): (userid: string) => string | undefined {
+  const byUserid = new Map(Object.entries(record));
+  return (userid) => byUserid.get(userid);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

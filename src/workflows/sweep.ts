@@ -22,6 +22,7 @@ import { formatIssues } from '../domain/lifecycle-request';
 import {
   decideSweepAction,
   emptyCounts,
+  firstSeenLookup,
   SWEEP_LINE_LIMIT,
   SWEEP_LINES_PER_NOTIFICATION,
   sweepCountsSchema,
@@ -172,11 +173,13 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     const page = await marketo.listUsersPage(carried.pageOffset, input.pageSize);
     const apiOnly = page.filter((u) => u.apiOnly);
     const userids = apiOnly.map((u) => u.userid);
-    const firstSeen = !apiOnly.length
-      ? {}
-      : dryRun && dryRunRecordsNothing
-        ? await support.firstSeenOf(userids)
-        : await support.recordFirstSeen(userids, new Date().toISOString());
+    const firstSeenAt = firstSeenLookup(
+      !apiOnly.length
+        ? {}
+        : dryRun && dryRunRecordsNothing
+          ? await support.firstSeenOf(userids)
+          : await support.recordFirstSeen(userids, new Date().toISOString()),
+    );
     const pageManaged =
       managedPerPage && apiOnly.length
         ? await support.managedLifecyclesOf(apiOnly.map((u) => u.email))
@@ -210,7 +213,7 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
           policy,
           nowMs: Date.now(),
           managedExpiresAt,
-          firstSeenAt: firstSeen[summary.userid] ?? carried.startedAt,
+          firstSeenAt: firstSeenAt(summary.userid) ?? carried.startedAt,
           isSelf: user.emailAddress.toLowerCase() === selfEmail,
         });
       // Marketo's user record has no creation date (nor has the sandbox's): `creation` then counts from first

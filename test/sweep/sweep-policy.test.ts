@@ -92,6 +92,112 @@ describe('matchesExemption', () => {
   });
 });
 
+/** The glob by its definition, as a table over prefixes: the oracle the fast matcher must agree with. */
+function referenceMatch(email: string, pattern: string): boolean {
+  const e = email.toLowerCase();
+  const p = pattern.toLowerCase();
+  // row[j]: p[0..i) matches e[0..j)
+  let row = Array.from({ length: e.length + 1 }, (_, j) => j === 0);
+  for (const c of p) {
+    const next = [c === '*' && row[0]!];
+    for (let j = 1; j <= e.length; j++) {
+      next[j] = c === '*' ? row[j]! || next[j - 1]! : row[j - 1]! && (c === '?' || c === e[j - 1]);
+    }
+    row = next;
+  }
+  return row[e.length]!;
+}
+
+/** Today's semantics as a regular expression, fine here: a test's own small inputs, never a worker's. */
+function regexMatch(email: string, pattern: string): boolean {
+  const body = pattern
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`).test(email.toLowerCase());
+}
+
+describe('matchesExemption: no pattern can make it slow', () => {
+  const PATHOLOGICAL = '*a*a*a*a*a*a*a*a*b';
+
+  it('the pathological pattern over a 200-character email takes under 10 ms', () => {
+    const email = `${'a'.repeat(188)}@example.com`;
+    assert.equal(email.length, 200);
+    // Growing the email one character at a time stops a backtracking matcher at the first slow length,
+    // long before the 200 characters it could not finish in a lifetime.
+    for (let length = 1; length <= 200; length++) {
+      const started = performance.now();
+      assert.equal(matchesExemption('a'.repeat(length), PATHOLOGICAL), false);
+      const took = performance.now() - started;
+      assert.ok(took < 100, `${took.toFixed(1)} ms for ${length} characters: the matcher backtracks`);
+    }
+    // The median of many batches, so a pause of this shared machine does not decide the result.
+    const batches: number[] = [];
+    for (let batch = 0; batch < 50; batch++) {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) {
+        assert.equal(matchesExemption(email, PATHOLOGICAL), false);
+        assert.equal(matchesExemption(email, '*.*.*.*.*.*@corp.example.com'), false);
+      }
+      batches.push((performance.now() - started) / 40);
+    }
+    const median = batches.sort((a, b) => a - b)[batches.length / 2]!;
+    assert.ok(median < 10, `median ${median.toFixed(3)} ms per match`);
+    assert.equal(matchesExemption(`${email.slice(0, -3)}xab`, PATHOLOGICAL), true);
+  });
+
+  it('property: agrees with the definition and with the former regular expression, any case', () => {
+    const unit = fc.constantFrom(...'aAbB.@+*?()[]$^\\|{}-');
+    const email = fc.string({ maxLength: 12, unit });
+    const pattern = fc.string({ maxLength: 8, unit });
+    fc.assert(
+      fc.property(email, pattern, (e, p) => {
+        const expected = referenceMatch(e, p);
+        assert.equal(regexMatch(e, p), expected, 'the oracles disagree');
+        assert.equal(matchesExemption(e, p), expected);
+        assert.equal(matchesExemption(e.toUpperCase(), p.toLowerCase()), expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: a pattern cut from the email with `*` and `?` always matches it', () => {
+    const letters = fc.string({ minLength: 1, maxLength: 30, unit: fc.constantFrom(...'abcAB.@-+') });
+    fc.assert(
+      fc.property(letters, fc.array(fc.nat(), { maxLength: 6 }), (e, cuts) => {
+        let p = e;
+        for (const cut of cuts) {
+          const at = cut % p.length;
+          p = cut % 2 ? `${p.slice(0, at)}*${p.slice(at + 1)}` : `${p.slice(0, at)}?${p.slice(at + 1)}`;
+        }
+        assert.equal(referenceMatch(e, p), true, p);
+        assert.equal(matchesExemption(e, p), true, p);
+      }),
+    );
+  });
+});
+
+describe('sweepPolicySchema: exempt patterns are bounded', () => {
+  const tooMany = Array.from({ length: 101 }, (_, i) => `svc-${i}@x.com`);
+  const longest = `${'*a'.repeat(124)}@x.com`;
+
+  it('accepts up to 100 patterns of up to 254 characters', () => {
+    const many = Array.from({ length: 100 }, () => longest);
+    assert.equal(longest.length, 254);
+    assert.equal(sweepPolicySchema.parse({ exempt: many }).exempt.length, 100);
+  });
+
+  it('refuses a 101st pattern and a 255-character one, saying what to do', () => {
+    const many = sweepPolicySchema.safeParse({ exempt: tooMany });
+    assert.equal(many.success, false);
+    assert.match(many.error.issues[0]!.message, /at most 100 patterns/);
+    const long = sweepPolicySchema.safeParse({ exempt: [`${longest}x`] });
+    assert.equal(long.success, false);
+    assert.match(long.error.issues[0]!.message, /at most 254 characters/);
+  });
+});
+
 describe('decideSweepAction: who is never touched', () => {
   it("the orchestrator's own user is exempt whatever the policy and its state", () => {
     const worst = { expiresAt: null, isLocked: false };
