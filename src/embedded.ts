@@ -25,7 +25,12 @@ import { startSandbox, type RunningSandbox } from './sandbox';
 import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
-import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
+} from './security/workflow-id';
 import { ensureTemporalCli } from './servers';
 import { freePort, portAnswers } from './servers/local-ports';
 import { createSweepDeps } from './sweep';
@@ -315,6 +320,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         secrets: new FileSecretStore(secretDirFor(dataDir, env)),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),
+        workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
         sweep: createSweepDeps(workflowClient, dataDir, {
           taskQueue,
           workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
