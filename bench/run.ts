@@ -25,7 +25,7 @@ import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
-import { secretRefFor } from '../src/security/secret-store';
+import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import { ensureTemporalCli } from '../src/servers';
 import { sandboxAdminConsole } from '../src/marketo/admin-console';
 import { createMarketoClient } from '../src/marketo/client';
@@ -138,6 +138,8 @@ interface Context {
   dataDir: string;
   address: string;
   client: WorkflowClient;
+  /** Of the keys.json the bench's workers and starts share. */
+  fingerprint: string;
   bundleFile: string;
   children: ChildProcess[];
   serverPid: number;
@@ -169,7 +171,7 @@ async function startLifecycles(
     await ctx.client.start(lifecycleWorkflow, {
       taskQueue,
       workflowId,
-      args: [{ request: request(email, expiresAt, role), secretRef: secretRefFor(workflowId) }],
+      args: [{ request: request(email, expiresAt, role), workflowIdKeyFingerprint: ctx.fingerprint }],
     });
   });
 }
@@ -388,6 +390,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
       adminConsole: sandboxAdminConsole(sandbox.baseUrl),
       secrets: new FileSecretStore(path.join(ctx.dataDir, 'secrets')),
       notifier: { notify: () => Promise.resolve() },
+      workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
       sweep: {
         managedExpiries: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
@@ -760,6 +763,7 @@ async function main(): Promise<void> {
     dataDir,
     address: `127.0.0.1:${port}`,
     client: undefined as never,
+    fingerprint: '',
     bundleFile: '',
     children: [],
     serverPid: temporal.pid!,
@@ -778,6 +782,7 @@ async function main(): Promise<void> {
       'the Temporal dev server',
     );
     ctx.client = new WorkflowClient({ connection: connection!, dataConverter: createDataConverter(keyring) });
+    ctx.fingerprint = workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring));
     const bundle = await bundleLifecycleWorkflows();
     ctx.bundleFile = path.join(dataDir, 'bundle.js');
     fs.writeFileSync(ctx.bundleFile, bundle.code);

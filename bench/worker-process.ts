@@ -23,7 +23,12 @@ import { createMarketoClient } from '../src/marketo/client';
 import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
 import { FileSecretStore } from '../src/security/secret-store';
-import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from '../src/security/workflow-id';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
+} from '../src/security/workflow-id';
 import { createSweepDeps } from '../src/sweep';
 import { createLifecycleWorkers, type LifecycleWorkerOptions, type MarketoQueueBudget } from '../src/worker';
 
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       adminConsole: sandboxAdminConsole(baseUrl),
       secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
       notifier: { notify: () => Promise.resolve() },
+      workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
       sweep: createSweepDeps(workflowClient, path.join(dataDir, `sweep-${process.pid}`), {
         taskQueue,
         workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),

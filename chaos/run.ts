@@ -35,7 +35,7 @@ import {
 import type { FaultInjector } from '../src/sandbox/faults';
 import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
-import { secretRefFor } from '../src/security/secret-store';
+import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import { ensureTemporalCli } from '../src/servers';
 import { bundleLifecycleWorkflows } from '../src/worker';
 import { lifecycleWorkflow } from '../src/workflows';
@@ -509,6 +509,7 @@ async function main(): Promise<number> {
       60_000,
     );
     const client = new WorkflowClient({ connection, dataConverter: createDataConverter(keyring) });
+    const fingerprint = workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring));
     await retrying('the default namespace', () => client.count('WorkflowType = "lifecycleWorkflow"'));
     log(`Temporal dev server on ${address}, database ${dbFile}`);
     fs.writeFileSync(bundleFile, (await bundleLifecycleWorkflows()).code);
@@ -527,7 +528,7 @@ async function main(): Promise<number> {
         client.start(lifecycleWorkflow, {
           taskQueue: TASK_QUEUE,
           workflowId: lc.workflowId,
-          args: [{ request: request(lc), secretRef: secretRefFor(lc.workflowId) }],
+          args: [{ request: request(lc), workflowIdKeyFingerprint: fingerprint }],
         }),
       ),
     );

@@ -14,6 +14,7 @@ import { createMarketoClient } from '../src/marketo/client';
 import { createNotifierFromEnv } from '../src/notifications';
 import { createDataConverter } from '../src/security/data-converter';
 import { readKeyFile } from '../src/security/keyring';
+import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import {
   FileSecretStore,
   type SecretStore,
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       ),
       // The product's own wiring (log notifier, webhook when configured), writing to this process's log file.
       notifier: createNotifierFromEnv(),
+      workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
       sweep: {
         managedExpiries: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),

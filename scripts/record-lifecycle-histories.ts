@@ -19,7 +19,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import * as prettier from 'prettier';
 import { lifecycleRequestSchema } from '../src/domain/lifecycle-request';
 import { startLifecycle } from '../src/lifecycle-start';
-import { secretRefFor } from '../src/security/secret-store';
 import type { lifecycleWorkflow } from '../src/workflows';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate } from '../src/workflows/messages';
 import { HISTORIES_DIR, saveHistory } from '../test/helpers/histories';
@@ -174,7 +173,7 @@ async function reonboardAdoptsUser(h: Harness): Promise<void> {
       workflowId,
       taskQueue: h.taskQueue,
       request,
-      secretRef: secretRefFor(workflowId),
+      workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
     });
   await h.withWorkers(async () => {
     const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);

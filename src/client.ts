@@ -302,7 +302,7 @@ export class LifecycleClient {
       workflowId,
       taskQueue: this.context.taskQueue,
       request,
-      secretRef: secretRefFor(workflowId),
+      workflowIdKeyFingerprint: this.context.workflowIdKeyFingerprint,
     });
     const status = await this.waitUntilSettled(request.email, options);
     return summarize(status, started);

@@ -11,7 +11,12 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { loadKeyring, type Keyring } from './security/keyring';
 import { FileSecretStore, type SecretStore } from './security/secret-store';
-import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
+} from './security/workflow-id';
 
 export const DEFAULT_DATA_DIR = '.data';
 export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
@@ -65,6 +70,8 @@ export interface ProductContext {
   secrets: SecretStore;
   /** Stable and email-free: a keyed hash of the instance and the email. */
   workflowIdFor(email: string): string;
+  /** Names the key behind workflowIdFor; sent with each lifecycle so a worker with another key refuses it. */
+  workflowIdKeyFingerprint: string;
   temporal: {
     address: string;
     namespace: string;
@@ -124,6 +131,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     keyring,
     secrets: new FileSecretStore(secretDirFor(dataDir, env)),
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+    workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
     temporal: {
       address,
       namespace: connect.namespace ?? stack?.namespace ?? 'default',

@@ -26,7 +26,12 @@ import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from './security/private-dir';
 import { FileSecretStore } from './security/secret-store';
-import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
+} from './security/workflow-id';
 import { ensureTemporalCli, temporalServerEnv } from './servers';
 import { freePort, portAnswers } from './servers/local-ports';
 import { createSweepDeps } from './sweep';
@@ -346,6 +351,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         secrets: new FileSecretStore(secretDirFor(dataDir, env)),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),
+        workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
         sweep: createSweepDeps(workflowClient, dataDir, {
           taskQueue,
           workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),

@@ -40,7 +40,13 @@ export async function findPreviousLifecycle(
 /** Starts the lifecycle unless one runs; returns whether this call started it. */
 export async function startLifecycle(
   workflows: WorkflowClient,
-  options: { workflowId: string; taskQueue: string; request: LifecycleRequest; secretRef: string },
+  options: {
+    workflowId: string;
+    taskQueue: string;
+    request: LifecycleRequest;
+    /** Of the key that made `workflowId`: the worker refuses the lifecycle when its own key differs. */
+    workflowIdKeyFingerprint: string;
+  },
 ): Promise<{ started: boolean }> {
   const { running, previous } = await findPreviousLifecycle(workflows, options.workflowId);
   await workflows.start(lifecycleWorkflow, {
@@ -49,7 +55,13 @@ export async function startLifecycle(
     // Starting twice returns the running lifecycle; a new one may start after the old one ended.
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    args: [{ request: options.request, secretRef: options.secretRef, ...(previous ? { previous } : {}) }],
+    args: [
+      {
+        request: options.request,
+        workflowIdKeyFingerprint: options.workflowIdKeyFingerprint,
+        ...(previous ? { previous } : {}),
+      },
+    ],
   });
   return { started: !running };
 }

@@ -31,7 +31,12 @@ import { createDataConverter, failureConverterPath } from './security/data-conve
 import { loadKeyring } from './security/keyring';
 import { FileSecretStore } from './security/secret-store';
 import { createSweepDeps } from './sweep';
-import { deriveWorkflowIdKey, instanceIdFromBaseUrl, lifecycleWorkflowId } from './security/workflow-id';
+import {
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
+} from './security/workflow-id';
 import { MARKETO_QUEUE_SUFFIX } from './workflows/lifecycle';
 
 export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
@@ -188,6 +193,7 @@ export async function runWorkerFromEnv(): Promise<void> {
         env.MARKETO_API_USERS_SECRET_DIR ?? path.join(env.MARKETO_API_USERS_DATA_DIR, 'secrets'),
       ),
       notifier: createNotifierFromEnv(),
+      workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
       sweep: createSweepDeps(workflowClient, env.MARKETO_API_USERS_DATA_DIR, {
         taskQueue: env.MARKETO_API_USERS_TASK_QUEUE,
         workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),

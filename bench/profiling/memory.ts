@@ -22,7 +22,7 @@ import { mapLimit, sleep, spawnHeadlessDevServer, waitFor } from '../../scripts/
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../../src/security/keyring';
-import { secretRefFor } from '../../src/security/secret-store';
+import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../../src/security/workflow-id';
 import { ensureTemporalCli } from '../../src/servers';
 import { bundleLifecycleWorkflows } from '../../src/worker';
 import { lifecycleWorkflow } from '../../src/workflows';
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
                 expiresAt,
                 policy: { reminderLeadMs: '1s' },
               },
-              secretRef: secretRefFor(workflowId),
+              workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
             },
           ],
         }),

@@ -10,6 +10,8 @@ export interface ActivityDeps {
   adminConsole: AdminConsole;
   secrets: SecretStore;
   notifier: Notifier;
+  /** workflowIdKeyFingerprint of this worker's workflow-id key: lifecycles started with another are refused. */
+  workflowIdKeyFingerprint: string;
   /** What the sweep needs beyond Marketo: which users lifecycles manage, and when it first saw each user. */
   sweep: SweepDeps;
 }

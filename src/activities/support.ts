@@ -1,8 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { isMarketoApiError } from '../marketo/errors';
+import { WORKFLOW_ID_KEY_ENV } from '../security/keyring';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import type { SupportActivities } from './types';
+
+/** The starter's workflow-id key is not the worker's: its workflow ids name other lifecycles than the worker's. */
+function workflowIdKeyMismatch(started: string, own: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'WorkflowIdKeyMismatch',
+    message:
+      `This lifecycle was started with another workflow-id key (fingerprint ${started}) than the worker's ` +
+      `(${own}), so the same email gets another workflow id and a second lifecycle would take over the first ` +
+      `one's user; nothing was created. Use the same key file (keys.json, or the same ${WORKFLOW_ID_KEY_ENV}) ` +
+      'for the CLI and the worker, then onboard again.',
+    nonRetryable: true,
+  });
+}
 
 /** Activities that make no User Management call: the Admin UI stand-in, identity checks, secrets, notifications. */
 export function createSupportActivities({
@@ -11,8 +26,14 @@ export function createSupportActivities({
   secrets,
   notifier,
   sweep,
+  workflowIdKeyFingerprint,
 }: ActivityDeps): SupportActivities {
   return {
+    checkWorkflowIdKey: (fingerprint) => {
+      if (fingerprint === workflowIdKeyFingerprint) return Promise.resolve();
+      return Promise.reject(workflowIdKeyMismatch(fingerprint, workflowIdKeyFingerprint));
+    },
+
     getSweepContext: (options) =>
       classified(async () => {
         const [token, managed] = await Promise.all([
@@ -36,6 +57,8 @@ export function createSupportActivities({
 
     recordFirstSeen: (userids, at) => classified(() => sweep.memory.recordFirstSeen(userids, at)),
 
+    newIdempotencyKey: () => Promise.resolve(randomUUID()),
+
     getAdminCapabilities: () =>
       Promise.resolve({
         canCreateRoles: adminConsole.canCreateRoles,
@@ -48,7 +71,7 @@ export function createSupportActivities({
 
     getRolePermissions: (roleId) => classified(() => adminConsole.rolePermissions(roleId)),
 
-    createCustomService: ({ displayName, description, ownerEmail, secretRef }) =>
+    createCustomService: ({ displayName, description, ownerEmail, secretRef, idempotencyKey }) =>
       classified(async () => {
         const stored = await secrets.get(secretRef);
         const existing = (await adminConsole.listServices(ownerEmail)).filter(
@@ -58,13 +81,14 @@ export function createSupportActivities({
         const adopted = stored && existing.find((s) => s.clientId === stored.clientId);
         let clientId = adopted?.clientId;
         if (!clientId) {
-          // Keyed by the lifecycle's secret reference: an earlier attempt's service comes back with its secret,
-          // and an attempt still on its way (timed out here, not yet at the console) makes no second one.
+          // Keyed by the run's own key: an earlier attempt's service comes back with its secret, and an attempt
+          // still on its way (timed out here, not yet at the console) makes no second one. Never keyed by anything
+          // predictable, or another workflow naming that key would be handed this service.
           const created = await adminConsole.createService({
             displayName,
             description,
             ownerEmail,
-            idempotencyKey: secretRef,
+            idempotencyKey,
           });
           // Straight into the store: the secret never leaves this activity in a result or a log.
           await secrets.put(secretRef, { clientId: created.clientId, clientSecret: created.clientSecret });

@@ -104,6 +104,13 @@ export interface ServiceVerification {
 
 /** Everything else: the Admin UI stand-in, identity checks, secrets, notifications. */
 export interface SupportActivities {
+  /**
+   * Refuses (non-retryable `WorkflowIdKeyMismatch`) a lifecycle whose starter used another workflow-id key than
+   * this worker: `fingerprint` is the starter's workflowIdKeyFingerprint.
+   */
+  checkWorkflowIdKey(fingerprint: string): Promise<void>;
+  /** A random key (122 bits) for one service creation: its result sits in history encrypted, so no one else knows it. */
+  newIdempotencyKey(): Promise<string>;
   getAdminCapabilities(): Promise<AdminCapabilities>;
   /** 'already-exists' when the role appeared meanwhile: the workflow finds it and uses it, as not its own. */
   createRole(input: {
@@ -114,12 +121,16 @@ export interface SupportActivities {
   deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
   /** The role's permissions where the instance tells them (the sandbox's console); null on a real instance. */
   getRolePermissions(roleId: number): Promise<string[] | null>;
-  /** Creates the custom service and puts its secret straight into the secret store under `secretRef`. */
+  /**
+   * Creates the custom service and puts its secret straight into the secret store under `secretRef`.
+   * `idempotencyKey` is the workflow run's own, unguessable: retries of this creation share it, nothing else does.
+   */
   createCustomService(input: {
     displayName: string;
     description: string;
     ownerEmail: string;
     secretRef: string;
+    idempotencyKey: string;
   }): Promise<{ clientId: string }>;
   deleteCustomService(clientId: string): Promise<'deleted' | 'gone'>;
   /** Deletes every custom service the user owns (an earlier lifecycle's); returns their client ids. */

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ensurePrivateDir } from './private-dir';
+import { lifecycleSecretKey } from '../domain/secret-refs';
 
 /** Env var naming the directory of {@link FileSecretStore}. */
 export const SECRET_DIR_ENV = 'MARKETO_API_USERS_SECRET_DIR';
@@ -74,7 +75,7 @@ export function formatSecretRef(scheme: string, key: string): string {
 
 /** The key under which a lifecycle keeps its custom service credentials, whatever the backend. */
 export function secretKeyFor(workflowId: string): string {
-  return `lifecycle/${workflowId}/custom-service`;
+  return lifecycleSecretKey(workflowId);
 }
 
 /** `file:lifecycle/<workflowId>/custom-service` by default; validated, so a weird workflow id fails here. */

@@ -71,3 +71,18 @@ export function deriveWorkflowIdKey(keyring: Keyring, env: NodeJS.ProcessEnv = p
   }
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), HKDF_INFO, 32));
 }
+
+const FINGERPRINT_INFO = 'marketo-api-users/workflow-id-key/fingerprint/v1';
+const FINGERPRINT_HEX_CHARS = 16;
+
+/**
+ * Names a workflow-id key without revealing it: a client puts it in the lifecycles it starts and the worker
+ * compares it with its own, so a CLI with another key (hence other workflow ids for the same emails) is refused
+ * instead of starting a second lifecycle for a user that already has one.
+ */
+export function workflowIdKeyFingerprint(key: Buffer): string {
+  return createHmac('sha256', key)
+    .update(FINGERPRINT_INFO, 'utf8')
+    .digest('hex')
+    .slice(0, FINGERPRINT_HEX_CHARS);
+}

@@ -33,8 +33,15 @@ export type PreviousLifecycle = z.infer<typeof previousLifecycleSchema>;
 
 export const lifecycleWorkflowInputSchema = z.object({
   request: lifecycleRequestSchema,
-  /** Where the secret store keeps this lifecycle's service credentials; chosen by the starter. */
-  secretRef: z.string().min(1).max(300),
+  /**
+   * Not to be given: the workflow derives its secret ref from its own workflow id. Kept only so that a starter
+   * naming another ref (another lifecycle's, to have it overwritten or deleted) is refused, not silently ignored.
+   */
+  secretRef: z.string().max(300).optional(),
+  /** workflowIdKeyFingerprint of the starter's workflow-id key: the worker refuses a lifecycle started with another. */
+  workflowIdKeyFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'must be the 16 hex digits of workflowIdKeyFingerprint'),
   /** History length after which the run continues as new; tests lower it. */
   continueAsNewAfterEvents: z.number().int().min(50).max(50_000).default(2_000),
   carried: carriedStateSchema.optional(),

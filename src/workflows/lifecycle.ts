@@ -32,6 +32,12 @@ import {
 import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus, OperatorStep } from '../domain/lifecycle-status';
 import { chooseExistingRole, ROLE_REFUSED } from '../domain/role-choice';
+import {
+  isOwnSecretRef,
+  LIFECYCLE_SECRET_SCHEME,
+  lifecycleSecretFolder,
+  lifecycleSecretRef,
+} from '../domain/secret-refs';
 import type { LifecycleNotification } from '../notifications';
 import {
   lifecycleWorkflowInputSchema,
@@ -146,6 +152,15 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   const { request } = input;
   const { policy } = request;
   const info = workflowInfo();
+  // Every ref is derived from this lifecycle's own identity: refs and workflow ids are no secret, so a ref taken
+  // from a starter could be another lifecycle's, whose secret (and service) this run's undo would delete.
+  const secretRef = lifecycleSecretRef(info.workflowId);
+  if (input.secretRef !== undefined && input.secretRef !== secretRef) {
+    throw invalidInput([
+      `secretRef: a lifecycle keeps its secret under ${secretRef}, derived from its own workflow id; start it without one`,
+    ]);
+  }
+  const ownSecretFolder = `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretFolder(info.workflowId)}`;
   // Expiries are whole seconds since this patch (Marketo keeps seconds, and locked up to 999 ms early);
   // lifecycles started before it keep their exact instants, so their histories replay unchanged.
   const wholeSecondExpiry = patched('whole-second-expiry');
@@ -307,6 +322,15 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         if (!pending) throw new Error('No operator step is pending for this lifecycle.');
         if (pending.step !== checked.data.step) {
           throw new Error(`The pending step is ${pending.step}, not ${checked.data.step}.`);
+        }
+        if (
+          checked.data.step === 'create-service' &&
+          !isOwnSecretRef(info.workflowId, checked.data.secretRef)
+        ) {
+          // Anywhere else it may be another lifecycle's secret, which this one would delete when it ends.
+          throw new Error(
+            `secretRef: must be one name in this lifecycle's own folder ${ownSecretFolder} (e.g. ${ownSecretFolder}operator-service)`,
+          );
         }
         if (pendingCompletion && !pendingCompletion.result)
           throw new Error('A completion is being verified already.');
@@ -611,28 +635,32 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       if (adoptedPreviousUser) {
         // The earlier lifecycle's service would still answer for this user; its stored secret (same ref, as the
         // workflow id is the same) must not be mistaken for this run's.
-        await support.deleteSecret(input.secretRef);
+        await support.deleteSecret(secretRef);
         const removed = await support.deleteCustomServicesOf(request.email);
         if (removed.length) record('earlier custom service deleted', removed.join(', '));
       }
+      // A repeated key gets the first service back, secret included: the key must be this run's and unknowable.
+      // Not uuid4(): it is seeded from the run id, which anyone who can list workflows sees.
+      const idempotencyKey = `${info.runId}/${await support.newIdempotencyKey()}`;
       const { clientId } = await support.createCustomService({
         displayName: serviceDisplayName(request),
         description: serviceDescription(request),
         ownerEmail: request.email,
-        secretRef: input.secretRef,
+        secretRef,
+        idempotencyKey,
       });
       state.serviceCreatedByUs = true;
       undoStack.push({
         what: `custom service ${clientId}`,
         undo: async () => {
           const outcome = await supportDurable.deleteCustomService(clientId);
-          await supportDurable.deleteSecret(input.secretRef);
+          await supportDurable.deleteSecret(secretRef);
           return outcome;
         },
       });
       record('custom service created', clientId);
       const verification = await support.verifyServiceCredentials({
-        secretRef: input.secretRef,
+        secretRef,
         clientId,
         expectedScope: request.email,
       });
@@ -646,7 +674,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         });
       }
       status.clientId = clientId;
-      status.secretRef = input.secretRef;
+      status.secretRef = secretRef;
       return;
     }
     const previousClientId = adoptedPreviousUser ? input.previous?.clientId : undefined;
@@ -692,6 +720,8 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   async function provision(): Promise<void> {
     record('requested', `expires ${status.expiresAt}`);
     if (judgedAtStart) checkStillWanted();
+    // Before anything in Marketo: a starter with another workflow-id key would make this a second lifecycle.
+    await support.checkWorkflowIdKey(input.workflowIdKeyFingerprint);
     const capabilities = await support.getAdminCapabilities();
     const workspaceId = await resolveWorkspaceId();
     const roleId = await ensureRole(capabilities.canCreateRoles);

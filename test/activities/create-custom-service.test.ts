@@ -4,6 +4,7 @@
  * exactly one service, whose secret is the stored one.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,7 @@ describe('createCustomService with overlapping attempts', () => {
       adminConsole,
       secrets,
       notifier: { notify: () => Promise.resolve() },
+      workflowIdKeyFingerprint: '0123456789abcdef',
       sweep: {
         managedExpiries: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
@@ -70,6 +72,8 @@ describe('createCustomService with overlapping attempts', () => {
       description: 'test',
       ownerEmail: email,
       secretRef: secretRefFor(`lifecycle-${email.split('@')[0]}`),
+      // As a workflow run makes it: one per creation, shared by that creation's attempts.
+      idempotencyKey: `run-${randomUUID()}`,
     };
   }
 

@@ -172,7 +172,6 @@ function workflowInput(
       expiresAt: inDays(10),
       ...request,
     },
-    secretRef: `file:bad-input/${tag}`,
     ...extra,
   };
 }
@@ -1167,6 +1166,11 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
   let lifecyclesBefore: Set<string>;
   /** Workflows the catalogue starts on purpose: the direct starts and the workflow-side refusals. */
   const startedOnPurpose = new Set<string>();
+  /** As the client API starts lifecycles: with its workflow-id key's fingerprint, so only the bad field differs. */
+  const withOwnKeyFingerprint = (input: unknown): unknown =>
+    input !== null && typeof input === 'object' && !('workflowIdKeyFingerprint' in input)
+      ? { ...input, workflowIdKeyFingerprint: lifecycles.context.workflowIdKeyFingerprint }
+      : input;
 
   before(async () => {
     assert.ok(CASES.length >= 40, `the catalogue has ${CASES.length} cases`);
@@ -1254,7 +1258,7 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
         const handle = await temporalClient.workflow.start(lifecycleWorkflow, {
           taskQueue: lifecycles.context.taskQueue,
           workflowId,
-          args: [c.input as Parameters<typeof lifecycleWorkflow>[0]],
+          args: [withOwnKeyFingerprint(c.input) as Parameters<typeof lifecycleWorkflow>[0]],
           workflowExecutionTimeout: '1 minute',
         });
         const error = await handle.result().then(

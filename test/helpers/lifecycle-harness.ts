@@ -11,11 +11,12 @@ import { createMarketoClient, type MarketoClient } from '../../src/marketo/clien
 import type { LifecycleNotification, Notifier } from '../../src/notifications';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile, type Keyring } from '../../src/security/keyring';
-import { FileSecretStore, secretRefFor } from '../../src/security/secret-store';
+import { FileSecretStore } from '../../src/security/secret-store';
 import {
   deriveWorkflowIdKey,
   instanceIdFromBaseUrl,
   lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
 } from '../../src/security/workflow-id';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
 import { createSweepDeps } from '../../src/sweep';
@@ -56,6 +57,8 @@ export interface Harness {
   dataDir: string;
   taskQueue: string;
   workflowIdFor(email: string): string;
+  /** Of the harness's workflow-id key, as its workers and its starts use it. */
+  workflowIdKeyFingerprint: string;
   startWorkers(): Promise<Worker[]>;
   /** Runs `body` with workers polling; stops them after. */
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
@@ -90,12 +93,14 @@ export async function createHarness(
   const idKey = deriveWorkflowIdKey(keyring);
   const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);
   const workflowIdFor = (email: string) => lifecycleWorkflowId(instanceId, email, idKey);
+  const fingerprint = workflowIdKeyFingerprint(idKey);
 
   const deps: ActivityDeps = {
     marketo,
     adminConsole,
     secrets,
     notifier,
+    workflowIdKeyFingerprint: fingerprint,
     sweep: createSweepDeps(client, dataDir, { taskQueue, workflowIdFor }),
   };
   const startWorkers = async () =>
@@ -118,6 +123,7 @@ export async function createHarness(
     dataDir,
     taskQueue,
     workflowIdFor,
+    workflowIdKeyFingerprint: fingerprint,
     startWorkers,
     async withWorkers(body) {
       const workers = await startWorkers();
@@ -135,7 +141,7 @@ export async function createHarness(
         taskQueue,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ request, secretRef: secretRefFor(workflowId), ...extra }],
+        args: [{ request, workflowIdKeyFingerprint: fingerprint, ...extra }],
       });
       return workflowId;
     },

@@ -125,13 +125,14 @@ describe('lifecycle survives a killed worker process', () => {
     const midway = await statusWhen(handle, (s) => s.userId !== undefined, 30_000);
     assert.equal(midway.phase, 'provisioning', 'killed before active');
     await first.printed('stalled');
-    // Between steps for real: the service step is scheduled and not picked up, no activity is running.
+    // Between steps for real: the service step (its first activity draws the creation's key) is scheduled and
+    // not picked up, no activity is running.
     const pending = await eventually(async () => {
       const { raw } = await handle.describe();
       const activities = raw.pendingActivities ?? [];
       return activities.length === 1 ? activities : undefined;
     });
-    assert.equal(pending[0]?.activityType?.name, 'createCustomService');
+    assert.equal(pending[0]?.activityType?.name, 'newIdempotencyKey');
     assert.equal(
       pending[0]?.state,
       temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lifecycleRequestSchema, toWholeSecond } from '../../src/domain/lifecycle-request';
 import { startLifecycle } from '../../src/lifecycle-start';
-import { secretRefFor } from '../../src/security/secret-store';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import {
@@ -115,7 +114,7 @@ describe('lifecycle on the dev server against the sandbox', () => {
           workflowId: first,
           taskQueue: h.taskQueue,
           request,
-          secretRef: secretRefFor(first),
+          workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
         });
       await Promise.all([start(), start()]);
       await eventually(async () => ((await statusOf(first)).phase === 'active' ? true : undefined));

@@ -146,7 +146,7 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
       assert.equal(created.status, 201);
       const { clientId, clientSecret } = createdServiceSchema.parse(created.json);
       // What the CLI will do: the secret goes to the secret store, the workflow only gets its ref.
-      const secretRef = `file:operator/${workflowId}/custom-service`;
+      const secretRef = `file:lifecycle/${workflowId}/operator-service`;
 
       await h.secrets.put(secretRef, { clientId, clientSecret: `${clientSecret}x` });
       const wrong = await handle.executeUpdate(completeOperatorStepUpdate, {
@@ -250,7 +250,7 @@ describe('lifecycle operator path (sandbox in real-like mode)', () => {
       apiOnly: true,
       userRoleWorkspaces: [{ accessRoleId: 101, workspaceId: 0 }],
     });
-    const secretRef = `file:operator/${Date.now()}/custom-service`;
+    const secretRef = `file:lifecycle/${h.workflowIdFor(request.email)}/operator-service`;
     // Verification reads the secret: holding that read open is how a revoke lands while it runs.
     let reached!: () => void;
     const verifying = new Promise<void>((r) => (reached = r));

@@ -9,7 +9,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
 import { lifecycleRequestSchema } from '../../src/domain/lifecycle-request';
 import { startLifecycle } from '../../src/lifecycle-start';
-import { secretRefFor } from '../../src/security/secret-store';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { revokeUpdate } from '../../src/workflows/messages';
 import { withDevServerHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
@@ -35,7 +34,7 @@ describe('re-onboarding after the earlier lifecycle ended (dev server, sandbox)'
       workflowId,
       taskQueue: h.taskQueue,
       request,
-      secretRef: secretRefFor(workflowId),
+      workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
     });
     return { started, handle: h.client.getHandle<typeof lifecycleWorkflow>(workflowId) };
   }

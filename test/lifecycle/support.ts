@@ -35,6 +35,7 @@ export async function withAlteredWorkers<T>(
       h.sandbox.mode === 'real-like' ? operatorOnlyConsole : sandboxAdminConsole(h.sandbox.baseUrl),
     secrets: h.secrets,
     notifier: h.notifier,
+    workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
     sweep: h.deps.sweep,
   };
   const workers = await createLifecycleWorkers({

@@ -7,6 +7,7 @@ import {
   deriveWorkflowIdKey,
   instanceIdFromBaseUrl,
   lifecycleWorkflowId,
+  workflowIdKeyFingerprint,
 } from '../../src/security/workflow-id';
 
 const KEY = randomBytes(32);
@@ -98,5 +99,15 @@ describe('deriveWorkflowIdKey', () => {
     const keyring = new Keyring('k1', payloadKeys(), undefined, 'env MARKETO_API_USERS_PAYLOAD_KEY');
     assert.throws(() => deriveWorkflowIdKey(keyring, {}), new RegExp(WORKFLOW_ID_KEY_ENV));
     assert.throws(() => deriveWorkflowIdKey(keyring, { [WORKFLOW_ID_KEY_ENV]: 'c2hvcnQ=' }), /32 bytes/);
+  });
+});
+
+describe('workflowIdKeyFingerprint', () => {
+  it('is 16 hex digits, the same for the same key, different for another, and not the key itself', () => {
+    const fingerprint = workflowIdKeyFingerprint(KEY);
+    assert.match(fingerprint, /^[0-9a-f]{16}$/);
+    assert.equal(workflowIdKeyFingerprint(Buffer.from(KEY)), fingerprint);
+    assert.notEqual(workflowIdKeyFingerprint(randomBytes(32)), fingerprint);
+    assert.ok(!KEY.toString('hex').includes(fingerprint));
   });
 });
