@@ -9,6 +9,7 @@
  *   cross-site without a CORS preflight, which the sandbox never grants.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, mediaType } from './http';
 
@@ -117,4 +118,13 @@ export class AdminGuard {
 /** Compared as digests, so that the comparison takes the same time whatever the length of the guess. */
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
+}
+
+/**
+ * Writes the admin token for an operator or a test to read (`Bearer $(cat FILE)`): mode 0600, and a fresh file
+ * every time, so that neither a wider mode nor a symlink left at that path is followed.
+ */
+export function writeAdminTokenFile(file: string, adminToken: string): void {
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, `${adminToken}\n`, { mode: 0o600, flag: 'wx' });
 }

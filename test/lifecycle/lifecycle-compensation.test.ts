@@ -75,7 +75,7 @@ describe('lifecycle compensation', () => {
     await withAlteredWorkers(
       env,
       h,
-      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox.baseUrl, REFUSAL) }),
+      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox, REFUSAL) }),
       async () => {
         const workflowId = await h.start(request);
         const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
@@ -110,7 +110,7 @@ describe('lifecycle compensation', () => {
     await withAlteredWorkers(
       env,
       h,
-      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox.baseUrl, REFUSAL) }),
+      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox, REFUSAL) }),
       async () => {
         const workflowId = await h.start(request);
         const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
