@@ -87,7 +87,7 @@ export class AdminGuard {
       url !== undefined &&
       url.protocol === 'http:' &&
       this.allowedNames.has(hostName(url.hostname)) &&
-      url.port === String(this.port());
+      (url.port || '80') === String(this.port());
     if (own) return;
     throw new ApiError(
       403,
