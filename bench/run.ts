@@ -306,6 +306,7 @@ async function budgetUtilization(ctx: Context) {
       spawnWorker(ctx, {
         BENCH_TASK_QUEUE: taskQueue,
         BENCH_SANDBOX_URL: sandbox.baseUrl,
+        BENCH_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
         BENCH_CLIENT_ID: sandbox.adminClientId,
         BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
         BENCH_BUDGET: `${BUDGET.calls}/${BUDGET.windowMs}/${BUDGET.concurrencyPerWorker}`,
@@ -387,7 +388,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
         clientSecret: sandbox.adminClientSecret,
         budget: 'unlimited',
       }),
-      adminConsole: sandboxAdminConsole(sandbox.baseUrl),
+      adminConsole: sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken),
       secrets: new FileSecretStore(path.join(ctx.dataDir, 'secrets')),
       notifier: { notify: () => Promise.resolve() },
       workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
@@ -470,6 +471,7 @@ async function sleepingAndLateness(ctx: Context) {
   const worker = await spawnWorker(ctx, {
     BENCH_TASK_QUEUE: taskQueue,
     BENCH_SANDBOX_URL: sandbox.baseUrl,
+    BENCH_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
     BENCH_CLIENT_ID: sandbox.adminClientId,
     BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
     BENCH_BUDGET: 'unlimited',
@@ -649,6 +651,7 @@ async function sweepScale(ctx: Context) {
   const worker = await spawnWorker(ctx, {
     BENCH_TASK_QUEUE: taskQueue,
     BENCH_SANDBOX_URL: sandbox.baseUrl,
+    BENCH_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
     BENCH_CLIENT_ID: sandbox.adminClientId,
     BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
     BENCH_BUDGET: `${SWEEP_BUDGET.calls}/${SWEEP_BUDGET.windowMs}/${SWEEP_BUDGET.concurrency}`,

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
           ? { calls: budget.calls, windowMs: budget.windowMs, maxConcurrent: budget.concurrency }
           : 'unlimited',
       }),
-      adminConsole: sandboxAdminConsole(baseUrl),
+      adminConsole: sandboxAdminConsole(baseUrl, required('BENCH_SANDBOX_ADMIN_TOKEN')),
       secrets: new FileSecretStore(path.join(dataDir, 'secrets')),
       notifier: { notify: () => Promise.resolve() },
       workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),

@@ -434,6 +434,7 @@ async function main(): Promise<number> {
           CHAOS_WORKFLOW_BUNDLE: bundleFile,
           CHAOS_TASK_QUEUE: TASK_QUEUE,
           CHAOS_SANDBOX_URL: sandbox!.baseUrl,
+          CHAOS_SANDBOX_ADMIN_TOKEN: sandbox!.adminToken,
           CHAOS_CLIENT_ID: sandbox!.adminClientId,
           CHAOS_CLIENT_SECRET: sandbox!.adminClientSecret,
           // The worker's notifier is the product's; it must log, never post the run's events to a real webhook.

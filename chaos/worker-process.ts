@@ -79,7 +79,7 @@ async function main(): Promise<void> {
         clientSecret: required('CHAOS_CLIENT_SECRET'),
         budget: budgetMode === 'product' ? DEFAULT_CALL_BUDGET : 'unlimited',
       }),
-      adminConsole: sandboxAdminConsole(baseUrl),
+      adminConsole: sandboxAdminConsole(baseUrl, required('CHAOS_SANDBOX_ADMIN_TOKEN')),
       secrets: new CapturingSecretStore(
         new FileSecretStore(path.join(dataDir, 'secrets')),
         path.join(dataDir, 'captured-secrets.jsonl'),

@@ -21,7 +21,7 @@ import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-consol
 import { createMarketoClient, type MarketoClientOptions } from './marketo/client';
 import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from './marketo/config';
 import { createNotifierFromEnv } from './notifications';
-import { startSandbox, type RunningSandbox } from './sandbox';
+import { startSandbox, writeAdminTokenFile, type RunningSandbox } from './sandbox';
 import { createDataConverter } from './security/data-converter';
 import { loadOrCreateKeyFile } from './security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from './security/private-dir';
@@ -102,6 +102,8 @@ function refuseSecondUp(dataDir: string): void {
 }
 
 const TEMPORAL_PID_FILE = 'temporal.pid';
+/** The embedded sandbox's admin token (0600), for a person or a test calling its `/sandbox/*` endpoints. */
+export const SANDBOX_ADMIN_TOKEN_FILE = 'sandbox-admin-token';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -320,6 +322,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       });
       const running = sandbox;
       cleanups.push(() => running.close());
+      const tokenFile = path.join(dataDir, SANDBOX_ADMIN_TOKEN_FILE);
+      writeAdminTokenFile(tokenFile, sandbox.adminToken);
+      cleanups.push(() => Promise.resolve(fs.rmSync(tokenFile, { force: true })));
       marketoBaseUrl = sandbox.baseUrl;
       marketoClientOptions = {
         baseUrl: sandbox.baseUrl,
@@ -347,7 +352,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       dataConverter,
       deps: {
         marketo: createMarketoClient(marketoClientOptions),
-        adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl) : operatorOnlyConsole,
+        adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl, sandbox.adminToken) : operatorOnlyConsole,
         secrets: new FileSecretStore(secretDirFor(dataDir, env)),
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
         notifier: createNotifierFromEnv(env, { stream: notificationStream }),

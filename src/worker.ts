@@ -136,15 +136,23 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }
 
-const workerEnvSchema = z.object({
-  MARKETO_API_USERS_DATA_DIR: z.string().default('.data'),
-  MARKETO_API_USERS_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-  MARKETO_API_USERS_SECRET_DIR: z.string().optional(),
-  /** `sandbox` when MARKETO_BASE_URL is a local sandbox in automatic mode; else roles and services are operator steps. */
-  MARKETO_ADMIN_CONSOLE: z.enum(['sandbox', 'operator']).default('operator'),
-  METRICS_BIND_ADDRESS: z.string().optional(),
-  MARKETO_API_USERS_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
-});
+const workerEnvSchema = z
+  .object({
+    MARKETO_API_USERS_DATA_DIR: z.string().default('.data'),
+    MARKETO_API_USERS_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+    MARKETO_API_USERS_SECRET_DIR: z.string().optional(),
+    /** `sandbox` when MARKETO_BASE_URL is a local sandbox in automatic mode; else roles and services are operator steps. */
+    MARKETO_ADMIN_CONSOLE: z.enum(['sandbox', 'operator']).default('operator'),
+    /** The sandbox's admin token (what `npm run sandbox` wrote to its token file); needed with MARKETO_ADMIN_CONSOLE=sandbox. */
+    MARKETO_SANDBOX_ADMIN_TOKEN: z.string().min(1).optional(),
+    METRICS_BIND_ADDRESS: z.string().optional(),
+    MARKETO_API_USERS_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  })
+  .refine((env) => env.MARKETO_ADMIN_CONSOLE !== 'sandbox' || env.MARKETO_SANDBOX_ADMIN_TOKEN !== undefined, {
+    path: ['MARKETO_SANDBOX_ADMIN_TOKEN'],
+    message:
+      'MARKETO_ADMIN_CONSOLE=sandbox needs the sandbox admin token: set MARKETO_SANDBOX_ADMIN_TOKEN to the content of the token file the sandbox printed at start',
+  });
 
 /** The standalone worker: configuration from the environment, runs until SIGINT or SIGTERM. */
 export async function runWorkerFromEnv(): Promise<void> {
@@ -186,8 +194,8 @@ export async function runWorkerFromEnv(): Promise<void> {
     deps: {
       marketo,
       adminConsole:
-        env.MARKETO_ADMIN_CONSOLE === 'sandbox'
-          ? sandboxAdminConsole(marketoConfig.baseUrl)
+        env.MARKETO_ADMIN_CONSOLE === 'sandbox' && env.MARKETO_SANDBOX_ADMIN_TOKEN !== undefined
+          ? sandboxAdminConsole(marketoConfig.baseUrl, env.MARKETO_SANDBOX_ADMIN_TOKEN)
           : operatorOnlyConsole,
       secrets: new FileSecretStore(
         env.MARKETO_API_USERS_SECRET_DIR ?? path.join(env.MARKETO_API_USERS_DATA_DIR, 'secrets'),

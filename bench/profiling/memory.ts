@@ -302,6 +302,7 @@ async function main(): Promise<void> {
           BENCH_WORKFLOW_BUNDLE: bundles[variant.bundle],
           BENCH_TASK_QUEUE: taskQueue,
           BENCH_SANDBOX_URL: sandbox.baseUrl,
+          BENCH_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
           BENCH_CLIENT_ID: sandbox.adminClientId,
           BENCH_CLIENT_SECRET: sandbox.adminClientSecret,
           ...variant.env,

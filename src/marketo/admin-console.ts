@@ -70,8 +70,15 @@ const serviceListSchema = z.array(
   z.object({ clientId: z.string(), displayName: z.string(), ownerEmail: z.string() }).loose(),
 );
 
-/** The sandbox's admin endpoints, used only in its automatic mode (real-like mode refuses them). */
-export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = fetch): AdminConsole {
+/**
+ * The sandbox's admin endpoints, used only in its automatic mode (real-like mode refuses them). `adminToken` is
+ * the sandbox's (`RunningSandbox.adminToken`, or what `npm run sandbox` wrote): every call sends it, and JSON.
+ */
+export function sandboxAdminConsole(
+  baseUrl: string,
+  adminToken: string,
+  fetchImpl: typeof fetch = fetch,
+): AdminConsole {
   const root = baseUrl.replace(/\/+$/, '');
   async function call(
     method: string,
@@ -80,10 +87,13 @@ export function sandboxAdminConsole(baseUrl: string, fetchImpl: typeof fetch = f
     headers: Record<string, string> = {},
   ): Promise<{ status: number; json: unknown }> {
     let response: Response;
+    // The sandbox takes JSON only on POST and DELETE, a body or not (a browser cannot send that cross-site).
+    const sent: Record<string, string> = { authorization: `Bearer ${adminToken}`, ...headers };
+    if (method !== 'GET') sent['content-type'] = 'application/json';
     try {
       response = await fetchImpl(`${root}${path}`, {
         method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        headers: sent,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });

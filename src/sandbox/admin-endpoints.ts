@@ -7,9 +7,9 @@ export const OPERATOR_HEADER = 'x-sandbox-operator';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
- * In real-like mode only a request that says it is the operator (`X-Sandbox-Operator: true`) may use
- * the operator endpoints, so a test can prove the product never reached for them; reading
- * `/sandbox/state` is always allowed because that is how tests look.
+ * In real-like mode a request must also say it is the operator (`X-Sandbox-Operator: true`), so a test can
+ * prove the product never reached for the operator endpoints; reading `/sandbox/state` needs only the token,
+ * because that is how tests look. A marker for tests, not a credential: the admin token (admin-guard.ts) is.
  */
 export function refusesSandboxCall(runtime: SandboxRuntime, req: IncomingMessage, path: string): boolean {
   if (runtime.mode !== 'real-like') return false;

@@ -21,6 +21,8 @@ export interface SandboxCounters {
   injected: Record<FaultKind, number>;
   /** `/sandbox/*` calls refused in real-like mode for lack of the operator header. */
   forbiddenSandboxCalls: number;
+  /** `/sandbox/*` calls refused for a foreign Host or Origin, a missing or wrong admin token, or not JSON. */
+  refusedSandboxCalls: number;
   /** `/sandbox/*` calls that were served. */
   sandboxCalls: number;
   /** Requests for paths the sandbox does not know. */
@@ -35,6 +37,7 @@ export function emptyCounters(): SandboxCounters {
     identity: { requests: 0, tokensIssued: 0, answersByCode: {} },
     injected: Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>,
     forbiddenSandboxCalls: 0,
+    refusedSandboxCalls: 0,
     sandboxCalls: 0,
     unknownPaths: 0,
     internalErrors: 0,

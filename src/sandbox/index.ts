@@ -15,6 +15,7 @@ export type { RateLimit } from './limits';
 export type { SandboxMode } from './model';
 export { ApiError as SandboxApiError } from './http';
 export { OPERATOR_HEADER } from './admin-endpoints';
+export { writeAdminTokenFile } from './admin-guard';
 export { USER_MANAGEMENT_PREFIX } from './user-management';
 export {
   ACCESS_API_PERMISSIONS,

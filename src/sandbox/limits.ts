@@ -39,7 +39,10 @@ export class InstanceLimits {
     private readonly now: () => number,
   ) {}
 
-  /** Counts a request as in flight from its arrival; false when that makes too many at once. */
+  /**
+   * Counts a request as in flight, from the moment its body is read and its token accepted (the server calls it
+   * then); false when that makes too many at once.
+   */
   enter(): boolean {
     this.inFlight += 1;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);

@@ -2,7 +2,11 @@
  * The sandbox on its own: `npm run sandbox`. Configuration comes from MARKETO_SANDBOX_* variables
  * (see README.md beside this file).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
+import { writeAdminTokenFile } from './admin-guard';
 import { DEFAULT_RATE_LIMIT, startSandbox } from './server';
 
 const optionalInt = (min: number, max: number) =>
@@ -17,6 +21,7 @@ const envSchema = z.object({
   MARKETO_SANDBOX_PORT: optionalInt(0, 65_535),
   MARKETO_SANDBOX_HOST: z.string().min(1).optional(),
   MARKETO_SANDBOX_STATE_FILE: z.string().min(1).optional(),
+  MARKETO_SANDBOX_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
   MARKETO_SANDBOX_TOKEN_LIFETIME_SECONDS: optionalInt(1, 86_400),
   MARKETO_SANDBOX_LATENCY_MS: optionalInt(0, 120_000),
   MARKETO_SANDBOX_FAULT_SEED: optionalInt(0, 2 ** 31),
@@ -63,6 +68,9 @@ async function main(): Promise<void> {
     log: quiet ? undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
 
+  const tokenFile = adminTokenFile(env.MARKETO_SANDBOX_ADMIN_TOKEN_FILE);
+  writeAdminTokenFile(tokenFile.path, sandbox.adminToken);
+
   process.stdout.write(
     [
       `Marketo sandbox listening on ${sandbox.baseUrl} (mode: ${sandbox.mode})`,
@@ -70,6 +78,7 @@ async function main(): Promise<void> {
       `  user management: ${sandbox.baseUrl}/userservice/management/v1/users/`,
       `  sandbox state:   ${sandbox.baseUrl}/sandbox/state`,
       `  state file:      ${sandbox.stateFile ?? '(none: state is lost on exit)'}`,
+      `  admin token:     in ${tokenFile.path} (mode 0600; /sandbox/* needs Authorization: Bearer <token>)`,
       '',
       // Printing a secret is normally wrong; this one is the sandbox's own local admin credential and the
       // operator needs it to configure the product, exactly once, at start.
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stdout.write(`marketo sandbox: ${signal}, shutting down\n`);
+    tokenFile.remove();
     sandbox.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -98,6 +108,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The given file, or one in a fresh private temporary folder; removed again on shutdown (the token dies with the sandbox). */
+function adminTokenFile(given: string | undefined): { path: string; remove(): void } {
+  if (given !== undefined) return { path: given, remove: () => fs.rmSync(given, { force: true }) };
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'marketo-sandbox-'));
+  return {
+    path: path.join(folder, 'admin-token'),
+    remove: () => fs.rmSync(folder, { recursive: true, force: true }),
+  };
 }
 
 main().catch((error: unknown) => {

@@ -136,7 +136,10 @@ export class SandboxOperator {
    * once): a creation retried because its answer was lost, or arriving late after its retry, makes no second
    * service.
    */
-  private readonly createdByKey = new Map<string, { answer: CreatedService; at: number }>();
+  private readonly createdByKey = new Map<
+    string,
+    { answer: CreatedService; fingerprint: string; at: number }
+  >();
 
   constructor(private readonly runtime: SandboxRuntime) {}
 
@@ -204,28 +207,45 @@ export class SandboxOperator {
     store.deleteRole(role);
   }
 
-  /** With an idempotency key: the first answer again (`repeated`) while its service exists, for ten minutes. */
+  /**
+   * With an idempotency key: the first answer again (`repeated`) while its service exists, for ten minutes, but
+   * only to the same request (name, description, owner); the same key for another request is refused without
+   * the secret, so a leaked or guessed key cannot claim someone else's service.
+   */
   createServiceOnce(
     input: unknown,
     idempotencyKey: string | undefined,
   ): { answer: CreatedService; repeated: boolean } {
-    if (idempotencyKey === undefined) return { answer: this.createService(input), repeated: false };
+    const request = this.serviceRequest(input);
+    if (idempotencyKey === undefined) return { answer: this.createResolvedService(request), repeated: false };
     const now = Date.now();
     for (const [key, entry] of this.createdByKey) {
       if (now - entry.at < SERVICE_IDEMPOTENCY_MS) break; // in insertion order: the rest are younger
       this.createdByKey.delete(key);
     }
+    const fingerprint = JSON.stringify([request.displayName, request.description, request.owner.id]);
     const earlier = this.createdByKey.get(idempotencyKey);
     if (earlier && this.runtime.store.services.has(earlier.answer.clientId)) {
+      if (earlier.fingerprint !== fingerprint) {
+        throw new ApiError(
+          409,
+          '1005',
+          'This Idempotency-Key was used for another service request: send a new key for a new service',
+        );
+      }
       return { answer: earlier.answer, repeated: true };
     }
-    const answer = this.createService(input);
+    const answer = this.createResolvedService(request);
     this.createdByKey.delete(idempotencyKey);
-    this.createdByKey.set(idempotencyKey, { answer, at: now });
+    this.createdByKey.set(idempotencyKey, { answer, fingerprint, at: now });
     return { answer, repeated: false };
   }
 
   createService(input: unknown): CreatedService {
+    return this.createResolvedService(this.serviceRequest(input));
+  }
+
+  private serviceRequest(input: unknown): { displayName: string; description: string; owner: UserRecord } {
     const body = validate(createServiceSchema, input);
     const { store } = this.runtime;
     const owner =
@@ -244,7 +264,16 @@ export class SandboxOperator {
         'Invalid input: a custom service must be owned by an active API-only user',
       );
     }
-    const { service, clientSecret } = store.createService(body.displayName, body.description, owner);
+    return { displayName: body.displayName, description: body.description, owner };
+  }
+
+  private createResolvedService(request: {
+    displayName: string;
+    description: string;
+    owner: UserRecord;
+  }): CreatedService {
+    const { displayName, description, owner } = request;
+    const { service, clientSecret } = this.runtime.store.createService(displayName, description, owner);
     return {
       clientId: service.clientId,
       clientSecret,

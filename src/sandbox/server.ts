@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { handleSandboxRequest, refusesSandboxCall, SANDBOX_PREFIX } from './admin-endpoints';
+import { AdminGuard, generateAdminToken, isLoopbackHost } from './admin-guard';
 import { bump, emptyCounters } from './counters';
 import { faultConfigSchema, FaultInjector, type FaultConfig } from './faults';
 import {
@@ -29,6 +30,11 @@ import { matchUserManagementRoute, USER_MANAGEMENT_PREFIX, UserManagementApi } f
 export const IDENTITY_PATH = '/identity/oauth/token';
 
 const positiveInt = z.number().int().positive();
+const adminTokenSchema = z
+  .string()
+  .min(24, 'the sandbox admin token must be at least 24 characters (it guards the admin endpoints)')
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'the sandbox admin token must be printable ASCII without spaces');
 
 /** Marketo's instance-wide rate limit; `main.ts` fills in whichever half the environment leaves out. */
 export const DEFAULT_RATE_LIMIT = { calls: 100, windowMs: 20_000 } as const;
@@ -45,6 +51,7 @@ const sandboxOptionsSchema = z.object({
   stateFile: z.string().min(1).optional(),
   adminClientId: z.string().min(1).max(512).optional(),
   adminClientSecret: z.string().min(1).max(512).optional(),
+  adminToken: adminTokenSchema.optional(),
   seedUsers: z.number().int().min(0).max(20_000).default(0),
   faultSeed: z.number().int().optional(),
   faults: faultConfigSchema.optional(),
@@ -59,6 +66,7 @@ const envSchema = z.object({
   MARKETO_SANDBOX_MODE: z.enum(['automatic', 'real-like']).optional(),
   MARKETO_SANDBOX_ADMIN_CLIENT_ID: z.string().min(1).optional(),
   MARKETO_SANDBOX_ADMIN_CLIENT_SECRET: z.string().min(1).optional(),
+  MARKETO_SANDBOX_ADMIN_TOKEN: adminTokenSchema.optional(),
 });
 
 export interface SandboxOptions {
@@ -83,6 +91,13 @@ export interface SandboxOptions {
   /** Default from MARKETO_SANDBOX_ADMIN_CLIENT_ID / _SECRET, else the state file, else generated. */
   adminClientId?: string;
   adminClientSecret?: string;
+  /**
+   * Bearer token every `/sandbox/*` request must send. Default from MARKETO_SANDBOX_ADMIN_TOKEN, else random
+   * for this start (read it back from `RunningSandbox.adminToken`). Never persisted.
+   */
+  adminToken?: string;
+  /** Where the loud warning about a non-loopback bind goes. Default stderr. */
+  warn?: (line: string) => void;
   /** The sandbox clock (epoch ms). Default Date.now. Timers for latency always use real time. */
   now?: () => number;
   /** Extra hand-made API-only users seeded into a fresh state (ignored when a state file is loaded). */
@@ -109,8 +124,10 @@ export interface RunningSandbox {
   /** Credentials of the seeded orchestrator's custom service (holds "API User Management"). */
   readonly adminClientId: string;
   readonly adminClientSecret: string;
+  /** What `/sandbox/*` requests send as `Authorization: Bearer <adminToken>`. */
+  readonly adminToken: string;
   readonly stateFile: string | undefined;
-  /** In-process equivalents of the `/sandbox/*` endpoints; no operator header needed. */
+  /** In-process equivalents of the `/sandbox/*` endpoints; no token or operator header needed. */
   readonly operator: SandboxOperator;
   /** A fresh snapshot on every read, the same as `GET /sandbox/state`. */
   readonly state: SandboxSnapshot;
@@ -122,13 +139,21 @@ export interface RunningSandbox {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const { now = Date.now, log, env = process.env, ...plain } = options;
+  const {
+    now = Date.now,
+    log,
+    env = process.env,
+    warn = (line: string) => process.stderr.write(`${line}\n`),
+    ...plain
+  } = options;
   const settings = sandboxOptionsSchema.parse(plain);
   const fromEnv = envSchema.parse({
     MARKETO_SANDBOX_MODE: env.MARKETO_SANDBOX_MODE || undefined,
     MARKETO_SANDBOX_ADMIN_CLIENT_ID: env.MARKETO_SANDBOX_ADMIN_CLIENT_ID || undefined,
     MARKETO_SANDBOX_ADMIN_CLIENT_SECRET: env.MARKETO_SANDBOX_ADMIN_CLIENT_SECRET || undefined,
+    MARKETO_SANDBOX_ADMIN_TOKEN: env.MARKETO_SANDBOX_ADMIN_TOKEN || undefined,
   });
+  const adminToken = settings.adminToken ?? fromEnv.MARKETO_SANDBOX_ADMIN_TOKEN ?? generateAdminToken();
   const mode: SandboxMode = settings.mode ?? fromEnv.MARKETO_SANDBOX_MODE ?? 'automatic';
   const explicitAdmin = explicitAdminCredentials(
     settings.adminClientId ?? fromEnv.MARKETO_SANDBOX_ADMIN_CLIENT_ID,
@@ -177,7 +202,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   }
 
   const closing = new AbortController();
-  const handler = new RequestHandler(runtime, operator, new UserManagementApi(store), closing.signal, {
+  let boundPort = settings.port;
+  const guard = new AdminGuard(adminToken, settings.host, () => boundPort);
+  const handler = new RequestHandler(runtime, operator, new UserManagementApi(store), closing.signal, guard, {
     tokenLifetimeSeconds: settings.tokenLifetimeSeconds,
     pod: settings.pod,
     latencyMs: settings.latencyMs,
@@ -203,6 +230,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     });
   });
   const { port } = server.address() as AddressInfo;
+  boundPort = port;
+  if (!isLoopbackHost(settings.host)) {
+    warn(
+      `WARNING: the Marketo sandbox listens on ${settings.host}:${port}, which is not a loopback address: ` +
+        'other machines can reach it and its admin endpoints are guarded by the admin token alone. ' +
+        'Bind it to 127.0.0.1 unless you mean this.',
+    );
+  }
   const hostForUrl = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
 
   let closed: Promise<void> | undefined;
@@ -212,6 +247,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     mode,
     adminClientId: store.adminClientId,
     adminClientSecret: store.adminClientSecret,
+    adminToken,
     stateFile: settings.stateFile,
     operator,
     get state(): SandboxSnapshot {
@@ -261,6 +297,7 @@ class RequestHandler {
     private readonly operator: SandboxOperator,
     private readonly api: UserManagementApi,
     private readonly closing: AbortSignal,
+    private readonly guard: AdminGuard,
     private readonly settings: HandlerSettings,
   ) {}
 
@@ -313,13 +350,14 @@ class RequestHandler {
     path: string,
     query: URLSearchParams,
   ): Promise<void> {
-    const { limits } = this.runtime;
-    const withinConcurrency = limits.enter();
+    // The whole body arrives before the request counts as in flight: a client that promises a body and never
+    // sends it holds its own socket only, never a slot other callers need.
+    const read = await readBody(req, this.settings.maxBodyBytes);
+    const slot = { held: false };
     try {
-      const read = await readBody(req, this.settings.maxBodyBytes);
       let answer: Answer | 'handled';
       try {
-        answer = await this.userManagementCall(req, res, path, query, read, withinConcurrency);
+        answer = await this.userManagementCall(req, res, path, query, read, slot);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         answer = { status: error.status, body: errorBody(error.code, error.message) };
@@ -330,13 +368,14 @@ class RequestHandler {
       bump(tally.answersByStatus, String(answer.status));
       sendAnswer(res, answer);
     } finally {
-      limits.leave();
+      if (slot.held) this.runtime.limits.leave();
     }
   }
 
   /**
-   * The order of checks: body size, concurrency, route, token, injected token expiry, permission,
-   * injected faults, rate window and quota, latency, then the endpoint itself.
+   * The order of checks: body size, route, token, concurrency (from here on the request holds a slot, in
+   * `slot.held`), injected token expiry, permission, injected faults, rate window and quota, latency, then the
+   * endpoint itself.
    */
   private async userManagementCall(
     req: IncomingMessage,
@@ -344,14 +383,15 @@ class RequestHandler {
     path: string,
     query: URLSearchParams,
     read: Awaited<ReturnType<typeof readBody>>,
-    withinConcurrency: boolean,
+    slot: { held: boolean },
   ): Promise<Answer | 'handled'> {
     const { store, faults, limits, counters } = this.runtime;
     if (read.kind === 'too-large') throw tooLarge(read.limit);
-    if (!withinConcurrency) throw concurrencyRefusal();
     const route = matchUserManagementRoute(path.slice(USER_MANAGEMENT_PREFIX.length), req.method ?? 'GET');
     bump(counters.userManagement.byEndpoint, route.endpoint);
     const caller = authenticate(store, req, query);
+    slot.held = true;
+    if (!limits.enter()) throw concurrencyRefusal();
     // One draw for the whole request, so that each kind strikes at its configured rate (see FaultInjector.draw).
     const fault = faults.draw('userManagement');
     if (fault === 'tokenExpiry') {
@@ -436,47 +476,61 @@ class RequestHandler {
 
   private async sandbox(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const { counters } = this.runtime;
+    // Refused on the headers alone, before the body is read: nothing of a refused request is looked at.
+    const refusal = this.sandboxRefusal(req, path);
+    if (refusal) {
+      sendAnswer(res, { status: refusal.status, body: errorBody(refusal.code, refusal.message) });
+      return;
+    }
     const read = await readBody(req, this.settings.maxBodyBytes);
+    counters.sandboxCalls += 1;
+    // Only the stand-ins that create things: the rest is the test's own control panel.
+    const fault =
+      req.method === 'POST' && ADMIN_STAND_INS.has(path)
+        ? this.runtime.faults.draw('adminStandIn')
+        : undefined;
+    if (fault === '5xx') {
+      counters.injected['5xx'] += 1;
+      this.sendServerFault(res);
+      return;
+    }
+    if (fault === 'latency') {
+      counters.injected.latency += 1;
+      await sleep(this.runtime.faults.latencyMs, this.closing);
+      if (this.closing.aborted) return;
+    }
+    if (fault === 'dropAfterCommit' && read.kind === 'complete') {
+      this.dropAfterCommit(req, () => void handleSandboxRequest(this.operator, req, path, read.bytes));
+      return;
+    }
     let answer: Answer;
-    if (refusesSandboxCall(this.runtime, req, path)) {
-      counters.forbiddenSandboxCalls += 1;
-      answer = {
-        status: 403,
-        body: errorBody(
-          '603',
-          'Sandbox operator endpoints stand in for the Marketo Admin UI; in real-like mode only the operator may call them (X-Sandbox-Operator: true)',
-        ),
-      };
-    } else {
-      counters.sandboxCalls += 1;
-      // Only the stand-ins that create things: the rest is the test's own control panel.
-      const fault =
-        req.method === 'POST' && ADMIN_STAND_INS.has(path)
-          ? this.runtime.faults.draw('adminStandIn')
-          : undefined;
-      if (fault === '5xx') {
-        counters.injected['5xx'] += 1;
-        this.sendServerFault(res);
-        return;
-      }
-      if (fault === 'latency') {
-        counters.injected.latency += 1;
-        await sleep(this.runtime.faults.latencyMs, this.closing);
-        if (this.closing.aborted) return;
-      }
-      if (fault === 'dropAfterCommit' && read.kind === 'complete') {
-        this.dropAfterCommit(req, () => void handleSandboxRequest(this.operator, req, path, read.bytes));
-        return;
-      }
-      try {
-        if (read.kind === 'too-large') throw tooLarge(read.limit);
-        answer = handleSandboxRequest(this.operator, req, path, read.bytes);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        answer = { status: error.status, body: errorBody(error.code, error.message) };
-      }
+    try {
+      if (read.kind === 'too-large') throw tooLarge(read.limit);
+      answer = handleSandboxRequest(this.operator, req, path, read.bytes);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      answer = { status: error.status, body: errorBody(error.code, error.message) };
     }
     sendAnswer(res, answer);
+  }
+
+  /** Host, Origin, admin token and content type (see admin-guard.ts), then real-like mode's operator header. */
+  private sandboxRefusal(req: IncomingMessage, path: string): ApiError | undefined {
+    const { counters } = this.runtime;
+    try {
+      this.guard.check(req);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      counters.refusedSandboxCalls += 1;
+      return error;
+    }
+    if (!refusesSandboxCall(this.runtime, req, path)) return undefined;
+    counters.forbiddenSandboxCalls += 1;
+    return new ApiError(
+      403,
+      '603',
+      'Sandbox operator endpoints stand in for the Marketo Admin UI; in real-like mode only the operator may call them (X-Sandbox-Operator: true, besides the admin token)',
+    );
   }
 }
 

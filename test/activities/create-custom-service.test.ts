@@ -79,7 +79,7 @@ describe('createCustomService with overlapping attempts', () => {
 
   it('a first attempt that reaches the console after its retry finished makes no second service', async () => {
     const input = await owner('late-attempt@example.com');
-    const real = sandboxAdminConsole(sandbox.baseUrl);
+    const real = sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken);
     const held = deferred();
     let creations = 0;
     // The first attempt's creation waits, as a request stuck behind a busy console would, until the retry is done.
@@ -118,7 +118,7 @@ describe('createCustomService with overlapping attempts', () => {
       description: input.description,
       email: input.ownerEmail,
     });
-    const { activities, secrets } = activitiesWith(sandboxAdminConsole(sandbox.baseUrl));
+    const { activities, secrets } = activitiesWith(sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken));
     const result = await activities.createCustomService(input);
     assert.notEqual(result.clientId, stale.clientId);
     assert.deepEqual(

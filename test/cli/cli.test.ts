@@ -150,6 +150,12 @@ describe('marketo-api-users CLI against a running `up`', () => {
     const state = await sandboxState(sandboxUrl);
     assert.equal(state.mode, 'automatic');
     assert.ok(state.services.some((s) => s.clientId === info.adminClientId));
+    // The sandbox's admin endpoints need the token up wrote for its owner alone; up printed only where it is.
+    assert.equal(info.sandboxAdminTokenFile, path.join(path.resolve(dataDir), 'sandbox-admin-token'));
+    assert.equal(fs.statSync(info.sandboxAdminTokenFile).mode & 0o777, 0o600);
+    const adminToken = fs.readFileSync(info.sandboxAdminTokenFile, 'utf8').trim();
+    assert.ok(!up!.stdout().includes(adminToken), 'the admin token is not printed');
+    assert.equal((await fetch(`${sandboxUrl}/sandbox/state`)).status, 401, 'no token, no admin endpoints');
     const ui = await fetch(info.uiUrl);
     assert.equal(ui.status, 200, 'the Temporal Web UI answers');
   });

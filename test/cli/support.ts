@@ -37,6 +37,8 @@ export interface CliRun {
 const children = new Set<ChildProcess>();
 /** Data folders of every `up` started here: its Temporal server runs in a group of its own, found by them. */
 const upDataDirs = new Set<string>();
+/** The admin token file of the `up` whose sandbox is at that URL (read anew each time: a restart makes a new one). */
+const sandboxTokenFiles = new Map<string, string>();
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -117,6 +119,7 @@ export const upInfoSchema = z
     marketoBaseUrl: z.string(),
     adminClientId: z.string().nullable(),
     adminClientSecret: z.string().nullable(),
+    sandboxAdminTokenFile: z.string().nullable(),
     dataDir: z.string(),
     notificationsFile: z.string(),
   })
@@ -194,6 +197,9 @@ export async function startUp(options: UpOptions): Promise<UpProcess> {
   // A start-up refusal is one JSON line too: say what it was rather than how it fails the schema.
   if (printed.error) throw new UpStartError(`up refused to start: ${printed.error} (${printed.hint ?? ''})`);
   const info = upInfoSchema.parse(printed);
+  if (info.sandboxUrl !== null && info.sandboxAdminTokenFile !== null) {
+    sandboxTokenFiles.set(info.sandboxUrl, info.sandboxAdminTokenFile);
+  }
   return {
     child,
     info,
@@ -322,8 +328,16 @@ const sandboxStateSchema = z
 export type SandboxState = z.infer<typeof sandboxStateSchema>;
 export type SandboxUser = z.infer<typeof sandboxUserSchema>;
 
+/** What a `/sandbox/*` call to an `up`'s sandbox sends: its admin token from the file `up` wrote, and JSON. */
+export function sandboxAdminHeaders(baseUrl: string): Record<string, string> {
+  const file = sandboxTokenFiles.get(baseUrl);
+  assert.ok(file, `no up started here has its sandbox at ${baseUrl}`);
+  const token = fs.readFileSync(file, 'utf8').trim();
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
+
 export async function sandboxState(baseUrl: string): Promise<SandboxState> {
-  const response = await fetch(`${baseUrl}/sandbox/state`);
+  const response = await fetch(`${baseUrl}/sandbox/state`, { headers: sandboxAdminHeaders(baseUrl) });
   assert.equal(response.status, 200);
   return sandboxStateSchema.parse(await response.json());
 }

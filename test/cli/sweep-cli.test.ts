@@ -16,6 +16,7 @@ import {
   oneJson,
   removeDir,
   runCli,
+  sandboxAdminHeaders,
   sandboxState,
   startUp,
   tempDir,
@@ -50,7 +51,7 @@ describe('sweep CLI', () => {
     // Two API-only users made by hand, with no expiry.
     const seeded = await fetch(`${sandboxUrl}/sandbox/users/seed`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: sandboxAdminHeaders(sandboxUrl),
       body: JSON.stringify({ count: 2, prefix: 'cli' }),
     });
     assert.equal(seeded.status, 201);

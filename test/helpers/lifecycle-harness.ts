@@ -88,7 +88,7 @@ export async function createHarness(
   });
   const adminConsole =
     (options.console ?? (sandbox.mode === 'real-like' ? 'operator' : 'sandbox')) === 'sandbox'
-      ? sandboxAdminConsole(sandbox.baseUrl)
+      ? sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken)
       : operatorOnlyConsole;
   const idKey = deriveWorkflowIdKey(keyring);
   const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { z } from 'zod';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
 
@@ -130,4 +131,56 @@ export async function createApiUserWithService(
 
 export function userInState(sandbox: RunningSandbox, userid: string) {
   return sandbox.snapshot().users.find((user) => user.userid.toLowerCase() === userid.toLowerCase());
+}
+
+/**
+ * A `/sandbox/*` call as the operator: the sandbox's admin token and, for POST and DELETE, JSON (an empty
+ * body stays empty). What the product's admin console and the tests that play the operator send.
+ */
+export async function adminRequest(
+  sandbox: RunningSandbox,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const sent: Record<string, string> = { Authorization: `Bearer ${sandbox.adminToken}`, ...headers };
+  if (method !== 'GET') sent['Content-Type'] ??= 'application/json';
+  return request(sandbox, method, path, {
+    headers: sent,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/**
+ * A request through `node:http`, which (unlike fetch) sends whatever `Host` it is given: what a browser
+ * sends after DNS rebinding, or a cross-site form post.
+ */
+export function rawRequest(
+  sandbox: RunningSandbox,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: sandbox.port,
+        method,
+        path,
+        headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -77,7 +77,7 @@ describe('lifecycle compensation', () => {
     await withAlteredWorkers(
       env,
       h,
-      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox.baseUrl, REFUSAL) }),
+      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox, REFUSAL) }),
       async () => {
         const workflowId = await h.start(request);
         const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);
@@ -112,7 +112,7 @@ describe('lifecycle compensation', () => {
     await withAlteredWorkers(
       env,
       h,
-      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox.baseUrl, REFUSAL) }),
+      (deps) => ({ ...deps, adminConsole: consoleRefusingServices(h.sandbox, REFUSAL) }),
       async () => {
         const workflowId = await h.start(request);
         const handle = h.client.getHandle<typeof lifecycleWorkflow>(workflowId);

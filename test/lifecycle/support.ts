@@ -32,7 +32,9 @@ export async function withAlteredWorkers<T>(
   const deps: ActivityDeps = {
     marketo: h.marketo,
     adminConsole:
-      h.sandbox.mode === 'real-like' ? operatorOnlyConsole : sandboxAdminConsole(h.sandbox.baseUrl),
+      h.sandbox.mode === 'real-like'
+        ? operatorOnlyConsole
+        : sandboxAdminConsole(h.sandbox.baseUrl, h.sandbox.adminToken),
     secrets: h.secrets,
     notifier: h.notifier,
     workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
@@ -55,8 +57,8 @@ export async function withAlteredWorkers<T>(
 }
 
 /** The sandbox's admin console, except that LaunchPoint refuses every new custom service for good. */
-export function consoleRefusingServices(baseUrl: string, reason: string): AdminConsole {
-  const real = sandboxAdminConsole(baseUrl);
+export function consoleRefusingServices(sandbox: RunningSandbox, reason: string): AdminConsole {
+  const real = sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken);
   return {
     ...real,
     createService: () => Promise.reject(new AdminConsoleError(reason, 400, false)),
@@ -76,7 +78,10 @@ export function garblingSecretStore(inner: SecretStore): SecretStore {
   };
 }
 
-/** One call to the sandbox's `/sandbox/*` endpoints, as the operator (with the operator header) or not. */
+/**
+ * One call to the sandbox's `/sandbox/*` endpoints with its admin token, as the operator (with real-like mode's
+ * operator header) or as the product would (without it).
+ */
 export async function sandboxCall(
   sandbox: RunningSandbox,
   method: 'GET' | 'POST' | 'DELETE',
@@ -84,9 +89,9 @@ export async function sandboxCall(
   body?: unknown,
   asOperator = true,
 ): Promise<{ status: number; json: unknown }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { authorization: `Bearer ${sandbox.adminToken}` };
   if (asOperator) headers[OPERATOR_HEADER] = 'true';
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['content-type'] = 'application/json';
   const response = await fetch(`${sandbox.baseUrl}${path}`, {
     method,
     headers,

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningSandbox } from '../../src/sandbox';
 import {
+  adminRequest,
   ManualClock,
   callUserManagement,
   inviteBody,
-  request,
   requestToken,
   startTestSandbox,
   userInState,
@@ -37,7 +37,7 @@ describe('an admin unlocks an expired user by hand', () => {
     clock.advance(120_000);
     assert.equal(userInState(sandbox, email)?.isLocked, true, 'locked once the expiry passed');
 
-    const unlocked = await request(sandbox, 'POST', `/sandbox/users/${email}/unlock`);
+    const unlocked = await adminRequest(sandbox, 'POST', `/sandbox/users/${email}/unlock`);
     assert.equal(unlocked.status, 200, unlocked.text);
     const after = userInState(sandbox, email);
     assert.equal(after?.isLocked, false);
@@ -51,7 +51,7 @@ describe('an admin unlocks an expired user by hand', () => {
   });
 
   it('refuses to unlock a user that does not exist', async () => {
-    const reply = await request(sandbox, 'POST', '/sandbox/users/nobody@example.com/unlock');
+    const reply = await adminRequest(sandbox, 'POST', '/sandbox/users/nobody@example.com/unlock');
     assert.equal(reply.status, 404);
   });
 });

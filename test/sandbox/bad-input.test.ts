@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { RunningSandbox } from '../../src/sandbox';
 import {
+  adminRequest,
   callUserManagement,
   errorCode,
   inviteBody,
@@ -280,7 +281,7 @@ describe('the catch-all 500', () => {
       broken = false;
       assert.equal(reply.status, 500);
       assert.equal(sandbox.snapshot().counters.internalErrors, 1);
-      const state = await request(sandbox, 'GET', '/sandbox/state');
+      const state = await adminRequest(sandbox, 'GET', '/sandbox/state');
       assert.match(state.text, /"internalErrors":1/);
     } finally {
       broken = false;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { RunningSandbox } from '../../src/sandbox';
 import {
+  adminRequest,
   callUserManagement,
   errorCode,
   inviteBody,
@@ -26,10 +27,7 @@ describe('fault injection through POST /sandbox/faults', () => {
   });
 
   async function setFaults(config: Record<string, unknown>): Promise<void> {
-    const reply = await request(sandbox, 'POST', '/sandbox/faults', {
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(config),
-    });
+    const reply = await adminRequest(sandbox, 'POST', '/sandbox/faults', config);
     assert.equal(reply.status, 200, reply.text);
   }
 
@@ -129,13 +127,10 @@ describe('fault injection through POST /sandbox/faults', () => {
     await setFaults({ '606': 0.25 });
     const overOne = { '5xx': 0.6, '606': 0.3, latencyMs: 1, latencyProbability: 0.2 };
     for (const body of [{ '5xx': 2 }, { '606': -0.1 }, { surprise: 1 }, { latencyMs: 'slow' }, [], overOne]) {
-      const reply = await request(sandbox, 'POST', '/sandbox/faults', {
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+      const reply = await adminRequest(sandbox, 'POST', '/sandbox/faults', body);
       assert.equal(reply.status, 400, JSON.stringify(body));
     }
-    const current = await request(sandbox, 'GET', '/sandbox/faults');
+    const current = await adminRequest(sandbox, 'GET', '/sandbox/faults');
     assert.deepEqual((current.json as { config: unknown }).config, { '606': 0.25 });
   });
 
@@ -168,10 +163,7 @@ describe('fault injection through POST /sandbox/faults', () => {
 
   it('strikes the admin stand-ins that create things only when adminStandIns is on', async () => {
     const createRole = (name: string) =>
-      request(sandbox, 'POST', '/sandbox/roles', {
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ name, permissions: ['Read-Only Lead'] }),
-      });
+      adminRequest(sandbox, 'POST', '/sandbox/roles', { name, permissions: ['Read-Only Lead'] });
     const roleNamed = (name: string) => sandbox.snapshot().roles.find((role) => role.name === name);
 
     await setFaults({ '5xx': 1 });
@@ -181,7 +173,11 @@ describe('fault injection through POST /sandbox/faults', () => {
     const failed = await createRole('Fault Role 5xx');
     assert.ok([500, 502, 503].includes(failed.status), String(failed.status));
     assert.equal(roleNamed('Fault Role 5xx'), undefined, 'a 5xx creates nothing');
-    assert.equal((await request(sandbox, 'GET', '/sandbox/faults')).status, 200, 'the controls stay usable');
+    assert.equal(
+      (await adminRequest(sandbox, 'GET', '/sandbox/faults')).status,
+      200,
+      'the controls stay usable',
+    );
 
     await setFaults({ dropAfterCommit: 1, adminStandIns: true });
     await assert.rejects(createRole('Fault Role Dropped'), TypeError);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningSandbox } from '../../src/sandbox';
 import {
@@ -7,6 +9,7 @@ import {
   ManualClock,
   requestToken,
   startTestSandbox,
+  UM,
 } from '../helpers/sandbox';
 
 describe('rate limit (606), scaled to 5 calls per 500 ms', () => {
@@ -96,5 +99,36 @@ describe('concurrency (615)', () => {
     assert.equal(state.counters.userManagement.charged, 3);
     const later = await callUserManagement(sandbox, token, 'GET', 'roles.json');
     assert.equal(later.status, 200, 'slots free up once answers are sent');
+  });
+});
+
+describe('concurrency (615) against connections that promise a body and never send it', () => {
+  let sandbox: RunningSandbox;
+  const idle: Socket[] = [];
+  before(async () => {
+    sandbox = await startTestSandbox();
+  });
+  after(async () => {
+    for (const socket of idle) socket.destroy();
+    await sandbox.close();
+  });
+
+  it('keeps serving others while ten such connections hang (they are not in flight until their body is read)', async () => {
+    const { access_token: token } = await requestToken(sandbox);
+    for (let i = 0; i < sandbox.snapshot().limits.maxConcurrent; i += 1) {
+      const socket = connect(sandbox.port, '127.0.0.1');
+      idle.push(socket);
+      await once(socket, 'connect');
+      // Even with a valid token: nothing is counted before the whole request has arrived.
+      socket.write(
+        `POST ${UM}invite.json HTTP/1.1\r\nHost: 127.0.0.1:${sandbox.port}\r\n` +
+          `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`,
+      );
+    }
+    // Let the server parse every set of headers before the honest call arrives.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const honest = await callUserManagement(sandbox, token, 'GET', 'roles.json');
+    assert.equal(honest.status, 200, honest.text);
+    assert.equal(sandbox.snapshot().limits.inFlight, 0);
   });
 });

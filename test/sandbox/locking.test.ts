@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningSandbox } from '../../src/sandbox';
 import {
+  adminRequest,
   callUserManagement,
   createApiUserWithService,
   errorCode,
@@ -46,7 +47,7 @@ describe('locking at expiry', () => {
     const state = userInState(sandbox, 'expiring@example.com');
     assert.equal(state?.isLocked, true);
     assert.equal(state?.lockedAt, expiresAt.toISOString());
-    const overHttp = await request(sandbox, 'GET', '/sandbox/state');
+    const overHttp = await adminRequest(sandbox, 'GET', '/sandbox/state');
     const viaHttp = (overHttp.json as { users: { userid: string; isLocked: boolean }[] }).users.find(
       (user) => user.userid === 'expiring@example.com',
     );

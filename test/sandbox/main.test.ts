@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -55,6 +56,16 @@ describe('standalone sandbox (src/sandbox/main.ts)', () => {
     });
     assert.equal(roles.status, 200);
 
+    const tokenFile = /admin token: +in (\S+)/.exec(stdout)?.[1];
+    assert.ok(tokenFile, stdout);
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600, 'only its owner may read the admin token');
+    const adminToken = readFileSync(tokenFile, 'utf8').trim();
+    assert.ok(adminToken.length >= 32, 'a long random token');
+    const state = (headers: Record<string, string>) => fetch(`${baseUrl}/sandbox/state`, { headers });
+    assert.equal((await state({})).status, 401, 'the admin endpoints need the token');
+    const operator = { Authorization: `Bearer ${adminToken}`, 'X-Sandbox-Operator': 'true' };
+    assert.equal((await state(operator)).status, 200, await (await state(operator)).text());
+
     const exited = once(started, 'exit');
     started.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
@@ -65,6 +76,8 @@ describe('standalone sandbox (src/sandbox/main.ts)', () => {
     );
     assert.ok(!afterBanner.includes(clientSecret), 'the secret is printed once, in the banner only');
     assert.ok(!stdout.includes(token), 'tokens are never logged');
+    assert.ok(!stdout.includes(adminToken), 'the admin token is written to its file, never printed');
+    assert.equal(existsSync(tokenFile), false, 'the token file goes with the sandbox');
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningSandbox, ServiceSnapshot } from '../../src/sandbox';
 import {
+  adminRequest,
   callUserManagement,
   errorCode,
   inviteBody,
@@ -20,7 +21,7 @@ function postJson(
   headers: Record<string, string> = {},
 ) {
   return request(sandbox, 'POST', path, {
-    headers: { ...JSON_HEADERS, ...headers },
+    headers: { ...JSON_HEADERS, Authorization: `Bearer ${sandbox.adminToken}`, ...headers },
     body: JSON.stringify(body),
   });
 }
@@ -81,11 +82,11 @@ describe('sandbox operator endpoints (automatic mode)', () => {
     const token = await requestToken(sandbox, service.clientId, service.clientSecret);
     assert.equal(token.scope, 'svc-owner@example.com');
 
-    const list = await request(sandbox, 'GET', '/sandbox/services');
+    const list = await adminRequest(sandbox, 'GET', '/sandbox/services');
     const listed = (list.json as ServiceSnapshot[]).find((entry) => entry.clientId === service.clientId);
     assert.equal(listed?.displayName, 'Pipeline');
     assert.equal(listed?.liveTokens, 1);
-    const state = await request(sandbox, 'GET', '/sandbox/state');
+    const state = await adminRequest(sandbox, 'GET', '/sandbox/state');
     for (const text of [list.text, state.text]) {
       assert.ok(!text.includes(service.clientSecret), 'no secret');
       assert.ok(!text.includes(sandbox.adminClientSecret), 'no admin secret');
@@ -110,7 +111,7 @@ describe('sandbox operator endpoints (automatic mode)', () => {
 
     // Once the service is gone, the key makes a new one: a key never resurrects a deleted service.
     const { clientId } = first.json as { clientId: string };
-    assert.equal((await request(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 200);
+    assert.equal((await adminRequest(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 200);
     const after = await postJson(sandbox, '/sandbox/services', body, key);
     assert.equal(after.status, 201);
     assert.notEqual((after.json as { clientId: string }).clientId, clientId);
@@ -123,14 +124,14 @@ describe('sandbox operator endpoints (automatic mode)', () => {
   });
 
   it("GET /sandbox/services?email= lists one owner's services only", async () => {
-    const mine = await request(sandbox, 'GET', '/sandbox/services?email=KEYED-OWNER%40example.com');
+    const mine = await adminRequest(sandbox, 'GET', '/sandbox/services?email=KEYED-OWNER%40example.com');
     assert.equal(mine.status, 200);
     const listed = mine.json as ServiceSnapshot[];
     assert.equal(listed.length, 2);
     assert.ok(listed.every((service) => service.ownerEmail === 'keyed-owner@example.com'));
-    const all = (await request(sandbox, 'GET', '/sandbox/services')).json as ServiceSnapshot[];
+    const all = (await adminRequest(sandbox, 'GET', '/sandbox/services')).json as ServiceSnapshot[];
     assert.ok(all.length > listed.length, 'without the filter: every service');
-    const nobody = await request(sandbox, 'GET', '/sandbox/services?email=nobody%40example.com');
+    const nobody = await adminRequest(sandbox, 'GET', '/sandbox/services?email=nobody%40example.com');
     assert.deepEqual(nobody.json, []);
   });
 
@@ -156,10 +157,10 @@ describe('sandbox operator endpoints (automatic mode)', () => {
   it('DELETE /sandbox/services/{clientId} removes a service; the admin service cannot go', async () => {
     const owner = sandbox.snapshot().users.find((user) => user.userid === 'svc-owner@example.com');
     const clientId = owner?.services[0] ?? '';
-    assert.equal((await request(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 200);
-    assert.equal((await request(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 404);
+    assert.equal((await adminRequest(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 200);
+    assert.equal((await adminRequest(sandbox, 'DELETE', `/sandbox/services/${clientId}`)).status, 404);
     assert.equal(
-      (await request(sandbox, 'POST', `/sandbox/services/${sandbox.adminClientId}/delete`)).status,
+      (await adminRequest(sandbox, 'POST', `/sandbox/services/${sandbox.adminClientId}/delete`)).status,
       409,
     );
     const deleted = await callUserManagement(sandbox, admin, 'POST', 'svc-owner@example.com/delete.json');
@@ -178,11 +179,11 @@ describe('sandbox operator endpoints (automatic mode)', () => {
         userRoleWorkspaces: [{ accessRoleId: role.id, workspaceId: 0 }],
       }),
     );
-    assert.equal((await request(sandbox, 'DELETE', `/sandbox/roles/${role.id}`)).status, 409);
-    assert.equal((await request(sandbox, 'DELETE', '/sandbox/roles/1')).status, 409);
-    assert.equal((await request(sandbox, 'DELETE', '/sandbox/roles/abc')).status, 400);
+    assert.equal((await adminRequest(sandbox, 'DELETE', `/sandbox/roles/${role.id}`)).status, 409);
+    assert.equal((await adminRequest(sandbox, 'DELETE', '/sandbox/roles/1')).status, 409);
+    assert.equal((await adminRequest(sandbox, 'DELETE', '/sandbox/roles/abc')).status, 400);
     await callUserManagement(sandbox, admin, 'POST', 'holder@example.com/delete.json');
-    assert.equal((await request(sandbox, 'POST', `/sandbox/roles/${role.id}/delete`)).status, 200);
+    assert.equal((await adminRequest(sandbox, 'POST', `/sandbox/roles/${role.id}/delete`)).status, 200);
     assert.equal(
       sandbox.snapshot().roles.some((candidate) => candidate.id === role.id),
       false,
@@ -217,16 +218,22 @@ describe('sandbox operator endpoints (automatic mode)', () => {
   });
 
   it('POST /sandbox/users/{userid}/accept turns a pending invitation into a user', async () => {
-    assert.equal((await request(sandbox, 'POST', '/sandbox/users/person%40example.com/accept')).status, 200);
+    assert.equal(
+      (await adminRequest(sandbox, 'POST', '/sandbox/users/person%40example.com/accept')).status,
+      200,
+    );
     assert.equal(
       (await callUserManagement(sandbox, admin, 'GET', 'person@example.com/user.json')).status,
       200,
     );
-    assert.equal((await request(sandbox, 'POST', '/sandbox/users/person%40example.com/accept')).status, 404);
+    assert.equal(
+      (await adminRequest(sandbox, 'POST', '/sandbox/users/person%40example.com/accept')).status,
+      404,
+    );
   });
 
   it('unknown /sandbox paths answer 404', async () => {
-    assert.equal((await request(sandbox, 'GET', '/sandbox/nothing')).status, 404);
+    assert.equal((await adminRequest(sandbox, 'GET', '/sandbox/nothing')).status, 404);
     assert.equal((await request(sandbox, 'GET', '/elsewhere')).status, 404);
   });
 });
@@ -243,15 +250,15 @@ describe('real-like mode', () => {
     assert.equal(sandbox.snapshot().mode, 'real-like');
   });
 
-  it('refuses every /sandbox call without X-Sandbox-Operator (403), except reading the state', async () => {
+  it('refuses every /sandbox call with the admin token but without X-Sandbox-Operator (403), except reading the state', async () => {
     const attempts = [
-      request(sandbox, 'GET', '/sandbox/services'),
+      adminRequest(sandbox, 'GET', '/sandbox/services'),
       postJson(sandbox, '/sandbox/roles', { name: 'Sneaky', permissions: ['Access Users'] }),
       postJson(sandbox, '/sandbox/services', { displayName: 'x', email: 'orchestrator@sandbox.local' }),
       postJson(sandbox, '/sandbox/faults', {}),
       postJson(sandbox, '/sandbox/users/seed', { count: 1 }),
-      request(sandbox, 'POST', '/sandbox/reset-counters'),
-      request(sandbox, 'GET', '/sandbox/nothing'),
+      adminRequest(sandbox, 'POST', '/sandbox/reset-counters'),
+      adminRequest(sandbox, 'GET', '/sandbox/nothing'),
       postJson(
         sandbox,
         '/sandbox/roles',
@@ -263,7 +270,7 @@ describe('real-like mode', () => {
       assert.equal(reply.status, 403, reply.text);
       assert.equal(errorCode(reply), '603');
     }
-    const state = await request(sandbox, 'GET', '/sandbox/state');
+    const state = await adminRequest(sandbox, 'GET', '/sandbox/state');
     assert.equal(state.status, 200);
     const snapshot = sandbox.snapshot();
     assert.equal(snapshot.counters.forbiddenSandboxCalls, attempts.length);
@@ -283,7 +290,7 @@ describe('real-like mode', () => {
       operator,
     );
     assert.equal(role.status, 201);
-    const services = await request(sandbox, 'GET', '/sandbox/services', { headers: operator });
+    const services = await adminRequest(sandbox, 'GET', '/sandbox/services', undefined, operator);
     assert.equal(services.status, 200);
     assert.equal(
       sandbox.snapshot().counters.forbiddenSandboxCalls,
@@ -295,5 +302,18 @@ describe('real-like mode', () => {
   it('serves the Marketo API as usual', async () => {
     const { access_token: token } = await requestToken(sandbox);
     assert.equal((await callUserManagement(sandbox, token, 'GET', 'roles.json')).status, 200);
+  });
+});
+
+describe('binding the sandbox to a non-loopback address', () => {
+  it('warns loudly, and keeps quiet on loopback', async () => {
+    const warnings: string[] = [];
+    const exposed = await startTestSandbox({ host: '0.0.0.0', warn: (line) => warnings.push(line) });
+    await exposed.close();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /^WARNING: .*0\.0\.0\.0.*not a loopback address/);
+    const local = await startTestSandbox({ host: '127.0.0.1', warn: (line) => warnings.push(line) });
+    await local.close();
+    assert.equal(warnings.length, 1);
   });
 });

@@ -133,6 +133,7 @@ describe('sweep survives a killed worker process', () => {
         MAU_TASK_QUEUE: h.taskQueue,
         MAU_DATA_DIR: h.dataDir,
         MAU_SANDBOX_URL: proxy.url,
+        MAU_SANDBOX_ADMIN_TOKEN: h.sandbox.adminToken,
         MAU_SANDBOX_CLIENT_ID: h.sandbox.adminClientId,
         MAU_SANDBOX_CLIENT_SECRET: h.sandbox.adminClientSecret,
         MAU_WORKFLOW_BUNDLE: bundleFile,

@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR } from '../../context';
-import { startEmbeddedStack } from '../../embedded';
+import { SANDBOX_ADMIN_TOKEN_FILE, startEmbeddedStack } from '../../embedded';
 import { formatIssues } from '../../domain/lifecycle-request';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
@@ -81,6 +82,8 @@ Examples:
       // The local sandbox's own admin credentials, so a person can call it by hand; never a real secret.
       adminClientId: stack.sandbox?.adminClientId ?? null,
       adminClientSecret: stack.sandbox?.adminClientSecret ?? null,
+      // The token its /sandbox/* admin endpoints need: only the file's path is printed, never the token.
+      sandboxAdminTokenFile: stack.sandbox ? path.join(stack.dataDir, SANDBOX_ADMIN_TOKEN_FILE) : null,
       dataDir: stack.dataDir,
       notificationsFile: stack.notificationsFile,
     };
@@ -95,6 +98,7 @@ Examples:
         output.line(
           `               client secret ${stack.sandbox.adminClientSecret} (this local sandbox's only)`,
         );
+        output.line(`               /sandbox/* admin token in ${info.sandboxAdminTokenFile ?? ''}`);
       } else {
         output.line(`Marketo:       ${info.marketoBaseUrl}`);
       }
