@@ -41,6 +41,7 @@ import {
   checkDriftSignal,
   completeOperatorStepUpdate,
   extendUpdate,
+  requestQuery,
   revokeSignal,
   revokeUpdate,
   statusQuery,
@@ -212,6 +213,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   };
 
   setHandler(statusQuery, () => status);
+  setHandler(requestQuery, () => request);
 
   setHandler(
     extendUpdate,
