@@ -58,7 +58,8 @@ export function parseCommandArgs<O extends OptionSpec>(
   positionals: string[] = [],
 ): ParsedArgs<O> {
   const allowPositionals = positionals.length > 0;
-  const loose = parseArgs({ args: argv, options, allowPositionals, strict: false, tokens: true });
+  // Positionals allowed here whatever the command takes: the strict parse below judges them and unknown flags.
+  const loose = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
   const problems = flagProblems(loose.tokens, options);
   if (problems.length) throw new UsageError(problems);
   let parsed: ParsedArgs<O>;

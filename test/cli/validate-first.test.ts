@@ -14,7 +14,9 @@ import {
   revoke,
   scheduleSweep,
   status,
+  sweep,
   type OnboardInput,
+  type SweepRunInput,
 } from '../../src';
 import { cliEnv, describeRun, inPairs, killAll, removeDir, runCli, tempDir } from './support';
 
@@ -186,6 +188,10 @@ describe('input is checked before anything connects', () => {
       bad(/^lastName: must not be blank/),
     );
     await assert.rejects(scheduleSweep({ every: '30s' }, opts), bad(/^every: must be at least 1m/));
+    await assert.rejects(
+      sweep({ policy: { requireExpiry: 'sometimes' } } as unknown as SweepRunInput, opts),
+      bad(/^policy\.requireExpiry: /),
+    );
   });
 
   it('good input in the same folder says that no `up` runs: one error line and one hint line (exit 1)', async () => {
