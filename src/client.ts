@@ -20,18 +20,28 @@ import {
   formatIssues,
   isoDateTimeSchema,
   lifecycleRequestSchema,
+  lifetimeFloorProblems,
+  requestedLifetimeSchema,
+  requestedPolicySchema,
   toWholeSecond,
   type LifecycleRequest,
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 import { startLifecycle } from './lifecycle-start';
+import { onboardDifferences, type OnboardDifference } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/sweep';
-import { completeOperatorStepUpdate, extendUpdate, revokeUpdate, statusQuery } from './workflows/messages';
+import {
+  completeOperatorStepUpdate,
+  extendUpdate,
+  requestQuery,
+  revokeUpdate,
+  statusQuery,
+} from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
@@ -69,6 +79,32 @@ export class LifecycleRefusedError extends Error {
   override readonly name = 'LifecycleRefusedError';
 }
 
+const CONFLICT_HINT =
+  'to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again';
+
+/**
+ * An onboarding found the email's lifecycle running with other settings (names, role, expiry...): nothing
+ * was changed. `differences` names each field; `problems` says each as a line; `hint` says what to do.
+ */
+export class LifecycleConflictError extends Error {
+  override readonly name = 'LifecycleConflictError';
+  readonly problem: string;
+  readonly problems: string[];
+  readonly hint = CONFLICT_HINT;
+  constructor(
+    readonly email: string,
+    readonly differences: OnboardDifference[],
+  ) {
+    const problem = `a lifecycle of ${email} already runs with other settings; nothing was changed`;
+    const problems = differences.map(
+      (d) => `${d.field}: the running lifecycle has ${d.running}, this request asks for ${d.requested}`,
+    );
+    super(`${problem}: ${problems.join('; ')}. Hint: ${CONFLICT_HINT}`);
+    this.problem = problem;
+    this.problems = problems;
+  }
+}
+
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) throw new InputError(formatIssues(result.error));
@@ -77,9 +113,16 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 
 const requestWithoutExpiry = lifecycleRequestSchema.omit({ expiresAt: true });
 
-/** Like a lifecycle request, with the expiry either absolute (`expiresAt`) or relative (`expiresIn`: `30d`). */
+/**
+ * Like a lifecycle request, with the expiry either absolute (`expiresAt`) or relative (`expiresIn`: `30d`),
+ * and with the floors a person's request must meet (at least a minute of access, operator steps in minutes).
+ */
 export const onboardInputSchema = requestWithoutExpiry
-  .extend({ expiresAt: isoDateTimeSchema.optional(), expiresIn: durationMsSchema.optional() })
+  .extend({
+    expiresAt: isoDateTimeSchema.optional(),
+    expiresIn: requestedLifetimeSchema.optional(),
+    policy: requestedPolicySchema.prefault({}),
+  })
   .superRefine((input, ctx) => {
     if ((input.expiresAt === undefined) === (input.expiresIn === undefined)) {
       ctx.addIssue({
@@ -126,7 +169,10 @@ function onboardRequestFrom(input: OnboardInput, now: number): LifecycleRequest 
   const { expiresIn, ...rest } = parse(onboardInputSchema, input);
   const expiresAt = toWholeSecond(rest.expiresAt ?? new Date(now + expiresIn!).toISOString());
   const request: LifecycleRequest = { ...rest, expiresAt };
-  const problems = expiryProblems(expiresAt, now, now, request.policy);
+  const problems = [
+    ...expiryProblems(expiresAt, now, now, request.policy),
+    ...lifetimeFloorProblems(expiresAt, now),
+  ];
   if (problems.length) throw new InputError(problems);
   return request;
 }
@@ -153,6 +199,12 @@ export const validateInput = {
   completeStep(email: string, input: CompleteStepInput): void {
     validateInput.email(email);
     parse(completeStepInputSchema, input);
+  },
+  sweep(input: SweepRunInput = {}): void {
+    parse(sweepRunInputSchema, input);
+  },
+  scheduleSweep(input: SweepScheduleInput): void {
+    parse(sweepScheduleInputSchema, input);
   },
 };
 
@@ -289,13 +341,7 @@ export class LifecycleClient {
 
   /** Starts the lifecycle, or finds the running one, and waits until it is active or waits for an operator. */
   async onboard(input: OnboardInput, options: WaitOptions = {}): Promise<OnboardResult> {
-    const parsed = parse(onboardInputSchema, input);
-    const now = Date.now();
-    const { expiresIn, ...rest } = parsed;
-    const expiresAt = toWholeSecond(parsed.expiresAt ?? new Date(now + expiresIn!).toISOString());
-    const request: LifecycleRequest = { ...rest, expiresAt };
-    const problems = expiryProblems(expiresAt, now, now, request.policy);
-    if (problems.length) throw new InputError(problems);
+    const request = onboardRequestFrom(input, Date.now());
 
     const workflowId = this.context.workflowIdFor(request.email);
     const { started } = await startLifecycle(this.client.workflow, {
@@ -304,8 +350,22 @@ export class LifecycleClient {
       request,
       workflowIdKeyFingerprint: this.context.workflowIdKeyFingerprint,
     });
+    if (!started) await this.refuseOtherSettings(input, request);
     const status = await this.waitUntilSettled(request.email, options);
     return summarize(status, started);
+  }
+
+  /** A running lifecycle asked for again with other settings: LifecycleConflictError, never a silent "found". */
+  private async refuseOtherSettings(input: OnboardInput, request: LifecycleRequest): Promise<void> {
+    const handle = this.handleFor(request.email);
+    const [running, current] = await Promise.all([handle.query(requestQuery), handle.query(statusQuery)]);
+    const { expiresIn } = parse(onboardInputSchema, input);
+    const differences = onboardDifferences(
+      { request, input, ...(expiresIn !== undefined ? { expiresInMs: expiresIn } : {}) },
+      running,
+      current,
+    );
+    if (differences.length) throw new LifecycleConflictError(request.email, differences);
   }
 
   /** Waits until the lifecycle is active, waiting for an operator, failed or ended. */
@@ -527,10 +587,14 @@ export const revoke = async (email: string, input?: RevokeOptions, options?: Cli
   return withClient(options, (c) => c.revoke(email, input));
 };
 export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
-export const sweep = (input?: SweepRunInput, options?: ClientOptions) =>
-  withClient(options, (c) => c.sweep(input));
-export const scheduleSweep = (input: SweepScheduleInput, options?: ClientOptions) =>
-  withClient(options, (c) => c.scheduleSweep(input));
+export const sweep = async (input?: SweepRunInput, options?: ClientOptions) => {
+  validateInput.sweep(input);
+  return withClient(options, (c) => c.sweep(input));
+};
+export const scheduleSweep = async (input: SweepScheduleInput, options?: ClientOptions) => {
+  validateInput.scheduleSweep(input);
+  return withClient(options, (c) => c.scheduleSweep(input));
+};
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {

@@ -15,6 +15,7 @@ export {
   InputError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
+  LifecycleConflictError,
   TemporalUnavailableError,
   onboardInputSchema,
   extendInputSchema,

@@ -3,6 +3,7 @@ import { EmbeddedStartError } from '../embedded';
 import { UnsafeDirectoryError } from '../security/private-dir';
 import {
   InputError,
+  LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
   TemporalUnavailableError,
@@ -11,9 +12,16 @@ import {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
+/** The request contradicts what runs (an onboarding of a running email with other settings): not bad input. */
+export const EXIT_CONFLICT = 3;
 
 /** A usage problem found by the CLI itself (a missing or unknown flag): exit 2, like bad input. */
 export class UsageError extends InputError {}
+
+/** `--help` or `-h` given as a flag of its own: the command's help is printed, exit 0. */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+}
 
 /** Schema paths as the flags a person typed. */
 const FLAG_NAMES: Record<string, string> = {
@@ -55,6 +63,14 @@ export function report(error: unknown): Reported {
         'hint: run the command with --help for its flags',
       ],
       json: { error: 'bad input', problems },
+    };
+  }
+  if (error instanceof LifecycleConflictError) {
+    const problems = error.problems.map(asFlagProblem);
+    return {
+      exitCode: EXIT_CONFLICT,
+      lines: [`error: conflict: ${error.problem}`, ...problems, `hint: ${error.hint}`],
+      json: { error: 'conflict', problems, hint: error.hint },
     };
   }
   if (error instanceof LifecycleRefusedError) {

@@ -12,7 +12,7 @@ import { statusCommand } from './commands/status';
 import type { Command } from './commands/types';
 import { upCommand } from './commands/up';
 import { workerCommand } from './commands/worker';
-import { EXIT_BAD_INPUT, EXIT_OK, report } from './errors';
+import { EXIT_BAD_INPUT, EXIT_OK, HelpRequested, report } from './errors';
 import { createOutput } from './output';
 
 const COMMANDS: Command[] = [
@@ -60,14 +60,15 @@ export async function runCli(argv: string[]): Promise<number> {
     );
     return EXIT_BAD_INPUT;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help);
-    return EXIT_OK;
-  }
   const json = rest.includes('--json');
   try {
     return await command.run(rest, createOutput);
   } catch (error) {
+    // Decided by the command's own parse, so that `--reason --help` is a missing value, not a help request.
+    if (error instanceof HelpRequested) {
+      process.stdout.write(command.help);
+      return EXIT_OK;
+    }
     const reported = report(error);
     if (json) process.stdout.write(`${JSON.stringify(reported.json)}\n`);
     process.stderr.write(`${reported.lines.join('\n')}\n`);

@@ -4,6 +4,14 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 
 export const MS_PER_DAY = UNIT_MS.d;
+/**
+ * Floors for what a person or pipeline asks for (the client API and the CLI): an access shorter than a
+ * minute, or an operator deadline or reminder every few seconds, is a typo or a flood, never a plan. The
+ * workflow itself takes shorter ones: tests and the chaos run drive it in seconds.
+ */
+export const MIN_LIFETIME_MS = UNIT_MS.m;
+export const MIN_OPERATOR_INTERVAL_MS = UNIT_MS.m;
+
 /** No policy duration needs more; a larger one is a typo (and `999999d` would overflow a Date). */
 export const MAX_DURATION_MS = 10 * 365 * MS_PER_DAY;
 
@@ -40,3 +48,10 @@ export const durationMsSchema = z
   )
   // After the union, so that `99999d` and its milliseconds meet the same cap with the same message.
   .refine((ms) => ms <= MAX_DURATION_MS, { message: 'must be at most 10 years (3650d)' });
+
+/** A duration of at least `minMs`, refused in the words a person types (`must be at least 1m`). */
+export function durationAtLeast(minMs: number) {
+  return durationMsSchema.refine((ms) => ms >= minMs, {
+    message: `must be at least ${formatDuration(minMs)}`,
+  });
+}

@@ -1,21 +1,54 @@
 import { z } from 'zod';
-import { durationMsSchema, MS_PER_DAY } from './durations';
-import { ACCESS_API_PERMISSIONS } from './permissions';
+import {
+  durationAtLeast,
+  durationMsSchema,
+  formatDuration,
+  MIN_LIFETIME_MS,
+  MIN_OPERATOR_INTERVAL_MS,
+  MS_PER_DAY,
+} from './durations';
+import { ACCESS_API_PERMISSIONS, repeatedPermissions } from './permissions';
 
 // ASCII only on purpose: a look-alike Unicode letter (Cyrillic "а" for Latin "a") would create a second user
 // that reads like the first. Marketo user ids are emails, compared case-insensitively, so we lowercase.
 const EMAIL =
   /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
+// Marketo and most mail systems refuse these although the character set above allows them (RFC 5321).
+const LOCAL_PART_DOTS = /^\.|\.\.|\.@/;
+// A top-level domain of letters (or an IDN in its xn-- form): `name@127.0.0.1` is no mailbox.
+const TOP_LEVEL_DOMAIN = /\.(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+
 // Names and labels are shown in Marketo's UI and our notifications: no control characters or markup.
 const SAFE_TEXT = /^[^\p{Cc}<>]*$/u;
+// Bidirectional controls make a name read differently from what it is (`Ada\u202Egnp.exe`).
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u;
+// Line and paragraph separators break a line in a log or a notification without any control character.
+const LINE_SEPARATORS = /[\u2028\u2029]/u;
+// Nothing a reader can see: white space and zero-width characters only.
+const BLANK = /^[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+$/u;
+
+/** Each rule judges an address the basic pattern accepted, so one malformed address gets one clear problem. */
+const emailRule = (test: (email: string) => boolean) => (email: string) => !EMAIL.test(email) || test(email);
 
 export const emailSchema = z
   .string()
   .trim()
   .toLowerCase()
   .max(254, 'must be at most 254 characters')
-  .regex(EMAIL, 'must be a plain ASCII email address like name@example.com (no look-alike Unicode letters)');
+  .regex(EMAIL, 'must be a plain ASCII email address like name@example.com (no look-alike Unicode letters)')
+  .refine(
+    emailRule((email) => email.indexOf('@') <= 64),
+    'the part before @ must be at most 64 characters',
+  )
+  .refine(
+    emailRule((email) => !LOCAL_PART_DOTS.test(email)),
+    'the part before @ must not start or end with a dot, nor have two dots in a row',
+  )
+  .refine(
+    emailRule((email) => TOP_LEVEL_DOMAIN.test(email)),
+    'must end in a top-level domain of letters, like .com',
+  );
 
 const labelSchema = (max: number) =>
   z
@@ -23,7 +56,13 @@ const labelSchema = (max: number) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .regex(SAFE_TEXT, 'must not contain control characters or < >');
+    .regex(SAFE_TEXT, 'must not contain control characters or < >')
+    .refine(
+      (text) => !BIDI_CONTROLS.test(text),
+      'must not contain bidirectional text controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C)',
+    )
+    .refine((text) => !LINE_SEPARATORS.test(text), 'must not contain line or paragraph separators')
+    .refine((text) => !BLANK.test(text), 'must not be blank (only spaces or zero-width characters)');
 
 export const labelSchemaForReason = labelSchema(500);
 
@@ -54,11 +93,41 @@ export const lifecyclePolicySchema = z
   // Strict: a misspelt field (`reminderLead`) would otherwise be dropped and its default used without a word.
   .strict();
 
+/**
+ * The policy as the client API and the CLI take it: the workflow's policy with floors on the operator step
+ * (see MIN_OPERATOR_INTERVAL_MS), so a reminder every second cannot be asked for.
+ */
+export const requestedPolicySchema = lifecyclePolicySchema.extend({
+  operatorStepDeadlineMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(7 * MS_PER_DAY),
+  operatorReminderEveryMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(MS_PER_DAY),
+});
+
+/** An expiry asked for at the edge must leave at least MIN_LIFETIME_MS of access. */
+export const requestedLifetimeSchema = durationAtLeast(MIN_LIFETIME_MS);
+
+/** The edge's clock rule on top of expiryProblems: an expiry date at least MIN_LIFETIME_MS from now. */
+export function lifetimeFloorProblems(expiresAtIso: string, nowMs: number): string[] {
+  const left = Date.parse(expiresAtIso) - nowMs;
+  if (left <= 0 || left >= MIN_LIFETIME_MS) return [];
+  return [`expiresAt: must be at least ${formatDuration(MIN_LIFETIME_MS)} from now`];
+}
+
 export const roleRequestSchema = z
   .object({
     name: labelSchema(100),
     /** The new role's permissions, or exactly those of the existing custom role of that name. */
-    permissions: z.array(z.enum(ACCESS_API_PERMISSIONS)).max(ACCESS_API_PERMISSIONS.length).default([]),
+    permissions: z
+      .array(z.enum(ACCESS_API_PERMISSIONS))
+      .max(ACCESS_API_PERMISSIONS.length)
+      .superRefine((permissions, ctx) => {
+        for (const repeated of repeatedPermissions(permissions)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `lists "${repeated}" more than once; give each permission once`,
+          });
+        }
+      })
+      .default([]),
     /** A workspace id or name; 0 is "AllZones". */
     workspace: z.union([z.number().int().nonnegative(), labelSchema(100)]).default(0),
   })

@@ -37,3 +37,15 @@ export const ACCESS_API_PERMISSIONS = [
 ] as const;
 
 export type AccessApiPermission = (typeof ACCESS_API_PERMISSIONS)[number];
+
+/** Each permission named more than once, in Marketo's spelling; names compare without regard to case. */
+export function repeatedPermissions(permissions: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const permission of permissions) {
+    const key = permission.trim().toLowerCase();
+    if (seen.has(key)) repeated.add(permission);
+    seen.add(key);
+  }
+  return [...repeated];
+}

@@ -48,6 +48,7 @@ import {
   checkDriftSignal,
   completeOperatorStepUpdate,
   extendUpdate,
+  requestQuery,
   revokeSignal,
   revokeUpdate,
   statusQuery,
@@ -237,6 +238,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   };
 
   setHandler(statusQuery, () => status);
+  setHandler(requestQuery, () => request);
 
   setHandler(
     extendUpdate,

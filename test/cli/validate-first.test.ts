@@ -12,8 +12,11 @@ import {
   InputError,
   onboard,
   revoke,
+  scheduleSweep,
   status,
+  sweep,
   type OnboardInput,
+  type SweepRunInput,
 } from '../../src';
 import { cliEnv, describeRun, inPairs, killAll, removeDir, runCli, tempDir } from './support';
 
@@ -67,6 +70,128 @@ describe('input is checked before anything connects', () => {
       assert.match(run.stderr, c.problem, c.args.join(' '));
       assert.doesNotMatch(run.stderr, /No Marketo instance known/);
     });
+  });
+
+  it('flags: a repeated flag, a flag as a value, --every under the floor and --delete with other flags exit 2', async () => {
+    const good = [...onboardArgs, '--role', 'R', '--expires-in', '3d'];
+    const cases: { args: string[]; problem: RegExp }[] = [
+      { args: [...good, '--email', 'other@example.com'], problem: /^email: given more than once/m },
+      { args: [...good, '--role', 'Admin'], problem: /^role: given more than once/m },
+      { args: ['status', 'vf@example.com', '--json', '--json'], problem: /^json: given more than once/m },
+      { args: ['extend', 'vf@example.com', '--by', '1d', '--by=2d'], problem: /^by: given more than once/m },
+      { args: ['revoke', 'vf@example.com', '--reason', '--help'], problem: /^reason: missing value/m },
+      { args: ['revoke', 'vf@example.com', '--reason=--json'], problem: /^reason: missing value/m },
+      { args: [...onboardArgs, '--role', '-h', '--expires-in', '3d'], problem: /^role: missing value/m },
+      { args: ['schedule-sweep', '--every', '30s'], problem: /^every: must be at least 1m/m },
+      {
+        args: ['schedule-sweep', '--delete', '--exempt', '*@x.com', '--max-lifetime', 'soon'],
+        problem: /^delete: takes no other flags \(got --exempt, --max-lifetime\)/m,
+      },
+      {
+        args: ['schedule-sweep', '--delete', '--no-lock-expired'],
+        problem: /^delete: takes no other flags/m,
+      },
+    ];
+    const runs = await inPairs(cases.map((c) => () => runCli(c.args, { env })));
+    runs.forEach((run, i) => {
+      const c = cases[i]!;
+      assert.equal(run.code, 2, `${c.args.join(' ')}: ${describeRun(run)}`);
+      assert.match(run.stderr, /^error: bad input/, c.args.join(' '));
+      assert.match(run.stderr, c.problem, c.args.join(' '));
+      assert.doesNotMatch(
+        run.stdout,
+        /^Usage:/m,
+        `${c.args.join(' ')}: a flag's value is not a help request`,
+      );
+    });
+  });
+
+  it('names, emails, permissions and short durations are refused at the edge (CLI exit 2, client InputError)', async () => {
+    const cases: { args: string[]; problem: RegExp }[] = [
+      {
+        args: [
+          ...onboardArgs.slice(0, 3),
+          '--first-name',
+          'Ad\u202Ea',
+          '--last-name',
+          'F',
+          '--role',
+          'R',
+          '--expires-in',
+          '3d',
+        ],
+        problem: /^first-name: must not contain bidirectional/m,
+      },
+      {
+        args: [
+          'onboard',
+          '--email',
+          'a..b@example.com',
+          '--first-name',
+          'V',
+          '--last-name',
+          'F',
+          '--role',
+          'R',
+          '--expires-in',
+          '3d',
+        ],
+        problem: /^email: .*dot/m,
+      },
+      {
+        args: [...onboardArgs, '--role', 'R', '--expires-in', '30s'],
+        problem: /^expires-in: must be at least 1m/m,
+      },
+      {
+        args: [
+          ...onboardArgs,
+          '--role',
+          'R',
+          '--expires-in',
+          '3d',
+          '--permissions',
+          'Read-Only Lead,Read-Only Lead',
+        ],
+        problem: /^permissions: .*"Read-Only Lead" more than once/m,
+      },
+    ];
+    const runs = await inPairs(cases.map((c) => () => runCli(c.args, { env })));
+    runs.forEach((run, i) => {
+      const c = cases[i]!;
+      assert.equal(run.code, 2, `${c.args.join(' ')}: ${describeRun(run)}`);
+      assert.match(run.stderr, c.problem, c.args.join(' '));
+    });
+    const opts = { dataDir: empty };
+    const input: OnboardInput = {
+      email: 'vf@example.com',
+      firstName: 'V',
+      lastName: 'F',
+      role: { name: 'R' },
+      expiresIn: '3d',
+    };
+    const bad = (field: RegExp) => (e: unknown) =>
+      e instanceof InputError && e.problems.some((p) => field.test(p));
+    await assert.rejects(
+      onboard({ ...input, expiresIn: 1000 }, opts),
+      bad(/^expiresIn: must be at least 1m/),
+    );
+    await assert.rejects(
+      onboard({ ...input, policy: { operatorReminderEveryMs: '1s' } }, opts),
+      bad(/^policy\.operatorReminderEveryMs: must be at least 1m/),
+    );
+    await assert.rejects(
+      onboard({ ...input, expiresIn: undefined, expiresAt: new Date(Date.now() + 5000).toISOString() }, opts),
+      bad(/^expiresAt: must be at least 1m from now/),
+    );
+    await assert.rejects(
+      onboard({ ...input, lastName: '\u200B \u200B' }, opts),
+      bad(/^lastName: must not be blank/),
+    );
+    await assert.rejects(scheduleSweep({ every: '30s' }, opts), bad(/^every: must be at least 1m/));
+    await assert.rejects(
+      sweep({ policy: { requireExpiry: 'sometimes' } } as unknown as SweepRunInput, opts),
+      bad(/^policy\.requireExpiry: /),
+    );
   });
 
   it('good input in the same folder says that no `up` runs: one error line and one hint line (exit 1)', async () => {

@@ -60,4 +60,73 @@ describe('lifecycle request schema', () => {
       );
     }
   });
+
+  it('refuses names with bidi controls, line separators, or only blanks and zero-width characters', () => {
+    const refused: [string, RegExp][] = [
+      ['Ad\u202Ea', /bidirectional/], // RIGHT-TO-LEFT OVERRIDE
+      ['Ad\u202Aa', /bidirectional/],
+      ['Ad\u2066a', /bidirectional/],
+      ['Ad\u2069a', /bidirectional/],
+      ['Ad\u200Ea', /bidirectional/],
+      ['Ad\u200Fa', /bidirectional/],
+      ['Ad\u061Ca', /bidirectional/],
+      ['Ad\u2028a', /line or paragraph separators/],
+      ['Ad\u2029a', /line or paragraph separators/],
+      ['\u200B', /must not be blank/],
+      ['\u200B \u200C\u200D\u2060', /must not be blank/],
+      ['\uFEFF\u200B', /must not be blank|must not be empty/],
+    ];
+    for (const [name, why] of refused) {
+      for (const field of ['firstName', 'lastName'] as const) {
+        const found = problems({ ...base, [field]: name });
+        assert.ok(
+          found.some((p) => p.startsWith(`${field}:`) && why.test(p)),
+          `${JSON.stringify(name)} as ${field}: ${found.join('; ')}`,
+        );
+      }
+    }
+    const roleName = problems({ ...base, role: { name: 'Read\u202EOnly' } });
+    assert.ok(
+      roleName.some((p) => p.startsWith('role.name:')),
+      roleName.join('; '),
+    );
+    // Letters of any script, and a joiner inside a word, stay fine.
+    for (const name of ['Zoë', 'Łukasz', 'محمد', 'क्‍ष', "O'Brien-Smith"]) {
+      assert.deepEqual(problems({ ...base, firstName: name }), [], name);
+    }
+  });
+
+  it('refuses emails with a leading, trailing or double dot, a local part over 64, or a numeric top-level domain', () => {
+    const refused: [string, RegExp][] = [
+      ['a..b@example.com', /dot/],
+      ['.ab@example.com', /dot/],
+      ['ab.@example.com', /dot/],
+      [`${'a'.repeat(65)}@example.com`, /64/],
+      ['svc@127.0.0.1', /top-level domain/],
+      ['svc@example.c', /top-level domain/],
+    ];
+    for (const [email, why] of refused) {
+      const found = problems({ ...base, email });
+      assert.ok(
+        found.some((p) => p.startsWith('email:') && why.test(p)),
+        `${email}: ${found.join('; ')}`,
+      );
+    }
+    const longest = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    assert.equal(longest.length, 254);
+    for (const email of ['a.b@example.com', `${'a'.repeat(64)}@example.com`, 'x@sandbox.local', longest]) {
+      assert.deepEqual(problems({ ...base, email }), [], email);
+    }
+  });
+
+  it('refuses a permission listed twice', () => {
+    const found = problems({
+      ...base,
+      role: { name: 'R', permissions: ['Read-Only Lead', 'Read-Only Activity', 'Read-Only Lead'] },
+    });
+    assert.ok(
+      found.some((p) => p.startsWith('role.permissions:') && p.includes('"Read-Only Lead" more than once')),
+      found.join('; '),
+    );
+  });
 });

@@ -28,6 +28,9 @@ export const onboardCommand: Command = {
 
 Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
 waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
+Onboarding a running email again with the same flags finds it (exit 0); with other names, role, permissions,
+reason or expiry it changes nothing and exits 3, one line per differing flag. --expires-in matches when it
+is the running lifecycle's lifetime to within a minute. Flags left out are not compared.
 
 Examples:
   marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\

@@ -1,4 +1,4 @@
-import { LifecycleClient } from '../../client';
+import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_OK, UsageError } from '../errors';
 import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
@@ -11,14 +11,18 @@ const OPTIONS = {
   delete: { type: 'boolean' },
 } as const;
 
+/** What `--delete` may come with: nothing that shapes a schedule. */
+const DELETE_FLAGS = new Set(['delete', 'json', 'data-dir']);
+
 export const scheduleSweepCommand: Command = {
   name: 'schedule-sweep',
   summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
   help: `Usage: marketo-api-users schedule-sweep --every 1h [--policy FILE] [policy flags] [--json] [--data-dir DIR]
-       marketo-api-users schedule-sweep --delete
+       marketo-api-users schedule-sweep --delete [--json] [--data-dir DIR]
 
 Creates the schedule "marketo-api-users-sweep", or updates it when it exists. A sweep still running when
 the next one is due is not doubled. Reports go to the notifications (log, or MARKETO_API_USERS_WEBHOOK_URL).
+--every is at least 1m; --delete takes no other flag but --json and --data-dir.
 
 ${POLICY_HELP}
 Examples:
@@ -28,9 +32,18 @@ Examples:
   async run(argv, makeOutput) {
     const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
-    if (values.delete && values.every !== undefined) throw new UsageError(['delete: not with --every']);
-    if (!values.delete && values.every === undefined) throw new UsageError(['every: required (or --delete)']);
+    if (values.delete) {
+      // --delete with a policy or an interval would silently drop them: say which, and change nothing.
+      const others = Object.keys(values).filter((flag) => !DELETE_FLAGS.has(flag));
+      if (others.length)
+        throw new UsageError([
+          `delete: takes no other flags (got ${others.map((f) => `--${f}`).join(', ')})`,
+        ]);
+    } else if (values.every === undefined) {
+      throw new UsageError(['every: required (or --delete)']);
+    }
     const policy = values.delete ? undefined : policyFromFlags(values);
+    if (!values.delete) validateInput.scheduleSweep({ every: values.every!, ...(policy ? { policy } : {}) });
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       if (values.delete) {
