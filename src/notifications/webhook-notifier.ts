@@ -125,6 +125,8 @@ export class WebhookNotifier implements Notifier {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          // The same on every attempt of one event: a receiver that saw it already can drop the repeat.
+          ...(notification.eventId ? { 'idempotency-key': notification.eventId } : {}),
           ...(this.#authorization ? { authorization: this.#authorization } : {}),
         },
         body,
