@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { WebhookError } from '../notifications';
 import { isMarketoApiError } from '../marketo/errors';
 import { WORKFLOW_ID_KEY_ENV } from '../security/keyring';
 import type { ActivityDeps } from './deps';
@@ -150,15 +152,30 @@ export function createSupportActivities({
     notify: (notification) =>
       classified(async () => {
         try {
-          await notifier.notify(notification);
+          await notifier.notify(notification, { attempt: currentAttempt() });
         } catch (error) {
-          // A broken webhook must not stall a lifecycle forever: retry a while, then give up loudly.
+          // Retried until delivered or the deadline the workflow set for this event passes.
           throw ApplicationFailure.create({
             type: 'NotificationFailed',
             message: error instanceof Error ? error.message : String(error),
-            nonRetryable: false,
+            nonRetryable: !retryHelps(error),
           });
         }
       }),
   };
+}
+
+/** The attempt number inside an activity; 1 when called directly (tests, tools). */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
+/** False only when every notifier that failed says trying again cannot help (e.g. an oversized answer). */
+function retryHelps(error: unknown): boolean {
+  const failures: unknown[] = error instanceof AggregateError ? error.errors : [error];
+  return !failures.every((failure) => failure instanceof WebhookError && !failure.retryable);
 }

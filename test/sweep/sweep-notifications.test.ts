@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SWEEP_LINE_LIMIT, type SweepLine } from '../../src/domain/sweep-policy';
-import type { LifecycleNotification } from '../../src/notifications';
+import { WebhookError, type LifecycleNotification } from '../../src/notifications';
 import { createHarness, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { runSweep, seededEmails } from './support';
@@ -53,12 +53,18 @@ describe('sweep notifications', () => {
 
   it('a report notification that cannot be delivered is recorded in the report', async () => {
     const deliver = h.notifier.notify.bind(h.notifier);
+    // Refused for good, so the sweep does not wait out the retries' deadline.
+    const refused = new WebhookError(
+      'webhook http://127.0.0.1/… redirect refused (HTTP 302)',
+      'fix it',
+      false,
+    );
     h.notifier.notify = (event: LifecycleNotification) =>
-      event.kind === 'sweep-report' ? Promise.reject(new Error('webhook answered 503')) : deliver(event);
+      event.kind === 'sweep-report' ? Promise.reject(refused) : deliver(event);
     try {
       const report = await runSweep(h, { policy: { requireExpiry: 'report' }, dryRun: true }, 'undelivered');
       assert.equal(report.notifications?.reportDelivered, false);
-      assert.match(report.notifications?.problem ?? '', /webhook answered 503/);
+      assert.match(report.notifications?.problem ?? '', /redirect refused \(HTTP 302\)/);
       assert.equal(report.notifications?.failedLineParts, 0);
       assert.ok((report.notifications?.lineParts ?? 0) >= 1);
     } finally {
