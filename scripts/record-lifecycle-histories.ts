@@ -6,9 +6,9 @@
  * Histories are encrypted by the payload codec, so the keys used here are saved beside them as
  * test/histories/lifecycle/replay-keys.json: test-only keys, safe to commit, used for nothing else.
  *
- * Histories of earlier workflow versions are kept, never overwritten: replaying them is what proves that a
- * patched() change leaves running lifecycles intact. Each recording writes its histories with its own suffix
- * (RECORDING below) and adds its keys to the key file.
+ * Before 1.0 no lifecycle runs anywhere but in our tests, so a workflow change records every history anew: this
+ * script removes the old histories and their keys first. From 1.0 on, earlier recordings stay beside later ones
+ * (a suffix per recording) so that replaying them proves a patched() change leaves running lifecycles intact.
  *
  * Run: npx tsx scripts/record-lifecycle-histories.ts
  */
@@ -36,8 +36,15 @@ import {
 
 export const LIFECYCLE_HISTORIES = 'lifecycle';
 export const REPLAY_KEYS_FILE = path.join(HISTORIES_DIR, LIFECYCLE_HISTORIES, 'replay-keys.json');
-/** Appended to each history's name; change it for the next recording so this one stays. */
-export const RECORDING = '-v2';
+/** Appended to each history's name; from 1.0 on, a new suffix per recording keeps the earlier ones. */
+export const RECORDING = '';
+
+/** Pre-1.0: the previous recordings and their keys go, so the folder holds exactly this recording. */
+function removeEarlierRecordings(): void {
+  const dir = path.dirname(REPLAY_KEYS_FILE);
+  if (!fs.existsSync(dir)) return;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) fs.rmSync(path.join(dir, file));
+}
 
 /** `npm run lint` checks these files with Prettier too: write them the way it wants them. */
 async function prettify(file: string): Promise<void> {
@@ -141,7 +148,7 @@ async function operatorPath(h: Harness): Promise<void> {
       email: instructionValue(instructions, 'API Only User'),
     });
     const { clientId, clientSecret } = created.json as { clientId: string; clientSecret: string };
-    const secretRef = `file:operator/${id}/custom-service`;
+    const secretRef = `file:lifecycle/${id}/operator-service`;
     await h.secrets.put(secretRef, { clientId, clientSecret: 'not-the-secret' });
     const wrong = await handle.executeUpdate(completeOperatorStepUpdate, {
       args: [{ step: 'create-service', clientId, secretRef }],
@@ -219,10 +226,6 @@ async function saveReplayKeys(harnesses: Harness[]): Promise<void> {
         workflowIdKey?: string;
       },
   );
-  // The keys of earlier recordings stay: their histories are still replayed.
-  if (fs.existsSync(REPLAY_KEYS_FILE)) {
-    files.push(JSON.parse(fs.readFileSync(REPLAY_KEYS_FILE, 'utf8')) as (typeof files)[number]);
-  }
   const merged = {
     version: 1,
     current: files[0]!.current,
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
   const harnesses: Harness[] = [];
   try {
     await sharedBundle();
+    removeEarlierRecordings();
     const h = await createHarness(env);
     harnesses.push(h);
     const operatorH = await createHarness(env, { sandbox: { mode: 'real-like' } });

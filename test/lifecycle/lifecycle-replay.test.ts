@@ -32,20 +32,6 @@ function eventTypes(history: temporal.api.history.v1.IHistory): string[] {
   );
 }
 
-/** The patch ids a history's markers record (what patched() wrote when the run first took that branch). */
-function patchIds(history: temporal.api.history.v1.IHistory): string[] {
-  const ids: string[] = [];
-  for (const event of history.events ?? []) {
-    for (const payload of event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []) {
-      const data = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')) as {
-        id: string;
-      };
-      ids.push(data.id);
-    }
-  }
-  return ids;
-}
-
 async function replayErrors(
   options: Parameters<typeof Worker.runReplayHistories>[0],
   histories: Recorded[],
@@ -75,73 +61,37 @@ describe('replay of recorded lifecycle histories', () => {
   });
 
   it('has a history for every recorded scenario, each the scenario it claims', () => {
-    // Earlier recordings stay beside later ones (-v2, ...): each proves its version still replays. Sorted by
-    // file name, where `-v2.json` comes before `.json`.
     assert.deepEqual(
       histories.map((h) => h.workflowId),
       [
-        'extend-then-revoke-v2',
         'extend-then-revoke',
-        'failure-with-compensation-v2',
         'failure-with-compensation',
-        'happy-path-to-expiry-v2',
         'happy-path-to-expiry',
-        'operator-path-v2',
         'operator-path',
-        'operator-revoked-before-active-v2',
-        'reonboard-adopts-user-v2',
+        'operator-revoked-before-active',
+        'reonboard-adopts-user',
       ],
     );
     const byName = Object.fromEntries(histories.map((h) => [h.workflowId, eventTypes(h.history)]));
     const last = (name: string) => byName[name]?.at(-1);
     const count = (name: string, type: string) => byName[name]?.filter((t) => t === type).length ?? 0;
-    for (const suffix of ['', '-v2']) {
-      assert.equal(last(`happy-path-to-expiry${suffix}`), 'workflowExecutionCompletedEventAttributes');
-      assert.equal(last(`extend-then-revoke${suffix}`), 'workflowExecutionCompletedEventAttributes');
-      assert.equal(last(`failure-with-compensation${suffix}`), 'workflowExecutionFailedEventAttributes');
-      assert.equal(last(`operator-path${suffix}`), 'workflowExecutionCompletedEventAttributes');
+    for (const name of [
+      'happy-path-to-expiry',
+      'extend-then-revoke',
+      'operator-path',
+      'operator-revoked-before-active',
+      'reonboard-adopts-user',
+    ]) {
+      assert.equal(last(name), 'workflowExecutionCompletedEventAttributes', name);
     }
-    assert.equal(last('reonboard-adopts-user-v2'), 'workflowExecutionCompletedEventAttributes');
-    assert.equal(last('operator-revoked-before-active-v2'), 'workflowExecutionCompletedEventAttributes');
-    assert.equal(last('happy-path-to-expiry'), 'workflowExecutionCompletedEventAttributes');
-    assert.ok(count('happy-path-to-expiry', 'timerFiredEventAttributes') >= 1, 'the expiry timer fired');
-    assert.equal(last('extend-then-revoke'), 'workflowExecutionCompletedEventAttributes');
-    assert.equal(count('extend-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'), 2);
     assert.equal(last('failure-with-compensation'), 'workflowExecutionFailedEventAttributes');
-    assert.equal(last('operator-path'), 'workflowExecutionCompletedEventAttributes');
+    assert.ok(count('happy-path-to-expiry', 'timerFiredEventAttributes') >= 1, 'the expiry timer fired');
+    assert.equal(count('extend-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'), 2);
     assert.equal(
       count('operator-path', 'workflowExecutionUpdateCompletedEventAttributes'),
       4,
       'create-role, a refused create-service, the verified one, and revoke',
     );
-  });
-
-  it('the newest recordings took the patched branches; the first ones predate those patches', () => {
-    const ids = Object.fromEntries(histories.map((h) => [h.workflowId, patchIds(h.history)]));
-    const later = [
-      'adopt-previous-lifecycle-user',
-      'undo-operator-secret',
-      'notify-ended-before-active',
-      'expire-already-locked-user',
-    ];
-    for (const name of [
-      'happy-path-to-expiry',
-      'extend-then-revoke',
-      'failure-with-compensation',
-      'operator-path',
-    ]) {
-      assert.deepEqual(
-        ids[name]!.filter((id) => later.includes(id)),
-        [],
-        `${name} replays the unpatched branches`,
-      );
-    }
-    assert.ok(ids['reonboard-adopts-user-v2']!.includes('adopt-previous-lifecycle-user'));
-    assert.ok(ids['operator-path-v2']!.includes('undo-operator-secret'));
-    assert.ok(ids['operator-revoked-before-active-v2']!.includes('notify-ended-before-active'));
-    for (const name of Object.keys(ids).filter((n) => n.endsWith('-v2'))) {
-      assert.ok(ids[name]!.includes('expiry-judged-at-start'), `${name}: ${ids[name]!.join(', ')}`);
-    }
   });
 
   it('replays every recorded history against the current workflow code', async () => {
