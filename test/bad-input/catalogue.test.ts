@@ -36,6 +36,7 @@ import {
   killAll,
   removeDir,
   runCli,
+  sandboxAdminHeaders,
   startUp,
   tempDir,
   type CliRun,
@@ -1630,9 +1631,12 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
       it(caseName(c, i, cases.length), { todo: c.todo }, async () => {
         const modelBefore = await sandboxModel(sandboxUrl);
         const { method, path, auth, body } = c.input;
-        const headers: Record<string, string> = {};
+        // The sandbox's own admin routes need its admin token; the catalogue tests what comes after that check.
+        const headers: Record<string, string> = path.startsWith('/sandbox/')
+          ? sandboxAdminHeaders(sandboxUrl)
+          : {};
         if (auth) headers['Authorization'] = `Bearer ${token}`;
-        if (body !== undefined) headers['Content-Type'] = c.input.contentType ?? 'application/json';
+        if (body !== undefined) headers['content-type'] = c.input.contentType ?? 'application/json';
         const response = await fetch(`${sandboxUrl}${path.startsWith('/') ? path : `${UM}${path}`}`, {
           method,
           headers,
@@ -1684,7 +1688,9 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
 
     it('the anchor lifecycle is still active and unchanged, and the sandbox answered nothing with 5xx', async () => {
       await assertAnchorUnchanged('afterwards');
-      const response = await fetch(`${sandboxUrl}/sandbox/state`);
+      const response = await fetch(`${sandboxUrl}/sandbox/state`, {
+        headers: sandboxAdminHeaders(sandboxUrl),
+      });
       const state = (await response.json()) as {
         counters: { userManagement: { answersByStatus: Record<string, number> } };
       };

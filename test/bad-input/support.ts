@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
-import type { CliRun } from '../cli/support';
+import { sandboxAdminHeaders, type CliRun } from '../cli/support';
 
 // ---- the sandbox's own state ----
 
@@ -29,7 +29,7 @@ export type SandboxModel = Pick<z.infer<typeof stateSchema>, 'roles' | 'workspac
  * `lastLoginAt` (the worker's token requests), live token counts, clocks and counters.
  */
 export async function sandboxModel(sandboxUrl: string): Promise<SandboxModel> {
-  const response = await fetch(`${sandboxUrl}/sandbox/state`);
+  const response = await fetch(`${sandboxUrl}/sandbox/state`, { headers: sandboxAdminHeaders(sandboxUrl) });
   assert.equal(response.status, 200, 'GET /sandbox/state');
   const state = stateSchema.parse(await response.json());
   return {
