@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isMarketoApiError } from '../marketo/errors';
 import type { MarketoUser } from '../marketo/schemas';
 import type { ActivityDeps } from './deps';
-import type { MarketoActivities, MarketoUserView } from './types';
+import type { InviteApiOnlyUserInput, MarketoActivities, MarketoUserView, RolePairView } from './types';
 
 function view(user: MarketoUser): MarketoUserView {
   return {
@@ -24,38 +24,26 @@ function isKind(error: unknown, kind: string): boolean {
   return isMarketoApiError(error) && error.kind === kind;
 }
 
-/** Each makes one User Management call, so the Marketo queue's rate limit counts calls. */
-export function createMarketoActivities({
-  marketo,
-  secrets,
-}: Pick<ActivityDeps, 'marketo' | 'secrets'>): MarketoActivities {
-  async function getUserOrNull(userid: string): Promise<MarketoUserView | null> {
-    try {
-      return view(await marketo.getUser(userid));
-    } catch (error) {
-      if (isKind(error, 'not_found')) return null;
-      throw error;
-    }
+/** null for a user Marketo does not have (any more): the wanted end state for most callers. */
+async function orGone<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isKind(error, 'not_found')) return null;
+    throw error;
   }
-  async function updateExpiry(userid: string, expiresAt: Date): Promise<MarketoUserView | null> {
-    try {
-      return view(await marketo.updateUser(userid, { expiresAt }));
-    } catch (error) {
-      if (isKind(error, 'not_found')) return null;
-      throw error;
-    }
-  }
+}
 
-  async function orGone<T>(call: () => Promise<T>): Promise<T | null> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isKind(error, 'not_found')) return null;
-      throw error;
-    }
-  }
-  const pairs = (roles: { accessRoleId: number; workspaceId: number }[]) =>
-    roles.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId }));
+const pairs = (roles: { accessRoleId: number; workspaceId: number }[]): RolePairView[] =>
+  roles.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId }));
+
+type MarketoDeps = Pick<ActivityDeps, 'marketo' | 'secrets'>;
+
+/** Each makes one User Management call, so the Marketo queue's rate limit counts calls. */
+export function createMarketoActivities({ marketo, secrets }: MarketoDeps): MarketoActivities {
+  const getUserOrNull = (userid: string) => orGone(async () => view(await marketo.getUser(userid)));
+  const updateExpiry = (userid: string, expiresAt: Date) =>
+    orGone(async () => view(await marketo.updateUser(userid, { expiresAt })));
 
   return {
     listRoles: async () => (await marketo.listRoles()).map((r) => ({ id: r.id, name: r.name, type: r.type })),
@@ -71,24 +59,7 @@ export function createMarketoActivities({
 
     getUser: (userid) => getUserOrNull(userid),
 
-    inviteApiOnlyUser: async (input) => {
-      try {
-        await marketo.inviteUser({
-          emailAddress: input.email,
-          firstName: input.firstName,
-          lastName: input.lastName,
-          userRoleWorkspaces: [{ accessRoleId: input.roleId, workspaceId: input.workspaceId }],
-          apiOnly: true,
-          expiresAt: new Date(input.expiresAt),
-          ...(input.reason ? { reason: input.reason } : {}),
-        });
-        return 'invited' as const;
-      } catch (error) {
-        // Our own earlier attempt (an answer lost on the way) or someone else's user: the workflow decides.
-        if (isKind(error, 'conflict')) return 'already-exists' as const;
-        throw error;
-      }
-    },
+    inviteApiOnlyUser: (input) => inviteApiOnlyUser(marketo, input),
 
     setUserExpiry: (userid, expiresAt) => updateExpiry(userid, new Date(expiresAt)),
 
@@ -113,24 +84,53 @@ export function createMarketoActivities({
       }
     },
 
-    confirmUserLocked: async ({ userid, secretRef, clientId }) => {
-      const user = await getUserOrNull(userid);
-      if (!user) return 'gone' as const;
-      if (user.isLocked) return 'locked' as const;
-      const credentials = secretRef ? await secrets.get(secretRef) : undefined;
-      if (credentials && (!clientId || credentials.clientId === clientId)) {
-        try {
-          await marketo.verifyCredentials(credentials.clientId, credentials.clientSecret);
-        } catch (error) {
-          if (isKind(error, 'invalid_credentials')) return 'token-refused' as const;
-          throw error;
-        }
-      }
-      throw ApplicationFailure.create({
-        type: 'NotLockedYet',
-        message: 'Marketo does not show the user locked yet and its service still gets tokens; retrying.',
-        nonRetryable: false,
-      });
-    },
+    confirmUserLocked: async (input) =>
+      confirmUserLocked({ marketo, secrets }, await getUserOrNull(input.userid), input),
   };
+}
+
+async function inviteApiOnlyUser(
+  marketo: MarketoDeps['marketo'],
+  input: InviteApiOnlyUserInput,
+): Promise<'invited' | 'already-exists'> {
+  try {
+    await marketo.inviteUser({
+      emailAddress: input.email,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      userRoleWorkspaces: [{ accessRoleId: input.roleId, workspaceId: input.workspaceId }],
+      apiOnly: true,
+      expiresAt: new Date(input.expiresAt),
+      ...(input.reason ? { reason: input.reason } : {}),
+    });
+    return 'invited';
+  } catch (error) {
+    // Our own earlier attempt (an answer lost on the way) or someone else's user: the workflow decides.
+    if (isKind(error, 'conflict')) return 'already-exists';
+    throw error;
+  }
+}
+
+/** `user` is the user as just read (one call); identity calls, which Marketo does not count, do the rest. */
+async function confirmUserLocked(
+  { marketo, secrets }: MarketoDeps,
+  user: MarketoUserView | null,
+  { secretRef, clientId }: { secretRef?: string; clientId?: string },
+): Promise<'locked' | 'gone' | 'token-refused'> {
+  if (!user) return 'gone';
+  if (user.isLocked) return 'locked';
+  const credentials = secretRef ? await secrets.get(secretRef) : undefined;
+  if (credentials && (!clientId || credentials.clientId === clientId)) {
+    try {
+      await marketo.verifyCredentials(credentials.clientId, credentials.clientSecret);
+    } catch (error) {
+      if (isKind(error, 'invalid_credentials')) return 'token-refused';
+      throw error;
+    }
+  }
+  throw ApplicationFailure.create({
+    type: 'NotLockedYet',
+    message: 'Marketo does not show the user locked yet and its service still gets tokens; retrying.',
+    nonRetryable: false,
+  });
 }
