@@ -21,8 +21,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { z } from 'zod';
-import { createActivities, type ActivityDeps } from './activities';
-import { withHeartbeats } from './activities/heartbeat';
+import { activityInterceptors, createActivities, type ActivityDeps } from './activities';
 import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
 import { createMarketoClient } from './marketo/client';
 import { hasMarketoEnv, loadMarketoConfig } from './marketo/config';
@@ -101,6 +100,8 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     dataConverter: options.dataConverter,
+    // Heartbeats (a dead worker noticed at heartbeatTimeout) and error classification, for every activity.
+    interceptors: { activity: activityInterceptors },
   };
   const general = await Worker.create({
     ...common,
@@ -111,8 +112,7 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
           workflowsPath: require.resolve('./workflows'),
           bundlerOptions: { preloadModules: [...SHARED_WORKFLOW_MODULES] },
         }),
-    // Heartbeats let a workflow's heartbeatTimeout notice a dead worker long before its startToCloseTimeout.
-    activities: withHeartbeats(activities.support),
+    activities: activities.support,
     maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...options.workflowTuning,
   });
@@ -120,7 +120,7 @@ export async function createLifecycleWorkers(options: LifecycleWorkerOptions): P
   const marketo = await Worker.create({
     ...common,
     taskQueue: `${taskQueue}${MARKETO_QUEUE_SUFFIX}`,
-    activities: withHeartbeats(activities.marketo),
+    activities: activities.marketo,
     ...(budget
       ? {
           maxTaskQueueActivitiesPerSecond: budget.calls / (budget.windowMs / 1000),

@@ -102,13 +102,8 @@ export interface ServiceVerification {
   problem?: string;
 }
 
-/** Everything else: the Admin UI stand-in, identity checks, secrets, notifications. */
-export interface SupportActivities {
-  /**
-   * Refuses (non-retryable `WorkflowIdKeyMismatch`) a lifecycle whose starter used another workflow-id key than
-   * this worker: `fingerprint` is the starter's workflowIdKeyFingerprint.
-   */
-  checkWorkflowIdKey(fingerprint: string): Promise<void>;
+/** The Admin UI stand-in (sandbox) or the operator (real Marketo): roles and custom services. */
+export interface AdminConsoleActivities {
   /** A random key (122 bits) for one service creation: its result sits in history encrypted, so no one else knows it. */
   newIdempotencyKey(): Promise<string>;
   getAdminCapabilities(): Promise<AdminCapabilities>;
@@ -135,6 +130,15 @@ export interface SupportActivities {
   deleteCustomService(clientId: string): Promise<'deleted' | 'gone'>;
   /** Deletes every custom service the user owns (an earlier lifecycle's); returns their client ids. */
   deleteCustomServicesOf(ownerEmail: string): Promise<string[]>;
+}
+
+/** Keys and secrets: the worker's workflow-id key and the secret store's service credentials. */
+export interface CredentialActivities {
+  /**
+   * Refuses (non-retryable `WorkflowIdKeyMismatch`) a lifecycle whose starter used another workflow-id key than
+   * this worker: `fingerprint` is the starter's workflowIdKeyFingerprint.
+   */
+  checkWorkflowIdKey(fingerprint: string): Promise<void>;
   /** Obtains a token with the stored credentials and checks that its scope is the API-only user's email. */
   verifyServiceCredentials(input: {
     secretRef: string;
@@ -142,7 +146,14 @@ export interface SupportActivities {
     expectedScope: string;
   }): Promise<ServiceVerification>;
   deleteSecret(secretRef: string): Promise<void>;
+}
+
+export interface NotifyActivities {
   notify(notification: LifecycleNotification): Promise<void>;
+}
+
+/** What a sweep reads and records beside Marketo's users. */
+export interface SweepBookkeepingActivities {
   /**
    * For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold;
    * `{ managed: false }` skips the lifecycles (sweeps that look them up page by page).
@@ -157,6 +168,13 @@ export interface SupportActivities {
   /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
 }
+
+/** Everything that makes no User Management call: these run on the general task queue. */
+export interface SupportActivities
+  extends AdminConsoleActivities,
+    CredentialActivities,
+    NotifyActivities,
+    SweepBookkeepingActivities {}
 
 export interface SweepContext {
   selfEmail: string;

@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createSupportActivities } from '../../src/activities/support';
+import { createAdminConsoleActivities } from '../../src/activities/admin-console';
 import { sandboxAdminConsole, type AdminConsole } from '../../src/marketo/admin-console';
-import { createMarketoClient } from '../../src/marketo/client';
 import type { RunningSandbox } from '../../src/sandbox';
 import { FileSecretStore, secretRefFor } from '../../src/security/secret-store';
 import {
@@ -44,23 +43,7 @@ describe('createCustomService with overlapping attempts', () => {
 
   function activitiesWith(adminConsole: AdminConsole) {
     const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
-    const activities = createSupportActivities({
-      marketo: createMarketoClient({
-        baseUrl: sandbox.baseUrl,
-        clientId: sandbox.adminClientId,
-        clientSecret: sandbox.adminClientSecret,
-        budget: 'unlimited',
-      }),
-      adminConsole,
-      secrets,
-      notifier: { notify: () => Promise.resolve() },
-      workflowIdKeyFingerprint: '0123456789abcdef',
-      sweep: {
-        managedExpiries: () => Promise.resolve({}),
-        currentManagedExpiry: () => Promise.resolve(null),
-        memory: { recordFirstSeen: () => Promise.resolve({}) },
-      },
-    });
+    const activities = createAdminConsoleActivities({ adminConsole, secrets });
     return { activities, secrets };
   }
 
