@@ -23,7 +23,7 @@ import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import type { LifecycleStatus } from '../src/domain/lifecycle-status';
-import { freePort } from '../src/embedded';
+import { freePort } from '../src/app/embedded';
 import { isRunning, mapLimit, sleep, stopChild } from '../scripts/lib/script-support';
 import {
   FAULT_KINDS,
@@ -37,7 +37,7 @@ import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import { ensureTemporalCli } from '../src/servers';
-import { bundleLifecycleWorkflows } from '../src/worker';
+import { bundleLifecycleWorkflows } from '../src/app/worker';
 import { lifecycleWorkflow } from '../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../src/workflows/messages';
 

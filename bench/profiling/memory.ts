@@ -17,14 +17,14 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freePort } from '../../src/embedded';
+import { freePort } from '../../src/app/embedded';
 import { mapLimit, sleep, spawnHeadlessDevServer, waitFor } from '../../scripts/lib/script-support';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../../src/security/workflow-id';
 import { ensureTemporalCli } from '../../src/servers';
-import { bundleLifecycleWorkflows } from '../../src/worker';
+import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/messages';
 
