@@ -38,6 +38,7 @@ import { lifecycleWorkflow, sweepWorkflow } from '../src/workflows';
 import { statusQuery } from '../src/workflows/messages';
 import { baselineActivities } from './baseline-activities';
 import { callsPerSecondSvg } from './chart';
+import { benchWorkerEnv, WORKER_ENTRY } from './worker-env';
 
 const quick = process.argv.includes('--quick');
 const PARAMS = quick
@@ -225,19 +226,23 @@ function servicesFor(sandbox: RunningSandbox, prefix: string): number {
 
 function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildProcess> {
   const probe = path.join(__dirname, 'profiling', 'thread-probe.cjs');
-  const script = path.join(__dirname, 'worker-process.ts');
+
   // --expose-gc and the thread probe only serve liveHeapMiB: a forced GC runs when the bench asks, never by itself.
-  const child = spawn(process.execPath, ['--expose-gc', '--require', probe, '--import', 'tsx', script], {
-    cwd: path.join(__dirname, '..'),
-    env: {
-      ...process.env,
-      BENCH_TEMPORAL_ADDRESS: ctx.address,
-      BENCH_DATA_DIR: ctx.dataDir,
-      BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--require', probe, '--import', 'tsx', WORKER_ENTRY],
+    {
+      cwd: path.join(__dirname, '..'),
+      env: benchWorkerEnv({
+        ...process.env,
+        BENCH_TEMPORAL_ADDRESS: ctx.address,
+        BENCH_DATA_DIR: ctx.dataDir,
+        BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
+        ...env,
+      }),
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  );
   ctx.children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -4,7 +4,7 @@
  *   npx tsx bench/profiling/memory.ts [--n 300] [--variants before,after,product:cache=0] [--snapshot]
  *
  * One Temporal dev server and one in-process sandbox (no limits); per variant, a fresh worker process
- * (bench/worker-process.ts) on its own task queue starts N lifecycles that provision and go to sleep on
+ * (the product's worker entry with bench/worker-hooks.ts) on its own task queue starts N lifecycles that provision and go to sleep on
  * a one-day expiry timer. The worker's memory is read before and after: RSS, the heap of the main isolate and of
  * the workflow thread's isolate, each before and after a forced full GC (live memory vs. retained but free).
  * Bundles: `head` (git HEAD's workflows, built as HEAD built them), `product` (this tree's bundleLifecycleWorkflows).
@@ -27,6 +27,7 @@ import { ensureTemporalCli } from '../../src/servers';
 import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/messages';
+import { benchWorkerEnv, WORKER_ENTRY } from '../worker-env';
 
 const MiB = 2 ** 20;
 const arg = (name: string): string | undefined => {
@@ -181,11 +182,11 @@ function spawnWorker(
       path.join(__dirname, 'thread-probe.cjs'),
       '--import',
       'tsx',
-      path.join(__dirname, '..', 'worker-process.ts'),
+      WORKER_ENTRY,
     ],
     {
       cwd: path.join(__dirname, '..', '..'),
-      env: { ...process.env, ...env },
+      env: benchWorkerEnv({ ...process.env, ...env }),
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
