@@ -52,8 +52,8 @@ const VARIANTS: Record<string, Variant> = {
     env: { BENCH_MAX_CACHED: '250' },
     note: 'HEAD workflows and bundle, cache 250 (HEAD default)',
   },
-  // This tree as configured in src/worker.ts: its bundle and worker defaults.
-  after: { bundle: 'product', env: {}, note: 'src/worker.ts bundle and defaults' },
+  // This tree as configured in src/app/worker.ts: its bundle and worker defaults.
+  after: { bundle: 'product', env: {}, note: 'src/app/worker.ts bundle and defaults' },
 };
 
 /**
