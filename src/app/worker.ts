@@ -192,6 +192,14 @@ function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+/** The workers' connection, and a client's: the sweep reads lifecycles' expiries through the same cluster. */
+async function connectTemporal(env: NodeJS.ProcessEnv) {
+  const connectConfig = loadClientConnectConfig({ overrideEnvVars: definedEnv(env) });
+  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
+  const clientConnection = await Connection.connect(connectConfig.connectionOptions);
+  return { connection, clientConnection, namespace: connectConfig.namespace ?? 'default' };
+}
+
 /** The standalone worker: configuration from the environment, runs until SIGINT or SIGTERM. */
 export async function runWorker(config: AppConfig = loadAppConfig(), hooks: WorkerHooks = {}): Promise<void> {
   hooks.setUp?.();
@@ -211,11 +219,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
     env: config.env,
     defaultKeyFile: path.join(config.dataDir, 'keys.json'),
   });
-  const connectConfig = loadClientConnectConfig({ overrideEnvVars: definedEnv(config.env) });
-  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
-  // The sweep reads lifecycles' expiries through a client of the same cluster, with the same keys.
-  const clientConnection = await Connection.connect(connectConfig.connectionOptions);
-  const namespace = connectConfig.namespace ?? 'default';
+  const { connection, clientConnection, namespace } = await connectTemporal(config.env);
   const dataConverter = createDataConverter(keyring);
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
   const deps = buildActivityDeps({
