@@ -19,27 +19,26 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { freePort } from '../src/embedded';
+import { freePort } from '../src/app/embedded';
 import { mapLimit, sleep, spawnHeadlessDevServer, stopChild, waitFor } from '../scripts/lib/script-support';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
-import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
-import { ensureTemporalCli } from '../src/servers';
-import { sandboxAdminConsole } from '../src/marketo/admin-console';
-import { createMarketoClient } from '../src/marketo/client';
-import { FileSecretStore } from '../src/security/secret-store';
-import { FileFirstSeenStore } from '../src/sweep';
 import {
-  bundleLifecycleWorkflows,
-  createLifecycleWorkers,
-  DEFAULT_MAX_CACHED_WORKFLOWS,
-} from '../src/worker';
+  deriveWorkflowIdKey,
+  instanceIdFromBaseUrl,
+  workflowIdKeyFingerprint,
+} from '../src/security/workflow-id';
+import { ensureTemporalCli } from '../src/servers';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, loadAppConfig } from '../src/app/config';
+import { buildActivityDeps } from '../src/app/deps';
+import { bundleLifecycleWorkflows, createWorkers } from '../src/app/worker';
 import { lifecycleWorkflow, sweepWorkflow } from '../src/workflows';
 import { statusQuery } from '../src/workflows/messages';
 import { baselineActivities } from './baseline-activities';
 import { callsPerSecondSvg } from './chart';
+import { benchWorkerEnv, WORKER_ENTRY } from './worker-env';
 
 const quick = process.argv.includes('--quick');
 const PARAMS = quick
@@ -227,19 +226,23 @@ function servicesFor(sandbox: RunningSandbox, prefix: string): number {
 
 function spawnWorker(ctx: Context, env: Record<string, string>): Promise<ChildProcess> {
   const probe = path.join(__dirname, 'profiling', 'thread-probe.cjs');
-  const script = path.join(__dirname, 'worker-process.ts');
+
   // --expose-gc and the thread probe only serve liveHeapMiB: a forced GC runs when the bench asks, never by itself.
-  const child = spawn(process.execPath, ['--expose-gc', '--require', probe, '--import', 'tsx', script], {
-    cwd: path.join(__dirname, '..'),
-    env: {
-      ...process.env,
-      BENCH_TEMPORAL_ADDRESS: ctx.address,
-      BENCH_DATA_DIR: ctx.dataDir,
-      BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--require', probe, '--import', 'tsx', WORKER_ENTRY],
+    {
+      cwd: path.join(__dirname, '..'),
+      env: benchWorkerEnv({
+        ...process.env,
+        BENCH_TEMPORAL_ADDRESS: ctx.address,
+        BENCH_DATA_DIR: ctx.dataDir,
+        BENCH_WORKFLOW_BUNDLE: ctx.bundleFile,
+        ...env,
+      }),
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  );
   ctx.children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -376,28 +379,35 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
     dailyQuota: 1e12,
   });
   const keyring = await loadOrCreateKeyFile(path.join(ctx.dataDir, 'keys.json'));
-  const lifecycleWorkers = await createLifecycleWorkers({
+  const config = loadAppConfig({
+    ...process.env,
+    MARKETO_API_USERS_DATA_DIR: ctx.dataDir,
+    MARKETO_API_USERS_SECRET_DIR: path.join(ctx.dataDir, 'secrets'),
+    MARKETO_API_USERS_TASK_QUEUE: 'bench-overhead',
+    MARKETO_ADMIN_CONSOLE: 'sandbox',
+    MARKETO_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
+  });
+  const marketo = {
+    baseUrl: sandbox.baseUrl,
+    clientId: sandbox.adminClientId,
+    clientSecret: sandbox.adminClientSecret,
+    budget: 'unlimited' as const,
+  };
+  const lifecycleWorkers = await createWorkers({
     connection,
-    taskQueue: 'bench-overhead',
+    taskQueue: config.taskQueue,
     dataConverter: createDataConverter(keyring),
     workflowBundle: bundle,
-    deps: {
-      marketo: createMarketoClient({
-        baseUrl: sandbox.baseUrl,
-        clientId: sandbox.adminClientId,
-        clientSecret: sandbox.adminClientSecret,
-        budget: 'unlimited',
-      }),
-      adminConsole: sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken),
-      secrets: new FileSecretStore(path.join(ctx.dataDir, 'secrets')),
-      notifier: { notify: () => Promise.resolve() },
-      workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
-      sweep: {
-        managedExpiries: () => Promise.resolve({}),
-        currentManagedExpiry: () => Promise.resolve(null),
-        memory: new FileFirstSeenStore(path.join(ctx.dataDir, 'fs.json')),
+    deps: buildActivityDeps(
+      {
+        config,
+        marketo,
+        keyring,
+        instanceId: instanceIdFromBaseUrl(sandbox.baseUrl),
+        workflowClient: ctx.client,
       },
-    },
+      { notifier: { notify: () => Promise.resolve() } },
+    ),
   });
   const baselineWorker = await Worker.create({
     connection,
@@ -406,7 +416,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
     activities: baselineActivities,
     dataConverter: createDataConverter(keyring),
   });
-  const running = [...lifecycleWorkers, baselineWorker].map((w) => w.run());
+  const running = [...lifecycleWorkers.all, baselineWorker].map((w) => w.run());
 
   // Baseline first, then the lifecycle: same process, same server, same converter.
   const baselineCpu = cpuMeter(ctx, []);
@@ -438,7 +448,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
   await waitFor(() => allActive(ctx, 'bench-overhead', emails), 120_000, 'overhead lifecycles active');
   const lifecycleSeconds = (Date.now() - l0) / 1000;
   const lifecycleCores = lifecycleCpu();
-  for (const w of [...lifecycleWorkers, baselineWorker]) w.shutdown();
+  for (const w of [...lifecycleWorkers.all, baselineWorker]) w.shutdown();
   await Promise.all(running);
   await sandbox.close();
   const lifecyclePerSecond = m / lifecycleSeconds;

@@ -23,7 +23,7 @@ import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import type { LifecycleStatus } from '../src/domain/lifecycle-status';
-import { freePort } from '../src/embedded';
+import { freePort } from '../src/app/embedded';
 import { isRunning, mapLimit, sleep, stopChild } from '../scripts/lib/script-support';
 import {
   FAULT_KINDS,
@@ -37,7 +37,7 @@ import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import { ensureTemporalCli } from '../src/servers';
-import { bundleLifecycleWorkflows } from '../src/worker';
+import { bundleLifecycleWorkflows } from '../src/app/worker';
 import { lifecycleWorkflow } from '../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../src/workflows/messages';
 
@@ -425,21 +425,30 @@ async function main(): Promise<number> {
       `\n==== worker ${w.slot} incarnation ${w.incarnation} at +${(Date.now() - started) / 1000}s\n`,
     );
     const child = track(
-      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'app', 'worker.ts')], {
         cwd: path.join(__dirname, '..'),
         env: {
           ...process.env,
-          CHAOS_TEMPORAL_ADDRESS: address,
-          CHAOS_DATA_DIR: dataDir,
-          CHAOS_WORKFLOW_BUNDLE: bundleFile,
-          CHAOS_TASK_QUEUE: TASK_QUEUE,
-          CHAOS_SANDBOX_URL: sandbox!.baseUrl,
-          CHAOS_SANDBOX_ADMIN_TOKEN: sandbox!.adminToken,
-          CHAOS_CLIENT_ID: sandbox!.adminClientId,
-          CHAOS_CLIENT_SECRET: sandbox!.adminClientSecret,
+          TEMPORAL_ADDRESS: address,
+          MARKETO_API_USERS_DATA_DIR: dataDir,
+          MARKETO_API_USERS_SECRET_DIR: path.join(dataDir, 'secrets'),
+          MARKETO_API_USERS_WORKFLOW_BUNDLE: bundleFile,
+          MARKETO_API_USERS_TASK_QUEUE: TASK_QUEUE,
+          MARKETO_API_USERS_WORKER_HOOKS: path.join(__dirname, 'worker-hooks.ts'),
+          MARKETO_BASE_URL: sandbox!.baseUrl,
+          MARKETO_CLIENT_ID: sandbox!.adminClientId,
+          MARKETO_CLIENT_SECRET: sandbox!.adminClientSecret,
+          MARKETO_ADMIN_CONSOLE: 'sandbox',
+          MARKETO_SANDBOX_ADMIN_TOKEN: sandbox!.adminToken,
           // The worker's notifier is the product's; it must log, never post the run's events to a real webhook.
           MARKETO_API_USERS_WEBHOOK_URL: '',
-          CHAOS_MARKETO_BUDGET: MARKETO_BUDGET,
+          // 'product': the call budget a deployment runs with (Marketo's recommended limits, per process and on
+          // the Marketo task queue), so the run also shows the lifecycles keep up under it; 'unlimited' isolates
+          // faults.
+          MARKETO_BUDGET_CALLS: MARKETO_BUDGET === 'unlimited' ? 'unlimited' : undefined,
+          MARKETO_BUDGET_WINDOW_MS: undefined,
+          MARKETO_BUDGET_CONCURRENCY: undefined,
+          MARKETO_TIMEOUT_MS: undefined,
         },
         stdio: ['ignore', 'pipe', out],
       }),

@@ -11,15 +11,10 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { loadKeyring, type Keyring } from './security/keyring';
 import { FileSecretStore, type SecretStore } from './security/secret-store';
-import {
-  deriveWorkflowIdKey,
-  instanceIdFromBaseUrl,
-  lifecycleWorkflowId,
-  workflowIdKeyFingerprint,
-} from './security/workflow-id';
+import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from './security/workflow-id';
+import { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, instanceIdFor, secretDirFor } from './app/config';
 
-export const DEFAULT_DATA_DIR = '.data';
-export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
+export { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, secretDirFor };
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 /** The embedded sandbox's instance id does not depend on its port, so a restart on another port finds its lifecycles. */
 export const EMBEDDED_INSTANCE_ID = 'embedded-sandbox';
@@ -91,20 +86,11 @@ export class ContextError extends Error {
   }
 }
 
-/** Where service secrets live: MARKETO_API_USERS_SECRET_DIR, else the data folder. `up` and the CLI must agree. */
-export function secretDirFor(dataDir: string, env: NodeJS.ProcessEnv): string {
-  return env.MARKETO_API_USERS_SECRET_DIR || path.join(dataDir, 'secrets');
-}
-
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
   const env = options.env ?? process.env;
   const dataDir = path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
   const stack = readStackFile(dataDir);
-  const instanceId = env.MARKETO_INSTANCE_ID
-    ? env.MARKETO_INSTANCE_ID
-    : env.MARKETO_BASE_URL
-      ? instanceIdFromBaseUrl(env.MARKETO_BASE_URL)
-      : stack?.instanceId;
+  const instanceId = instanceIdFor(env.MARKETO_INSTANCE_ID, env.MARKETO_BASE_URL) ?? stack?.instanceId;
   if (!instanceId) {
     throw new ContextError(
       `No Marketo instance known: no running \`up\` wrote ${stackFilePath(dataDir)}, and MARKETO_BASE_URL is not set.`,

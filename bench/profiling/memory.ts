@@ -4,7 +4,7 @@
  *   npx tsx bench/profiling/memory.ts [--n 300] [--variants before,after,product:cache=0] [--snapshot]
  *
  * One Temporal dev server and one in-process sandbox (no limits); per variant, a fresh worker process
- * (bench/worker-process.ts) on its own task queue starts N lifecycles that provision and go to sleep on
+ * (the product's worker entry with bench/worker-hooks.ts) on its own task queue starts N lifecycles that provision and go to sleep on
  * a one-day expiry timer. The worker's memory is read before and after: RSS, the heap of the main isolate and of
  * the workflow thread's isolate, each before and after a forced full GC (live memory vs. retained but free).
  * Bundles: `head` (git HEAD's workflows, built as HEAD built them), `product` (this tree's bundleLifecycleWorkflows).
@@ -17,16 +17,17 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freePort } from '../../src/embedded';
+import { freePort } from '../../src/app/embedded';
 import { mapLimit, sleep, spawnHeadlessDevServer, waitFor } from '../../scripts/lib/script-support';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../../src/security/workflow-id';
 import { ensureTemporalCli } from '../../src/servers';
-import { bundleLifecycleWorkflows } from '../../src/worker';
+import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/messages';
+import { benchWorkerEnv, WORKER_ENTRY } from '../worker-env';
 
 const MiB = 2 ** 20;
 const arg = (name: string): string | undefined => {
@@ -51,8 +52,8 @@ const VARIANTS: Record<string, Variant> = {
     env: { BENCH_MAX_CACHED: '250' },
     note: 'HEAD workflows and bundle, cache 250 (HEAD default)',
   },
-  // This tree as configured in src/worker.ts: its bundle and worker defaults.
-  after: { bundle: 'product', env: {}, note: 'src/worker.ts bundle and defaults' },
+  // This tree as configured in src/app/worker.ts: its bundle and worker defaults.
+  after: { bundle: 'product', env: {}, note: 'src/app/worker.ts bundle and defaults' },
 };
 
 /**
@@ -181,11 +182,11 @@ function spawnWorker(
       path.join(__dirname, 'thread-probe.cjs'),
       '--import',
       'tsx',
-      path.join(__dirname, '..', 'worker-process.ts'),
+      WORKER_ENTRY,
     ],
     {
       cwd: path.join(__dirname, '..', '..'),
-      env: { ...process.env, ...env },
+      env: benchWorkerEnv({ ...process.env, ...env }),
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );

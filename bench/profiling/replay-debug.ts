@@ -12,7 +12,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createDataConverter } from '../../src/security/data-converter';
 import { readKeyFile } from '../../src/security/keyring';
-import { SHARED_WORKFLOW_MODULES } from '../../src/worker';
+import { SHARED_WORKFLOW_MODULES } from '../../src/app/worker';
 import { HISTORIES_DIR, loadHistories } from '../../test/helpers/histories';
 
 async function main(): Promise<void> {

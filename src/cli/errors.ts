@@ -1,5 +1,5 @@
 import { ContextError } from '../context';
-import { EmbeddedStartError } from '../embedded';
+import { EmbeddedStartError } from '../app/embedded';
 import { UnsafeDirectoryError } from '../security/private-dir';
 import {
   InputError,

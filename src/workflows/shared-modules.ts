@@ -1,5 +1,5 @@
 /**
- * The workflow bundle's preload entry (SHARED_WORKFLOW_MODULES in src/worker.ts): zod and our schemas, evaluated
+ * The workflow bundle's preload entry (SHARED_WORKFLOW_MODULES in src/app/worker.ts): zod and our schemas, evaluated
  * once per worker thread and shared by every workflow in it.
  *
  * Why: with reuseV8Context the SDK evaluates every module that is not preloaded anew for each workflow run, and
@@ -113,7 +113,7 @@ function checkFrozenSchemasValidate(): void {
   } catch (error) {
     throw new Error(
       `zod schemas can no longer be shared frozen between workflows (${String(error)}); ` +
-        'remove the preload (SHARED_WORKFLOW_MODULES in src/worker.ts) until src/workflows/shared-modules.ts is fixed',
+        'remove the preload (SHARED_WORKFLOW_MODULES in src/app/worker.ts) until src/workflows/shared-modules.ts is fixed',
     );
   }
 }

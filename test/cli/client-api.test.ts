@@ -20,7 +20,7 @@ import {
   type OnboardInput,
   type OnboardResult,
 } from '../../src';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded';
+import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
 import {
   cliEnv,
   describeRun,

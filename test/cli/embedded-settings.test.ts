@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { secretDirFor } from '../../src/context';
-import { realMarketoSettings } from '../../src/embedded';
+import { realMarketoSettings } from '../../src/app/embedded';
 import { createMarketoClient } from '../../src/marketo/client';
 import { loadMarketoConfig } from '../../src/marketo/config';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { extend, LifecycleConflictError, onboard, status, type OnboardInput } from '../../src';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded';
+import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
 import {
   cliEnv,
   describeRun,

@@ -6,22 +6,17 @@ import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
-import { sandboxAdminConsole, operatorOnlyConsole } from '../../src/marketo/admin-console';
-import { createMarketoClient, type MarketoClient } from '../../src/marketo/client';
+import { loadAppConfig } from '../../src/app/config';
+import { buildActivityDeps, workflowIds } from '../../src/app/deps';
+import { bundleLifecycleWorkflows, createWorkers, type LifecycleWorkerOptions } from '../../src/app/worker';
+import type { MarketoClient, MarketoClientOptions } from '../../src/marketo/client';
 import type { LifecycleNotification, Notifier } from '../../src/notifications';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile, type Keyring } from '../../src/security/keyring';
 import { FileSecretStore } from '../../src/security/secret-store';
-import {
-  deriveWorkflowIdKey,
-  instanceIdFromBaseUrl,
-  lifecycleWorkflowId,
-  workflowIdKeyFingerprint,
-} from '../../src/security/workflow-id';
+import { instanceIdFromBaseUrl } from '../../src/security/workflow-id';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
-import { createSweepDeps } from '../../src/sweep';
 import type { ActivityDeps } from '../../src/activities';
-import { bundleLifecycleWorkflows, createLifecycleWorkers } from '../../src/worker';
 import type { LifecycleWorkflowInput } from '../../src/workflows/lifecycle-input';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { startDevServer } from './temporal-env';
@@ -59,7 +54,8 @@ export interface Harness {
   workflowIdFor(email: string): string;
   /** Of the harness's workflow-id key, as its workers and its starts use it. */
   workflowIdKeyFingerprint: string;
-  startWorkers(): Promise<Worker[]>;
+  /** The product's workers on the harness's queue, with its deps unless `extra` says otherwise. */
+  startWorkers(extra?: Partial<LifecycleWorkerOptions>): Promise<Worker[]>;
   /** Runs `body` with workers polling; stops them after. */
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   start(request: LifecycleRequestInput, extra?: Partial<LifecycleWorkflowInput>): Promise<string>;
@@ -80,37 +76,43 @@ export async function createHarness(
   const notifier = new RecordingNotifier();
   const secrets = new FileSecretStore(path.join(dataDir, 'secrets'));
   const taskQueue = `lifecycle-${process.pid}-${++queueCounter}`;
-  const marketo = createMarketoClient({
+  const config = loadAppConfig({
+    ...process.env,
+    MARKETO_API_USERS_DATA_DIR: dataDir,
+    MARKETO_API_USERS_SECRET_DIR: path.join(dataDir, 'secrets'),
+    MARKETO_API_USERS_TASK_QUEUE: taskQueue,
+    MARKETO_ADMIN_CONSOLE: options.console ?? (sandbox.mode === 'real-like' ? 'operator' : 'sandbox'),
+    MARKETO_SANDBOX_ADMIN_TOKEN: sandbox.adminToken,
+  });
+  const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);
+  const { workflowIdFor, workflowIdKeyFingerprint: fingerprint } = workflowIds(
+    keyring,
+    instanceId,
+    config.env,
+  );
+  const marketoOptions: MarketoClientOptions = {
     baseUrl: sandbox.baseUrl,
     clientId: sandbox.adminClientId,
     clientSecret: sandbox.adminClientSecret,
     budget: 'unlimited',
-  });
-  const adminConsole =
-    (options.console ?? (sandbox.mode === 'real-like' ? 'operator' : 'sandbox')) === 'sandbox'
-      ? sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken)
-      : operatorOnlyConsole;
-  const idKey = deriveWorkflowIdKey(keyring);
-  const instanceId = instanceIdFromBaseUrl(sandbox.baseUrl);
-  const workflowIdFor = (email: string) => lifecycleWorkflowId(instanceId, email, idKey);
-  const fingerprint = workflowIdKeyFingerprint(idKey);
-
-  const deps: ActivityDeps = {
-    marketo,
-    adminConsole,
-    secrets,
-    notifier,
-    workflowIdKeyFingerprint: fingerprint,
-    sweep: createSweepDeps(client, dataDir, { taskQueue, workflowIdFor }),
   };
-  const startWorkers = async () =>
-    createLifecycleWorkers({
-      connection: env.nativeConnection,
-      taskQueue,
-      dataConverter,
-      workflowBundle: await sharedBundle(),
-      deps,
-    });
+  const deps = buildActivityDeps(
+    { config, marketo: marketoOptions, keyring, instanceId, workflowClient: client },
+    // The harness's own store and notifier: tests read what the workers did through them.
+    { secrets, notifier },
+  );
+  const marketo = deps.marketo;
+  const startWorkers = async (extra: Partial<LifecycleWorkerOptions> = {}) =>
+    (
+      await createWorkers({
+        connection: env.nativeConnection,
+        taskQueue,
+        dataConverter,
+        workflowBundle: await sharedBundle(),
+        deps,
+        ...extra,
+      })
+    ).all;
 
   return {
     sandbox,

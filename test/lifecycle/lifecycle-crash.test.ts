@@ -19,9 +19,8 @@ import {
   type Harness,
 } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
+import { WORKER_ENTRY, workerProcessEnv } from '../helpers/worker-process';
 import { statusWhen } from './support';
-
-const WORKER_SCRIPT = path.join(__dirname, 'fixtures', 'worker-process.ts');
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -56,21 +55,14 @@ describe('lifecycle survives a killed worker process', () => {
   });
 
   function startWorkerProcess(stallAfterUser: boolean): WorkerProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
       cwd: path.join(__dirname, '..', '..'),
-      env: {
-        ...process.env,
-        MAU_TEMPORAL_ADDRESS: env.address,
-        MAU_TASK_QUEUE: h.taskQueue,
-        MAU_DATA_DIR: h.dataDir,
-        MAU_SANDBOX_URL: h.sandbox.baseUrl,
-        MAU_SANDBOX_ADMIN_TOKEN: h.sandbox.adminToken,
-        MAU_SANDBOX_CLIENT_ID: h.sandbox.adminClientId,
-        MAU_SANDBOX_CLIENT_SECRET: h.sandbox.adminClientSecret,
-        MAU_WORKFLOW_BUNDLE: bundleFile,
-        MAU_NOTIFICATIONS_FILE: notificationsFile,
-        MAU_STALL_AFTER_USER: stallAfterUser ? '1' : '0',
-      },
+      env: workerProcessEnv(
+        env,
+        h,
+        { bundleFile, notificationsFile },
+        { MAU_STALL_AFTER_USER: stallAfterUser ? '1' : '0' },
+      ),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];

@@ -13,7 +13,7 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createDataConverter } from '../../src/security/data-converter';
 import { HISTORIES_DIR, loadHistories } from '../helpers/histories';
 import { readKeyFile, type Keyring } from '../../src/security/keyring';
-import { bundleLifecycleWorkflows } from '../../src/worker';
+import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { installQuietRuntime } from '../helpers/quiet-runtime';
 
 installQuietRuntime();

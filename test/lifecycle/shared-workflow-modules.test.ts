@@ -10,7 +10,7 @@ import '../../src/workflows/shared-modules';
 import { extendInputSchema } from '../../src/domain/lifecycle-messages';
 import { lifecycleRequestSchema } from '../../src/domain/lifecycle-request';
 import { sweepPolicySchema } from '../../src/domain/sweep-policy';
-import { bundleLifecycleWorkflows, SHARED_WORKFLOW_MODULES } from '../../src/worker';
+import { bundleLifecycleWorkflows, SHARED_WORKFLOW_MODULES } from '../../src/app/worker';
 import { sampleRequest } from '../helpers/lifecycle-harness';
 
 /** As the SDK's reusable VM freezes preloaded modules (reusable-vm.js deepFreeze). */

@@ -16,11 +16,9 @@ import {
   type AdminConsole,
 } from '../../src/marketo/admin-console';
 import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
-import { createDataConverter } from '../../src/security/data-converter';
 import type { SecretStore, StoredServiceCredentials } from '../../src/security/secret-store';
-import { createLifecycleWorkers } from '../../src/worker';
 import { completeOperatorStepUpdate, statusQuery } from '../../src/workflows/messages';
-import { eventually, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
+import { eventually, type Harness } from '../helpers/lifecycle-harness';
 
 /** Runs `body` with workers of the harness's task queue whose dependencies are the harness's, changed by `change`. */
 export async function withAlteredWorkers<T>(
@@ -29,23 +27,14 @@ export async function withAlteredWorkers<T>(
   change: (deps: ActivityDeps) => ActivityDeps,
   body: () => Promise<T>,
 ): Promise<T> {
-  const deps: ActivityDeps = {
-    marketo: h.marketo,
-    adminConsole:
-      h.sandbox.mode === 'real-like'
-        ? operatorOnlyConsole
-        : sandboxAdminConsole(h.sandbox.baseUrl, h.sandbox.adminToken),
-    secrets: h.secrets,
-    notifier: h.notifier,
-    workflowIdKeyFingerprint: h.workflowIdKeyFingerprint,
-    sweep: h.deps.sweep,
-  };
-  const workers = await createLifecycleWorkers({
+  // The console by the sandbox's mode, whatever the harness was given: a change starts from the product's default.
+  const adminConsole =
+    h.sandbox.mode === 'real-like'
+      ? operatorOnlyConsole
+      : sandboxAdminConsole(h.sandbox.baseUrl, h.sandbox.adminToken);
+  const workers = await h.startWorkers({
     connection: env.nativeConnection,
-    taskQueue: h.taskQueue,
-    dataConverter: createDataConverter(h.keyring),
-    workflowBundle: await sharedBundle(),
-    deps: change(deps),
+    deps: change({ ...h.deps, adminConsole }),
   });
   const running = workers.map((w) => w.run());
   try {

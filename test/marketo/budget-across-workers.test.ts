@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createDataConverter } from '../../src/security/data-converter';
-import { createLifecycleWorkers } from '../../src/worker';
 import { sweepWorkflow } from '../../src/workflows';
 import { peakInWindow, withCallLog } from '../helpers/call-log';
-import { createHarness, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
+import { createHarness, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { sweepId } from '../sweep/support';
 
@@ -52,16 +50,7 @@ describe('the call budget across two workers on one Marketo task queue', () => {
     const workers: Worker[] = [];
     try {
       for (const connection of connections) {
-        workers.push(
-          ...(await createLifecycleWorkers({
-            connection,
-            taskQueue: h.taskQueue,
-            dataConverter: createDataConverter(h.keyring),
-            workflowBundle: await sharedBundle(),
-            deps: h.deps,
-            marketoBudget: BUDGET,
-          })),
-        );
+        workers.push(...(await h.startWorkers({ connection, marketoBudget: BUDGET })));
       }
     } catch (error) {
       await connections[1]?.close().catch(() => undefined);

@@ -18,9 +18,9 @@ import { parseMarketoDate } from '../../src/marketo/datetime';
 import { sweepWorkflow } from '../../src/workflows';
 import { createHarness, eventually, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
+import { WORKER_ENTRY, workerProcessEnv } from '../helpers/worker-process';
 import { ORCHESTRATOR_EMAIL, sweepId } from './support';
 
-const WORKER_SCRIPT = path.join(__dirname, 'fixtures', 'sweep-worker-process.ts');
 const USERS = 300;
 const CONCURRENCY = 5;
 
@@ -125,21 +125,14 @@ describe('sweep survives a killed worker process', () => {
   });
 
   async function startWorkerProcess(): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
       cwd: path.join(__dirname, '..', '..'),
-      env: {
-        ...process.env,
-        MAU_TEMPORAL_ADDRESS: env.address,
-        MAU_TASK_QUEUE: h.taskQueue,
-        MAU_DATA_DIR: h.dataDir,
-        MAU_SANDBOX_URL: proxy.url,
-        MAU_SANDBOX_ADMIN_TOKEN: h.sandbox.adminToken,
-        MAU_SANDBOX_CLIENT_ID: h.sandbox.adminClientId,
-        MAU_SANDBOX_CLIENT_SECRET: h.sandbox.adminClientSecret,
-        MAU_WORKFLOW_BUNDLE: bundleFile,
-        MAU_NOTIFICATIONS_FILE: notificationsFile,
-        MAU_MARKETO_CONCURRENCY: String(CONCURRENCY),
-      },
+      env: workerProcessEnv(
+        env,
+        h,
+        { bundleFile, notificationsFile, marketoUrl: proxy.url },
+        { MAU_MARKETO_CONCURRENCY: String(CONCURRENCY) },
+      ),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];

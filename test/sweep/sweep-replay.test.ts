@@ -12,7 +12,7 @@ import type { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createDataConverter } from '../../src/security/data-converter';
 import { readKeyFile, type Keyring } from '../../src/security/keyring';
-import { bundleLifecycleWorkflows } from '../../src/worker';
+import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { HISTORIES_DIR, loadHistories } from '../helpers/histories';
 import { installQuietRuntime } from '../helpers/quiet-runtime';
 

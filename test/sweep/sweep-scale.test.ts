@@ -10,11 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SweepReport } from '../../src/domain/sweep-policy';
 import type { SweepWorkflowInput } from '../../src/workflows/sweep';
-import { createDataConverter } from '../../src/security/data-converter';
-import { createLifecycleWorkers } from '../../src/worker';
 import { sweepWorkflow } from '../../src/workflows';
 import { peakInWindow, withCallLog } from '../helpers/call-log';
-import { createHarness, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
+import { createHarness, type Harness } from '../helpers/lifecycle-harness';
 import { startDevServer } from '../helpers/temporal-env';
 import { ORCHESTRATOR_EMAIL, sweepId } from './support';
 
@@ -32,14 +30,7 @@ async function sweepWithBudget(
   budget: typeof BUDGET,
   input: SweepWorkflowInput,
 ): Promise<{ report: SweepReport; workflowId: string; startedMs: number; durationMs: number }> {
-  const workers = await createLifecycleWorkers({
-    connection: env.nativeConnection,
-    taskQueue: h.taskQueue,
-    dataConverter: createDataConverter(h.keyring),
-    workflowBundle: await sharedBundle(),
-    deps: h.deps,
-    marketoBudget: budget,
-  });
+  const workers = await h.startWorkers({ connection: env.nativeConnection, marketoBudget: budget });
   const running = workers.map((w) => w.run());
   const workflowId = sweepId('scale');
   const startedMs = Date.now();

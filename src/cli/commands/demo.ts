@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { LifecycleClient } from '../../client';
 import { formatIssues } from '../../domain/lifecycle-request';
-import { freePort, startEmbeddedStack, type EmbeddedStack } from '../../embedded';
+import { freePort, startEmbeddedStack, type EmbeddedStack } from '../../app/embedded';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { describeStatus } from './format';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR } from '../../context';
-import { SANDBOX_ADMIN_TOKEN_FILE, startEmbeddedStack } from '../../embedded';
+import { SANDBOX_ADMIN_TOKEN_FILE, startEmbeddedStack } from '../../app/embedded';
 import { formatIssues } from '../../domain/lifecycle-request';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';

@@ -1,4 +1,4 @@
-import { runWorkerFromEnv } from '../../worker';
+import { runWorkerFromEnv } from '../../app/worker';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_OK } from '../errors';
 import type { Command } from './types';

@@ -7,35 +7,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import {
   EMBEDDED_INSTANCE_ID,
   writeStackFile,
   readStackFile,
-  secretDirFor,
   stackFilePath,
-  DEFAULT_TASK_QUEUE,
   type StackFile,
-} from './context';
-import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
-import { createMarketoClient, type MarketoClientOptions } from './marketo/client';
-import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from './marketo/config';
-import { createNotifierFromEnv } from './notifications';
-import { startSandbox, writeAdminTokenFile, type RunningSandbox } from './sandbox';
-import { createDataConverter } from './security/data-converter';
-import { loadOrCreateKeyFile } from './security/keyring';
-import { ensurePrivateDir, tightenOwnFile, withUmask } from './security/private-dir';
-import { FileSecretStore } from './security/secret-store';
-import {
-  deriveWorkflowIdKey,
-  instanceIdFromBaseUrl,
-  lifecycleWorkflowId,
-  workflowIdKeyFingerprint,
-} from './security/workflow-id';
-import { ensureTemporalCli, temporalServerEnv } from './servers';
-import { freePort, portAnswers } from './servers/local-ports';
-import { createSweepDeps } from './sweep';
-import { createLifecycleWorkers, type MarketoQueueBudget } from './worker';
+} from '../context';
+import type { MarketoClientOptions } from '../marketo/client';
+import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from '../marketo/config';
+import { startSandbox, writeAdminTokenFile, type RunningSandbox } from '../sandbox';
+import { createDataConverter } from '../security/data-converter';
+import { loadOrCreateKeyFile } from '../security/keyring';
+import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
+import { ensureTemporalCli, temporalServerEnv } from '../servers';
+import { freePort, portAnswers } from '../servers/local-ports';
+import { instanceIdFor, loadAppConfig } from './config';
+import { buildActivityDeps } from './deps';
+import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -142,17 +132,7 @@ export function realMarketoSettings(config: MarketoConfig): {
   client: MarketoClientOptions;
   marketoBudget: MarketoQueueBudget | undefined;
 } {
-  return {
-    client: config,
-    marketoBudget:
-      config.budget === 'unlimited'
-        ? undefined
-        : {
-            calls: config.budget.calls,
-            windowMs: config.budget.windowMs,
-            concurrency: config.budget.maxConcurrent,
-          },
-  };
+  return { client: config, marketoBudget: marketoQueueBudget(config) };
 }
 
 /** Starts `temporal server start-dev` with SQLite in the data folder; its output goes to a log file there. */
@@ -280,7 +260,6 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   await stopTemporalLeftBehind(dataDir, log);
   const temporalPort = options.temporalPort ?? 7233;
   const uiPort = options.uiPort ?? 8233;
-  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const cleanups: (() => Promise<void>)[] = [];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -334,9 +313,17 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       log(`Marketo sandbox on ${marketoBaseUrl}`);
     }
 
+    const config = loadAppConfig({
+      ...env,
+      MARKETO_API_USERS_DATA_DIR: dataDir,
+      MARKETO_API_USERS_TASK_QUEUE: options.taskQueue ?? env.MARKETO_API_USERS_TASK_QUEUE,
+      // The embedded sandbox runs in automatic mode; a real instance's roles and services are operator steps.
+      MARKETO_ADMIN_CONSOLE: sandbox ? 'sandbox' : 'operator',
+      MARKETO_SANDBOX_ADMIN_TOKEN: sandbox?.adminToken,
+    });
+    const taskQueue = config.taskQueue;
     const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
-    const instanceId = sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFromBaseUrl(marketoBaseUrl);
-    const idKey = deriveWorkflowIdKey(keyring, env);
+    const instanceId = sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFor(config.instanceId, marketoBaseUrl);
     const connection = await NativeConnection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
     const dataConverter = createDataConverter(keyring);
@@ -346,27 +333,20 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     const notificationsFile = path.join(dataDir, 'notifications.log');
     const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
     cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
-    const workers: Worker[] = await createLifecycleWorkers({
+    const workers = await createWorkers({
       connection,
       taskQueue,
       dataConverter,
-      deps: {
-        marketo: createMarketoClient(marketoClientOptions),
-        adminConsole: sandbox ? sandboxAdminConsole(marketoBaseUrl, sandbox.adminToken) : operatorOnlyConsole,
-        secrets: new FileSecretStore(secretDirFor(dataDir, env)),
+      deps: buildActivityDeps(
+        { config, marketo: marketoClientOptions, keyring, instanceId, workflowClient },
         // Notifications go to a log file in the data folder (stdout stays for the command's own output).
-        notifier: createNotifierFromEnv(env, { stream: notificationStream }),
-        workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
-        sweep: createSweepDeps(workflowClient, dataDir, {
-          taskQueue,
-          workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
-        }),
-      },
+        { notificationStream },
+      ),
       ...(marketoBudget ? { marketoBudget } : {}),
     });
-    const running = workers.map((w) => w.run());
+    const running = workers.all.map((w) => w.run());
     cleanups.push(async () => {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      for (const w of workers.all) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
     });
     log('worker polling');

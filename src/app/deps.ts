@@ -1,0 +1,74 @@
+/**
+ * The one place that builds the activities' dependencies. The worker entry, `up`/`demo`, the tests, the bench
+ * and chaos all call buildActivityDeps; what they need differently (a recording notifier, a garbling or
+ * capturing secret store, their own Marketo client) they pass as overrides instead of rebuilding the rest.
+ */
+import type { Writable } from 'node:stream';
+import type { WorkflowClient } from '@temporalio/client';
+import type { ActivityDeps } from '../activities';
+import { operatorOnlyConsole, sandboxAdminConsole } from '../marketo/admin-console';
+import { createMarketoClient, type MarketoClientOptions } from '../marketo/client';
+import { createNotifierFromEnv } from '../notifications';
+import type { Keyring } from '../security/keyring';
+import { FileSecretStore, type SecretStore } from '../security/secret-store';
+import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from '../security/workflow-id';
+import { createSweepDeps } from '../sweep';
+import type { AppConfig } from './config';
+
+/** What the settings alone cannot say: the live Marketo connection, the keys, the instance and a client. */
+export interface DepsContext {
+  config: AppConfig;
+  /** The connection activities use: the configured instance, or the embedded sandbox's admin app. */
+  marketo: MarketoClientOptions;
+  keyring: Keyring;
+  instanceId: string;
+  /** For the sweep's lookups of lifecycles: the same cluster and keys as the workers. */
+  workflowClient: WorkflowClient;
+}
+
+export interface DepsOverrides extends Partial<ActivityDeps> {
+  /** Wraps the file secret store (a test garbling secrets, chaos capturing them) instead of replacing it. */
+  wrapSecrets?: (inner: SecretStore) => SecretStore;
+  /** Where the log notifier writes (`up` keeps stdout for the command's own output). */
+  notificationStream?: Writable;
+}
+
+/** The workflow ids of one instance and key, and the fingerprint that names the key. */
+export interface WorkflowIds {
+  workflowIdFor: (email: string) => string;
+  workflowIdKeyFingerprint: string;
+}
+
+export function workflowIds(keyring: Keyring, instanceId: string, env: NodeJS.ProcessEnv): WorkflowIds {
+  const idKey = deriveWorkflowIdKey(keyring, env);
+  return {
+    workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
+    workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
+  };
+}
+
+export function buildActivityDeps(context: DepsContext, overrides: DepsOverrides = {}): ActivityDeps {
+  const { config } = context;
+  const { wrapSecrets, notificationStream, ...replaced } = overrides;
+  const ids = workflowIds(context.keyring, context.instanceId, config.env);
+  const files = replaced.secrets ?? new FileSecretStore(config.secretDir);
+  return {
+    marketo: replaced.marketo ?? createMarketoClient(context.marketo),
+    adminConsole:
+      replaced.adminConsole ??
+      (config.adminConsole.mode === 'sandbox'
+        ? sandboxAdminConsole(context.marketo.baseUrl, config.adminConsole.token)
+        : operatorOnlyConsole),
+    secrets: wrapSecrets ? wrapSecrets(files) : files,
+    notifier:
+      replaced.notifier ??
+      createNotifierFromEnv(config.env, notificationStream ? { stream: notificationStream } : {}),
+    workflowIdKeyFingerprint: replaced.workflowIdKeyFingerprint ?? ids.workflowIdKeyFingerprint,
+    sweep:
+      replaced.sweep ??
+      createSweepDeps(context.workflowClient, config.dataDir, {
+        taskQueue: config.taskQueue,
+        workflowIdFor: ids.workflowIdFor,
+      }),
+  };
+}
