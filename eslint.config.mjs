@@ -47,7 +47,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/activities/*', '**/activities'],
+              // src/activities from any depth; a workflow's own activities.ts (its proxies) is workflow code.
+              group: ['../**/activities/*', '../**/activities'],
               allowTypeImports: true,
               message: 'Workflows may import activity types only (import type).',
             },

@@ -10,9 +10,6 @@ import { lifecycleStatusSchema } from '../domain/lifecycle-status';
 /** What the workflow carries across continue-as-new, beyond the status it shows. */
 export const carriedStateSchema = z.object({
   status: lifecycleStatusSchema,
-  roleCreatedByUs: z.boolean(),
-  userCreatedByUs: z.boolean(),
-  serviceCreatedByUs: z.boolean(),
   remindedForExpiry: z.string().optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;

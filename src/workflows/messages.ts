@@ -1,8 +1,11 @@
-// Messages of the lifecycle workflow, shared by the workflow and its clients (CLI, client API, tests).
+// Every message of every workflow (lifecycle, sweep), shared by the workflows and their clients (CLI, client API, tests).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CompleteOperatorStepInput, ExtendInput, RevokeInput } from '../domain/lifecycle-messages';
 import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus } from '../domain/lifecycle-status';
+import type { SweepCounts } from '../domain/sweep-policy';
+
+// ---- lifecycle -------------------------------------------------------------------------------------------
 
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 /** The request the lifecycle was started with, as validated: a re-onboarding compares itself with it. */
@@ -23,3 +26,13 @@ export const completeOperatorStepUpdate = defineUpdate<
   { verified: boolean; problem?: string; status: LifecycleStatus },
   [CompleteOperatorStepInput]
 >('completeOperatorStep');
+
+// ---- sweep -----------------------------------------------------------------------------------------------
+export interface SweepProgress {
+  pages: number;
+  pageOffset: number;
+  counts: SweepCounts;
+  dryRun: boolean;
+  done: boolean;
+}
+export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');

@@ -9,7 +9,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
-  defineQuery,
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
@@ -29,12 +28,11 @@ import {
   sweepCountsSchema,
   sweepLineSchema,
   sweepPolicySchema,
-  type SweepCounts,
   type SweepLine,
   type SweepReport,
 } from '../domain/sweep-policy';
 import { MARKETO_QUEUE_SUFFIX, notificationOptions } from './lifecycle';
-import { checkDriftSignal } from './messages';
+import { checkDriftSignal, sweepProgressQuery } from './messages';
 
 /** How long each sweep notification is retried before the report lists it as not delivered. */
 const SWEEP_NOTIFY_DEADLINE_MS = 5 * 60 * 1000;
@@ -69,15 +67,6 @@ export const sweepInputSchema = z.object({
     .optional(),
 });
 export type SweepWorkflowInput = z.input<typeof sweepInputSchema>;
-
-export interface SweepProgress {
-  pages: number;
-  pageOffset: number;
-  counts: SweepCounts;
-  dryRun: boolean;
-  done: boolean;
-}
-export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');
 
 /** Runs `fn` over `items` with at most `limit` in flight, results in order. Deterministic: no timers. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

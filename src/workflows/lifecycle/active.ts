@@ -1,0 +1,100 @@
+/**
+ * The active period: asleep until the reminder, the expiry, a revoke, an extension or a drift check; Marketo's
+ * expiry is compared with the workflow's, and the workflow's date wins.
+ */
+import { condition, workflowInfo } from '@temporalio/workflow';
+import type { MarketoUserView } from '../../activities/types';
+import { sameInstant, type Lifecycle } from './lifecycle';
+
+export type ActiveOutcome = 'expired' | 'revoked' | 'continue-as-new';
+
+/** Compares Marketo's expiry with ours and, when `correct`, puts ours back. */
+export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<MarketoUserView | null> {
+  const { status } = lc;
+  const user = await lc.activities.marketoMustFinish.getUser(status.userId!);
+  if (!user || sameInstant(user.expiresAt, status.expiresAt)) return user;
+  const drift = {
+    detectedAt: new Date().toISOString(),
+    workflowExpiresAt: status.expiresAt,
+    marketoExpiresAt: user.expiresAt,
+    corrected: correct,
+  };
+  status.drift.push(drift);
+  lc.record('drift', `Marketo had ${user.expiresAt ?? 'no expiry'}, the workflow has ${status.expiresAt}`);
+  if (correct) await lc.activities.marketoMustFinish.setUserExpiry(user.userid, status.expiresAt);
+  const message = `Someone moved the expiry of ${lc.request.email} in Marketo; the workflow's date wins`;
+  void lc.notify('drift', message, drift);
+  return user;
+}
+
+/** The reminder for the current expiry; it counts as sent once delivered, not before. */
+export async function sendReminder(lc: Lifecycle): Promise<void> {
+  const { status } = lc;
+  const forExpiry = status.expiresAt;
+  lc.reminderInFlight = forExpiry;
+  const delivered = await lc.notify(
+    'reminder',
+    `Access of ${lc.request.email} expires at ${forExpiry}`,
+    { expiresAt: forExpiry, clientId: status.clientId },
+    Date.parse(forExpiry) - Date.now(),
+  );
+  if (lc.reminderInFlight === forExpiry) lc.reminderInFlight = undefined;
+  // Undelivered by the expiry is given up too (the failure is in the timeline); an extension meanwhile
+  // wants its own reminder for its own date.
+  if (status.expiresAt === forExpiry) lc.state.remindedForExpiry = forExpiry;
+  if (delivered) lc.record('reminder sent', `expires ${forExpiry}`);
+}
+
+function reminderDue(lc: Lifecycle): boolean {
+  const { expiresAt } = lc.status;
+  return lc.state.remindedForExpiry !== expiresAt && lc.reminderInFlight !== expiresAt;
+}
+
+/** Sleeps until something changes or `wakeAt`, then lets an extension being applied finish first. */
+async function sleepUntil(lc: Lifecycle, wakeAt: number): Promise<void> {
+  const expiryWhenWaiting = lc.status.expiresAt;
+  const inFlightWhenWaiting = lc.notificationsInFlight;
+  await condition(
+    () =>
+      lc.revokeRequest !== undefined ||
+      lc.status.expiresAt !== expiryWhenWaiting ||
+      lc.expiryChangeInFlight ||
+      lc.driftCheckRequested ||
+      lc.notificationsInFlight !== inFlightWhenWaiting,
+    Math.max(1, wakeAt - Date.now()),
+  );
+  await condition(() => !lc.expiryChangeInFlight);
+}
+
+/** Not while a notification is in flight: the next run would not know it, and send it again. */
+function timeToContinueAsNew(lc: Lifecycle): boolean {
+  const info = workflowInfo();
+  return (
+    lc.notificationsInFlight === 0 &&
+    (info.historyLength > lc.input.continueAsNewAfterEvents || info.continueAsNewSuggested)
+  );
+}
+
+export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
+  for (;;) {
+    if (lc.revokeRequest) return 'revoked';
+    const now = Date.now();
+    const expiry = Date.parse(lc.status.expiresAt);
+    if (now >= expiry && !lc.expiryChangeInFlight) return 'expired';
+    if (lc.driftCheckRequested && !lc.expiryChangeInFlight) {
+      lc.driftCheckRequested = false;
+      await checkDrift(lc, true);
+      continue;
+    }
+    const reminderAt = expiry - lc.policy.reminderLeadMs;
+    const due = reminderDue(lc);
+    if (due && now >= reminderAt && !lc.expiryChangeInFlight) {
+      await checkDrift(lc, true);
+      // Not awaited: a webhook being retried must not keep revocations and extensions waiting.
+      void sendReminder(lc);
+      continue;
+    }
+    await sleepUntil(lc, due ? Math.min(reminderAt, expiry) : expiry);
+    if (timeToContinueAsNew(lc)) return 'continue-as-new';
+  }
+}
