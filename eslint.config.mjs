@@ -47,7 +47,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/activities/*', '**/activities'],
+              // src/activities (Node code), not a workflow's own activities.ts of proxies.
+              regex: '^(\\.\\./)+activities(/.*)?$',
               allowTypeImports: true,
               message: 'Workflows may import activity types only (import type).',
             },

@@ -393,7 +393,7 @@ async function overheadRatio(ctx: Context, connection: NativeConnection, bundle:
       notifier: { notify: () => Promise.resolve() },
       workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
       sweep: {
-        managedExpiries: () => Promise.resolve({}),
+        managedLifecyclesOf: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
         memory: new FileFirstSeenStore(path.join(ctx.dataDir, 'fs.json')),
       },

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       notifier: createNotifierFromEnv(),
       workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
       sweep: {
-        managedExpiries: () => Promise.resolve({}),
+        managedLifecyclesOf: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
         memory: new FileFirstSeenStore(path.join(dataDir, `first-seen-${process.pid}.json`)),
       },

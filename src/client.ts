@@ -34,7 +34,7 @@ import { secretRefFor } from './security/secret-store';
 import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
-import { sweepProgressQuery, type SweepProgress } from './workflows/sweep';
+import { sweepProgressQuery, type SweepProgress } from './workflows/sweep/messages';
 import {
   completeOperatorStepUpdate,
   extendUpdate,

@@ -36,24 +36,11 @@ export function createSupportActivities({
       return Promise.reject(workflowIdKeyMismatch(fingerprint, workflowIdKeyFingerprint));
     },
 
-    getSweepContext: (options) =>
-      classified(async () => {
-        const [token, managed] = await Promise.all([
-          marketo.getTokenInfo(),
-          options?.managed === false ? {} : sweep.managedExpiries(),
-        ]);
-        return { selfEmail: token.scope, managed };
-      }),
+    getSweepContext: () => classified(async () => ({ selfEmail: (await marketo.getTokenInfo()).scope })),
 
-    managedLifecyclesOf: (emails) =>
-      classified(async () => {
-        if (sweep.managedLifecyclesOf) return sweep.managedLifecyclesOf(emails);
-        const all = await sweep.managedExpiries();
-        const wanted = new Set(emails.map((e) => e.toLowerCase()));
-        return Object.fromEntries(Object.entries(all).filter(([email]) => wanted.has(email)));
-      }),
+    managedLifecyclesOf: (emails) => classified(() => sweep.managedLifecyclesOf(emails)),
 
-    firstSeenOf: (userids) => classified(async () => (await sweep.memory.firstSeenOf?.(userids)) ?? {}),
+    firstSeenOf: (userids) => classified(() => sweep.memory.firstSeenOf(userids)),
 
     currentManagedExpiry: (workflowId) => classified(() => sweep.currentManagedExpiry(workflowId)),
 

@@ -56,9 +56,9 @@ describe('createCustomService with overlapping attempts', () => {
       notifier: { notify: () => Promise.resolve() },
       workflowIdKeyFingerprint: '0123456789abcdef',
       sweep: {
-        managedExpiries: () => Promise.resolve({}),
+        managedLifecyclesOf: () => Promise.resolve({}),
         currentManagedExpiry: () => Promise.resolve(null),
-        memory: { recordFirstSeen: () => Promise.resolve({}) },
+        memory: { recordFirstSeen: () => Promise.resolve({}), firstSeenOf: () => Promise.resolve({}) },
       },
     });
     return { activities, secrets };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SweepReport } from '../../src/domain/sweep-policy';
-import type { SweepWorkflowInput } from '../../src/workflows/sweep';
+import type { SweepWorkflowInput } from '../../src/workflows/sweep/workflow';
 import { createDataConverter } from '../../src/security/data-converter';
 import { createLifecycleWorkers } from '../../src/worker';
 import { sweepWorkflow } from '../../src/workflows';
