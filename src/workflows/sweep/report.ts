@@ -112,7 +112,7 @@ export async function finishReport(
 ): Promise<SweepReport> {
   const { counts } = carried;
   const countsNoCreationDate = policy.maxLifetimeFrom === 'creation' && policy.maxLifetimeMs !== undefined;
-  const report: SweepReport = {
+  const report: Omit<SweepReport, 'notifications'> = {
     sweepId: workflowId,
     dryRun,
     startedAt: carried.startedAt,
