@@ -47,8 +47,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              // src/activities from any depth; a workflow's own activities.ts (its proxies) is workflow code.
-              group: ['../**/activities/*', '../**/activities'],
+              // src/activities (Node code), not a workflow's own activities.ts of proxies.
+              regex: '^(\\.\\./)+activities(/.*)?$',
               allowTypeImports: true,
               message: 'Workflows may import activity types only (import type).',
             },

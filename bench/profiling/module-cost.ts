@@ -26,7 +26,7 @@ const MODULES = [
   '../../src/domain/lifecycle-messages',
   '../../src/workflows/lifecycle-input',
   '../../src/domain/sweep-policy',
-  '../../src/workflows/sweep',
+  '../../src/workflows/sweep/workflow',
 ];
 
 async function main(): Promise<void> {

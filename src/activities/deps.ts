@@ -17,13 +17,8 @@ export interface ActivityDeps {
 }
 
 export interface SweepDeps {
-  /** Lowercased email → the active lifecycle of this instance that manages it, and its expiry. */
-  managedExpiries(): Promise<Record<string, ManagedLifecycle>>;
-  /**
-   * Of these emails, those an active lifecycle of this instance manages (lowercased), with its expiry.
-   * Optional for stand-ins that manage nothing: without it, `managedExpiries` is filtered.
-   */
-  managedLifecyclesOf?(emails: string[]): Promise<Record<string, ManagedLifecycle>>;
+  /** Of these emails, those an active lifecycle of this instance manages (lowercased), with its expiry. */
+  managedLifecyclesOf(emails: string[]): Promise<Record<string, ManagedLifecycle>>;
   /** The expiry a lifecycle holds now, or null when it no longer governs its user (revoked, ended, gone). */
   currentManagedExpiry(workflowId: string): Promise<string | null>;
   memory: SweepMemory;
@@ -32,6 +27,6 @@ export interface SweepDeps {
 export interface SweepMemory {
   /** Records `at` for users not seen before; returns every given user's first-seen date. */
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
-  /** The recorded first-seen dates of those users that have one; records nothing. Optional: none known. */
-  firstSeenOf?(userids: string[]): Promise<Record<string, string>>;
+  /** The recorded first-seen dates of those users that have one; records nothing (dry runs). */
+  firstSeenOf(userids: string[]): Promise<Record<string, string>>;
 }

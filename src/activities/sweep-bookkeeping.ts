@@ -7,22 +7,11 @@ export function createSweepBookkeepingActivities({
   sweep,
 }: Pick<ActivityDeps, 'marketo' | 'sweep'>): SweepBookkeepingActivities {
   return {
-    getSweepContext: async (options) => {
-      const [token, managed] = await Promise.all([
-        marketo.getTokenInfo(),
-        options?.managed === false ? {} : sweep.managedExpiries(),
-      ]);
-      return { selfEmail: token.scope, managed };
-    },
+    getSweepContext: async () => ({ selfEmail: (await marketo.getTokenInfo()).scope }),
 
-    managedLifecyclesOf: async (emails) => {
-      if (sweep.managedLifecyclesOf) return sweep.managedLifecyclesOf(emails);
-      const all = await sweep.managedExpiries();
-      const wanted = new Set(emails.map((e) => e.toLowerCase()));
-      return Object.fromEntries(Object.entries(all).filter(([email]) => wanted.has(email)));
-    },
+    managedLifecyclesOf: (emails) => sweep.managedLifecyclesOf(emails),
 
-    firstSeenOf: async (userids) => (await sweep.memory.firstSeenOf?.(userids)) ?? {},
+    firstSeenOf: (userids) => sweep.memory.firstSeenOf(userids),
 
     currentManagedExpiry: (workflowId) => sweep.currentManagedExpiry(workflowId),
 

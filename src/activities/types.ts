@@ -154,11 +154,8 @@ export interface NotifyActivities {
 
 /** What a sweep reads and records beside Marketo's users. */
 export interface SweepBookkeepingActivities {
-  /**
-   * For a sweep: the orchestrator's own user (never locked) and the expiries that running lifecycles hold;
-   * `{ managed: false }` skips the lifecycles (sweeps that look them up page by page).
-   */
-  getSweepContext(options?: { managed: boolean }): Promise<SweepContext>;
+  /** For a sweep: the orchestrator's own user, which it never locks. */
+  getSweepContext(): Promise<SweepContext>;
   /** Of these emails, those an active lifecycle of this instance manages (lowercased), with its expiry. */
   managedLifecyclesOf(emails: string[]): Promise<Record<string, ManagedLifecycle>>;
   /** The first-seen dates already recorded for these users, recording nothing (dry runs). */
@@ -178,8 +175,6 @@ export interface SupportActivities
 
 export interface SweepContext {
   selfEmail: string;
-  /** Lowercased email → its active lifecycle and the expiry it holds. */
-  managed: Record<string, ManagedLifecycle>;
 }
 
 export interface ManagedLifecycle {

@@ -217,17 +217,15 @@ export const sweepReportSchema = z.object({
    */
   noCreationDate: z.number().optional(),
   /**
-   * Where every line went (sweeps since the lines were notified): `sweep-lines` notifications, numbered parts,
-   * then the `sweep-report`. A failed delivery is recorded here rather than failing the sweep.
+   * Where every line went: `sweep-lines` notifications, numbered parts, then the `sweep-report`. A failed
+   * delivery is recorded here rather than failing the sweep.
    */
-  notifications: z
-    .object({
-      lineParts: z.number(),
-      failedLineParts: z.number(),
-      reportDelivered: z.boolean(),
-      problem: z.string().optional(),
-    })
-    .optional(),
+  notifications: z.object({
+    lineParts: z.number(),
+    failedLineParts: z.number(),
+    reportDelivered: z.boolean(),
+    problem: z.string().optional(),
+  }),
 });
 export type SweepReport = z.infer<typeof sweepReportSchema>;
 

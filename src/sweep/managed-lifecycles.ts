@@ -11,36 +11,6 @@ export interface ManagedScope {
 }
 
 /**
- * The active lifecycles of this instance, by lowercased email, with the expiry each holds. Read from Temporal
- * itself (list, then the status query), so there is no second record to drift.
- */
-export function managedExpiriesFrom(
-  client: WorkflowClient,
-  scope: ManagedScope,
-): () => Promise<Record<string, ManagedLifecycle>> {
-  return async () => {
-    const ids: string[] = [];
-    const query =
-      `WorkflowType = 'lifecycleWorkflow' AND ExecutionStatus = 'Running' ` +
-      `AND TaskQueue = '${scope.taskQueue.replace(/'/g, "''")}'`;
-    for await (const execution of client.list({ query })) ids.push(execution.workflowId);
-    const managed: Record<string, ManagedLifecycle> = {};
-    const lanes = Array.from({ length: Math.min(10, ids.length) }, async () => {
-      for (let id = ids.pop(); id !== undefined; id = ids.pop()) {
-        const status = await client
-          .getHandle(id)
-          .query(statusQuery)
-          .catch(() => undefined);
-        if (status?.phase !== 'active' || scope.workflowIdFor(status.email) !== id) continue;
-        managed[status.email.toLowerCase()] = { workflowId: id, expiresAt: status.expiresAt };
-      }
-    });
-    await Promise.all(lanes);
-    return managed;
-  };
-}
-
-/**
  * Of `emails` (one page of a sweep), those an active lifecycle of this instance manages, by lowercased email.
  * Each lifecycle's id is derived from its email (keyed hash), so only the page's own lifecycles are asked, and
  * only matches come back: the cost and the answer grow with the page, not with every lifecycle of the namespace.
@@ -64,7 +34,7 @@ export function managedLifecyclesOfFrom(
         }
         // A closed lifecycle no longer governs its user; another deployment's queue is not ours to judge.
         if (description.status.name !== 'RUNNING' || description.taskQueue !== scope.taskQueue) continue;
-        // As in the full listing: a lifecycle that cannot answer is not counted as managing its user.
+        // A lifecycle that cannot answer is not counted as managing its user.
         const status = await handle.query(statusQuery).catch(() => undefined);
         if (status?.phase !== 'active' || normalizeEmail(status.email) !== email) continue;
         managed[email] = { workflowId: handle.workflowId, expiresAt: status.expiresAt };
@@ -77,8 +47,8 @@ export function managedLifecyclesOfFrom(
 
 /**
  * The expiry one lifecycle holds at this moment, or null when it no longer governs its user. The sweep asks
- * just before acting on a drift, because its list of lifecycles dates from the sweep's start: a revoke or an
- * extend since then is not a drift.
+ * just before acting on a drift, because its page's lookup of lifecycles came first: a revoke or an extend
+ * since then is not a drift.
  */
 export function currentManagedExpiryFrom(
   client: WorkflowClient,

@@ -1,5 +1,5 @@
 // The workflows a worker registers. Workflow code only: no activity implementations, no Node built-ins.
-import type * as Sweep from './sweep';
+import type * as Sweep from './sweep/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
 
@@ -13,6 +13,6 @@ export function sweepWorkflow(
   ...args: Parameters<typeof Sweep.sweepWorkflow>
 ): ReturnType<typeof Sweep.sweepWorkflow> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
-  const sweep = require('./sweep') as typeof Sweep;
+  const sweep = require('./sweep/workflow') as typeof Sweep;
   return sweep.sweepWorkflow(...args);
 }

@@ -6,7 +6,7 @@ import type { Harness } from '../helpers/lifecycle-harness';
 import type { SweepReport } from '../../src/domain/sweep-policy';
 import type { UserSnapshot } from '../../src/sandbox/operator';
 import { sweepWorkflow } from '../../src/workflows';
-import type { SweepWorkflowInput } from '../../src/workflows/sweep';
+import type { SweepWorkflowInput } from '../../src/workflows/sweep/workflow';
 
 /** The sandbox's seeded orchestrator: the API-only user whose service the product's credentials belong to. */
 export const ORCHESTRATOR_EMAIL = 'orchestrator@sandbox.local';

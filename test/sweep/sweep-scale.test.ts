@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SweepReport } from '../../src/domain/sweep-policy';
-import type { SweepWorkflowInput } from '../../src/workflows/sweep';
+import type { SweepWorkflowInput } from '../../src/workflows/sweep/workflow';
 import { sweepWorkflow } from '../../src/workflows';
 import { peakInWindow, withCallLog } from '../helpers/call-log';
 import { createHarness, type Harness } from '../helpers/lifecycle-harness';

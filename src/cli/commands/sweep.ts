@@ -64,7 +64,7 @@ Examples:
         const sent = report.notifications;
         if (report.moreLines) {
           output.line(
-            sent && sent.lineParts > sent.failedLineParts
+            sent.lineParts > sent.failedLineParts
               ? `  … and ${report.moreLines} more: every line went to the notifications ("sweep-lines", ${sent.lineParts} part(s))`
               : `  … and ${report.moreLines} more, not listed (the report keeps the first ${report.lines.length})`,
           );
@@ -74,7 +74,7 @@ Examples:
             `${report.noCreationDate} user(s) had no creation date (Marketo's user record has none): ` +
               'their maximum lifetime was counted from when the sweep first saw them',
           );
-        if (sent && (sent.failedLineParts > 0 || !sent.reportDelivered))
+        if (sent.failedLineParts > 0 || !sent.reportDelivered)
           output.line(
             `Notifications failed: ${sent.failedLineParts} of ${sent.lineParts} line part(s)` +
               `${sent.reportDelivered ? '' : `, and the report (${sent.problem ?? 'no reason given'})`}; check the webhook or the log.`,
