@@ -17,6 +17,7 @@ import {
   DEFAULT_TASK_QUEUE,
   type StackFile,
 } from './context';
+import { ProblemError } from './errors';
 import { operatorOnlyConsole, sandboxAdminConsole } from './marketo/admin-console';
 import { createMarketoClient, type MarketoClientOptions } from './marketo/client';
 import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from './marketo/config';
@@ -68,14 +69,8 @@ export interface EmbeddedStack {
 export { freePort };
 
 /** The stack could not start; `problem` says what is wrong, `hint` what to do. */
-export class EmbeddedStartError extends Error {
+export class EmbeddedStartError extends ProblemError {
   override readonly name = 'EmbeddedStartError';
-  constructor(
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem} ${hint}`);
-  }
 }
 
 function isAlive(pid: number): boolean {
