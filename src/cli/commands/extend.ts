@@ -7,7 +7,6 @@ const OPTIONS = { ...COMMON_OPTIONS, 'expires-at': { type: 'string' }, by: { typ
 
 export const extendCommand: Command = {
   name: 'extend',
-  summary: 'move the expiry later (in the workflow and in Marketo)',
   help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--json] [--data-dir DIR]
 
 The new expiry must be later than the current one and within the maximum lifetime.

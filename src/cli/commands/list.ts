@@ -5,7 +5,6 @@ import type { Command } from './types';
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'every lifecycle with its phase and expiry',
   help: `Usage: marketo-api-users list [--json] [--data-dir DIR]
 
 Examples:

@@ -21,7 +21,6 @@ const OPTIONS = {
 
 export const onboardCommand: Command = {
   name: 'onboard',
-  summary: 'create (or find) the role, API-only user and custom service of one integration',
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--json] [--data-dir DIR]

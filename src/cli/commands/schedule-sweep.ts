@@ -16,7 +16,6 @@ const DELETE_FLAGS = new Set(['delete', 'json', 'data-dir']);
 
 export const scheduleSweepCommand: Command = {
   name: 'schedule-sweep',
-  summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
   help: `Usage: marketo-api-users schedule-sweep --every 1h [--policy FILE] [policy flags] [--json] [--data-dir DIR]
        marketo-api-users schedule-sweep --delete [--json] [--data-dir DIR]
 

@@ -6,7 +6,6 @@ import type { Command } from './types';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: "show a lifecycle's phase, ids, expiry, pending operator action and timeline",
   help: `Usage: marketo-api-users status EMAIL [--json] [--data-dir DIR]
 
 Examples:

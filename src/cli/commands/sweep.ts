@@ -8,7 +8,6 @@ const OPTIONS = { ...COMMON_OPTIONS, ...POLICY_OPTIONS, 'dry-run': { type: 'bool
 
 export const sweepCommand: Command = {
   name: 'sweep',
-  summary: 'enforce expiry on every API-only user of the instance now, and print the report',
   help: `Usage: marketo-api-users sweep [--dry-run] [--json] [--policy FILE] [policy flags] [--data-dir DIR]
 
 Pages through every user of the Marketo instance, including users made by hand, and applies the policy to
