@@ -1,7 +1,8 @@
 /**
  * The bin loads a command's code only when that command runs: `status --help` must not load the embedded stack,
- * the worker or the sandbox, and the command list no command at all. Each run lists, at exit, the modules its
- * process loaded (the bin runs the sources through CommonJS, so `require.cache` holds every one of them).
+ * the worker, the sandbox or even the Temporal client, and the command list no command at all. Each run lists,
+ * at exit, the modules its process loaded (the bin runs the sources through CommonJS, so `require.cache` holds
+ * every one of them).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -55,7 +56,7 @@ function heavy(modules: string[]): string[] {
 }
 
 describe('the CLI loads a command only when it runs', () => {
-  it('status --help loads neither the embedded stack, the worker nor the sandbox', async () => {
+  it('status --help loads neither the embedded stack, the worker, the sandbox nor the Temporal client', async () => {
     const run = await loadedBy(['status', '--help']);
     assert.equal(run.code, 0);
     assert.match(run.stdout, /^Usage: marketo-api-users status EMAIL/);
@@ -65,6 +66,11 @@ describe('the CLI loads a command only when it runs', () => {
       (m) => m.startsWith('src/cli/commands/') && !/\/(status|format|types)\.ts$/.test(m),
     );
     assert.deepEqual(otherCommands, []);
+    // Its help is decided by its own flag parse, before it needs the client API and the Temporal client.
+    assert.deepEqual(
+      run.modules.filter((m) => m === 'src/client.ts' || m.includes('node_modules/@temporalio/')),
+      [],
+    );
   });
 
   it('the command list loads no command and no Temporal package', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
-import { LifecycleClient, validateInput, type CompleteStepInput } from '../../client';
+import type { CompleteStepInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -71,6 +72,7 @@ Examples:
     } else {
       throw new UsageError(['step: must be create-role, confirm-role or create-service']);
     }
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.completeStep(email, input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -1,5 +1,6 @@
-import { LifecycleClient, validateInput, type ExtendOptions } from '../../client';
+import type { ExtendOptions } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -26,6 +27,7 @@ Examples:
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values.by !== undefined ? { by: values.by } : {}),
     };
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.extend(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

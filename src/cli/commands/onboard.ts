@@ -1,6 +1,8 @@
-import { InputError, LifecycleClient, validateInput, type OnboardInput } from '../../client';
+import type { OnboardInput } from '../../client';
+import { InputError } from '../../errors';
 import { ROLE_REFUSED } from '../../domain/role-choice';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -78,6 +80,7 @@ Examples:
           : {}),
       },
     };
+    const { LifecycleClient, validateInput } = clientApi();
     // Bad input is exit 2 before anything connects, whether or not an `up` runs.
     validateInput.onboard(input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });

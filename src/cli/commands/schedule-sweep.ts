@@ -1,5 +1,5 @@
-import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK, UsageError } from '../errors';
 import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
 import type { Command } from './types';
@@ -42,6 +42,7 @@ Examples:
       throw new UsageError(['every: required (or --delete)']);
     }
     const policy = values.delete ? undefined : policyFromFlags(values);
+    const { LifecycleClient, validateInput } = clientApi();
     if (!values.delete) validateInput.scheduleSweep({ every: values.every!, ...(policy ? { policy } : {}) });
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -1,5 +1,5 @@
-import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
 import { describeStatus } from './format';
 import type { Command } from './types';
@@ -16,6 +16,7 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, ['EMAIL']);
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.email(email);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -1,5 +1,5 @@
-import { LifecycleClient } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK } from '../errors';
 import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
 import type { Command } from './types';
@@ -23,6 +23,7 @@ Examples:
     const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
     const policy = policyFromFlags(values);
+    const { LifecycleClient } = clientApi();
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       const label = values['dry-run'] ? 'sweeping (dry run)' : 'sweeping';
