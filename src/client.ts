@@ -28,7 +28,14 @@ import {
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 import { startLifecycle } from './lifecycle-start';
-import { onboardDifferences, type OnboardDifference } from './onboard-conflict';
+import {
+  InputError,
+  LifecycleConflictError,
+  LifecycleNotFoundError,
+  LifecycleRefusedError,
+  TemporalUnavailableError,
+} from './errors';
+import { onboardDifferences } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
@@ -48,62 +55,14 @@ export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
 
 type SweepPolicyArgs = Parameters<typeof sweepWorkflow>[0];
 
-/** Bad input: nothing was created. `problems` are `field: problem` lines. */
-export class InputError extends Error {
-  override readonly name = 'InputError';
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '));
-  }
-}
-
-/** No lifecycle for that email on this Marketo instance. */
-export class LifecycleNotFoundError extends Error {
-  override readonly name = 'LifecycleNotFoundError';
-}
-
-export { ContextError };
-
-/** Temporal does not answer; the message says what to start or set, `hint` that part alone. */
-export class TemporalUnavailableError extends Error {
-  override readonly name = 'TemporalUnavailableError';
-  constructor(
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem} ${hint}`);
-  }
-}
-
-/** The workflow refused an Update (for example an extension past the maximum lifetime). */
-export class LifecycleRefusedError extends Error {
-  override readonly name = 'LifecycleRefusedError';
-}
-
-const CONFLICT_HINT =
-  'to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again';
-
-/**
- * An onboarding found the email's lifecycle running with other settings (names, role, expiry...): nothing
- * was changed. `differences` names each field; `problems` says each as a line; `hint` says what to do.
- */
-export class LifecycleConflictError extends Error {
-  override readonly name = 'LifecycleConflictError';
-  readonly problem: string;
-  readonly problems: string[];
-  readonly hint = CONFLICT_HINT;
-  constructor(
-    readonly email: string,
-    readonly differences: OnboardDifference[],
-  ) {
-    const problem = `a lifecycle of ${email} already runs with other settings; nothing was changed`;
-    const problems = differences.map(
-      (d) => `${d.field}: the running lifecycle has ${d.running}, this request asks for ${d.requested}`,
-    );
-    super(`${problem}: ${problems.join('; ')}. Hint: ${CONFLICT_HINT}`);
-    this.problem = problem;
-    this.problems = problems;
-  }
-}
+export {
+  ContextError,
+  InputError,
+  LifecycleConflictError,
+  LifecycleNotFoundError,
+  LifecycleRefusedError,
+  TemporalUnavailableError,
+};
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);

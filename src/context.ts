@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import { ProblemError } from './errors';
 import { loadKeyring, type Keyring } from './security/keyring';
 import { FileSecretStore, type SecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from './security/workflow-id';
@@ -76,14 +77,8 @@ export interface ProductContext {
 }
 
 /** Where things are cannot be worked out; the message says what to start or set, `hint` that part alone. */
-export class ContextError extends Error {
+export class ContextError extends ProblemError {
   override readonly name = 'ContextError';
-  constructor(
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem} ${hint}`);
-  }
 }
 
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {

@@ -35,3 +35,4 @@ export {
   type SweepRunInput,
   type SweepScheduleInput,
 } from './client';
+export { ProblemError } from './errors';

@@ -15,6 +15,7 @@ import {
   stackFilePath,
   type StackFile,
 } from '../context';
+import { ProblemError } from '../errors';
 import type { MarketoClientOptions } from '../marketo/client';
 import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from '../marketo/config';
 import { startSandbox, writeAdminTokenFile, type RunningSandbox } from '../sandbox';
@@ -58,14 +59,8 @@ export interface EmbeddedStack {
 export { freePort };
 
 /** The stack could not start; `problem` says what is wrong, `hint` what to do. */
-export class EmbeddedStartError extends Error {
+export class EmbeddedStartError extends ProblemError {
   override readonly name = 'EmbeddedStartError';
-  constructor(
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem} ${hint}`);
-  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,13 +1,10 @@
-import { ContextError } from '../context';
-import { EmbeddedStartError } from '../app/embedded';
-import { UnsafeDirectoryError } from '../security/private-dir';
 import {
   InputError,
   LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
-  TemporalUnavailableError,
-} from '../client';
+  ProblemError,
+} from '../errors';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -99,12 +96,7 @@ export function report(error: unknown): Reported {
       json: { error: error.message, hint },
     };
   }
-  if (
-    error instanceof TemporalUnavailableError ||
-    error instanceof ContextError ||
-    error instanceof EmbeddedStartError ||
-    error instanceof UnsafeDirectoryError
-  ) {
+  if (error instanceof ProblemError) {
     // What is wrong, then what to do about it: each on its own line.
     return {
       exitCode: EXIT_FAILURE,

@@ -1,33 +1,101 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
-import { completeStepCommand } from './commands/complete-step';
-import { demoCommand } from './commands/demo';
-import { extendCommand } from './commands/extend';
-import { listCommand } from './commands/list';
-import { onboardCommand } from './commands/onboard';
-import { revokeCommand } from './commands/revoke';
-import { scheduleSweepCommand } from './commands/schedule-sweep';
-import { sweepCommand } from './commands/sweep';
-import { sandboxCommand } from './commands/sandbox';
-import { statusCommand } from './commands/status';
+import type * as CompleteStep from './commands/complete-step';
+import type * as Demo from './commands/demo';
+import type * as Extend from './commands/extend';
+import type * as List from './commands/list';
+import type * as Onboard from './commands/onboard';
+import type * as Revoke from './commands/revoke';
+import type * as ScheduleSweep from './commands/schedule-sweep';
+import type * as Sweep from './commands/sweep';
+import type * as Sandbox from './commands/sandbox';
+import type * as Status from './commands/status';
 import type { Command } from './commands/types';
-import { upCommand } from './commands/up';
-import { workerCommand } from './commands/worker';
+import type * as Up from './commands/up';
+import type * as Worker from './commands/worker';
 import { EXIT_BAD_INPUT, EXIT_OK, HelpRequested, report } from './errors';
 import { createOutput } from './output';
 
-const COMMANDS: Command[] = [
-  upCommand,
-  onboardCommand,
-  statusCommand,
-  extendCommand,
-  revokeCommand,
-  listCommand,
-  completeStepCommand,
-  sweepCommand,
-  scheduleSweepCommand,
-  demoCommand,
-  workerCommand,
-  sandboxCommand,
+/**
+ * A command's code (and the Temporal client, worker, embedded stack or sandbox behind it) is loaded only when
+ * that command runs: `status --help` or the command list must not pay for `up`'s dependencies. The summary
+ * lives here, beside the loader, so the list needs no command's code at all.
+ */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Command;
+}
+
+/**
+ * `require`, not `import()`: the bin runs the sources through tsx's CommonJS hook, which on Node 20 does not
+ * serve `import()` of a .ts file.
+ */
+function load(module: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see CommandEntry
+  return require(module);
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'up',
+    summary: 'run the embedded default: Temporal dev server with UI, Marketo sandbox and worker',
+    load: () => (load('./commands/up') as typeof Up).upCommand,
+  },
+  {
+    name: 'onboard',
+    summary: 'create (or find) the role, API-only user and custom service of one integration',
+    load: () => (load('./commands/onboard') as typeof Onboard).onboardCommand,
+  },
+  {
+    name: 'status',
+    summary: "show a lifecycle's phase, ids, expiry, pending operator action and timeline",
+    load: () => (load('./commands/status') as typeof Status).statusCommand,
+  },
+  {
+    name: 'extend',
+    summary: 'move the expiry later (in the workflow and in Marketo)',
+    load: () => (load('./commands/extend') as typeof Extend).extendCommand,
+  },
+  {
+    name: 'revoke',
+    summary: 'deactivate at once: lock the user in Marketo and delete the stored secret',
+    load: () => (load('./commands/revoke') as typeof Revoke).revokeCommand,
+  },
+  {
+    name: 'list',
+    summary: 'every lifecycle with its phase and expiry',
+    load: () => (load('./commands/list') as typeof List).listCommand,
+  },
+  {
+    name: 'complete-step',
+    summary: 'tell a lifecycle that the operator made (or checked) its role, or made its custom service',
+    load: () => (load('./commands/complete-step') as typeof CompleteStep).completeStepCommand,
+  },
+  {
+    name: 'sweep',
+    summary: 'enforce expiry on every API-only user of the instance now, and print the report',
+    load: () => (load('./commands/sweep') as typeof Sweep).sweepCommand,
+  },
+  {
+    name: 'schedule-sweep',
+    summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
+    load: () => (load('./commands/schedule-sweep') as typeof ScheduleSweep).scheduleSweepCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'the whole product in one command, on a throwaway embedded stack',
+    load: () => (load('./commands/demo') as typeof Demo).demoCommand,
+  },
+  {
+    name: 'worker',
+    summary: 'run a worker against your own Temporal cluster and Marketo instance',
+    load: () => (load('./commands/worker') as typeof Worker).workerCommand,
+  },
+  {
+    name: 'sandbox',
+    summary: 'run the local Marketo sandbox on its own',
+    load: () => (load('./commands/sandbox') as typeof Sandbox).sandboxCommand,
+  },
 ];
 
 function usage(): string {
@@ -53,14 +121,15 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(
       `error: unknown command "${name}"\nhint: marketo-api-users --help lists the commands\n`,
     );
     return EXIT_BAD_INPUT;
   }
   const json = rest.includes('--json');
+  const command = entry.load();
   try {
     return await command.run(rest, createOutput);
   } catch (error) {

@@ -1,15 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ProblemError } from '../errors';
 
 /** A folder meant for secrets or state is one others can write to (or is not ours); `hint` says what to do. */
-export class UnsafeDirectoryError extends Error {
+export class UnsafeDirectoryError extends ProblemError {
   override readonly name = 'UnsafeDirectoryError';
-  constructor(
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem} ${hint}`);
-  }
 }
 
 export interface PrivateDirOptions {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
-import { LifecycleClient, validateInput, type CompleteStepInput } from '../../client';
+import type { CompleteStepInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -20,7 +21,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 export const completeStepCommand: Command = {
   name: 'complete-step',
-  summary: 'tell a lifecycle that the operator made (or checked) its role, or made its custom service',
   help: `Usage: marketo-api-users complete-step EMAIL --step create-role [--json] [--data-dir DIR]
        marketo-api-users complete-step EMAIL --step confirm-role --role-id ID
        marketo-api-users complete-step EMAIL --step create-service --client-id ID [--secret-file FILE | < FILE]
@@ -72,6 +72,7 @@ Examples:
     } else {
       throw new UsageError(['step: must be create-role, confirm-role or create-service']);
     }
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.completeStep(email, input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

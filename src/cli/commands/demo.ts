@@ -49,7 +49,6 @@ class DemoTimeoutError extends Error {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'the whole product in one command, on a throwaway embedded stack',
   help: `Usage: marketo-api-users demo [--expires-in-seconds N]
 
 Brings up the embedded stack (Temporal dev server, Marketo sandbox, worker) in a temporary folder on free

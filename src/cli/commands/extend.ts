@@ -1,5 +1,6 @@
-import { LifecycleClient, validateInput, type ExtendOptions } from '../../client';
+import type { ExtendOptions } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -7,7 +8,6 @@ const OPTIONS = { ...COMMON_OPTIONS, 'expires-at': { type: 'string' }, by: { typ
 
 export const extendCommand: Command = {
   name: 'extend',
-  summary: 'move the expiry later (in the workflow and in Marketo)',
   help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--json] [--data-dir DIR]
 
 The new expiry must be later than the current one and within the maximum lifetime.
@@ -27,6 +27,7 @@ Examples:
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values.by !== undefined ? { by: values.by } : {}),
     };
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.extend(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

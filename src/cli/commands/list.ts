@@ -1,11 +1,10 @@
-import { LifecycleClient } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'every lifecycle with its phase and expiry',
   help: `Usage: marketo-api-users list [--json] [--data-dir DIR]
 
 Examples:
@@ -15,6 +14,7 @@ Examples:
   async run(argv, makeOutput) {
     const { values } = parseCommandArgs(argv, COMMON_OPTIONS);
     const output = makeOutput(values.json === true);
+    const { LifecycleClient } = clientApi();
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       const lifecycles = await client.list();

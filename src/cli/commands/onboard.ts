@@ -1,6 +1,8 @@
-import { InputError, LifecycleClient, validateInput, type OnboardInput } from '../../client';
+import type { OnboardInput } from '../../client';
+import { InputError } from '../../errors';
 import { ROLE_REFUSED } from '../../domain/role-choice';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
@@ -21,7 +23,6 @@ const OPTIONS = {
 
 export const onboardCommand: Command = {
   name: 'onboard',
-  summary: 'create (or find) the role, API-only user and custom service of one integration',
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--json] [--data-dir DIR]
@@ -79,6 +80,7 @@ Examples:
           : {}),
       },
     };
+    const { LifecycleClient, validateInput } = clientApi();
     // Bad input is exit 2 before anything connects, whether or not an `up` runs.
     validateInput.onboard(input);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });

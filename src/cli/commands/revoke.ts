@@ -1,5 +1,6 @@
-import { LifecycleClient, validateInput, type RevokeOptions } from '../../client';
+import type { RevokeOptions } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
@@ -7,7 +8,6 @@ const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' } } as const;
 
 export const revokeCommand: Command = {
   name: 'revoke',
-  summary: 'deactivate at once: lock the user in Marketo and delete the stored secret',
   help: `Usage: marketo-api-users revoke EMAIL [--reason R] [--json] [--data-dir DIR]
 
 Waits until the user is locked, then prints the outcome. Revoking an ended lifecycle changes nothing.
@@ -20,6 +20,7 @@ Examples:
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
     const options: RevokeOptions = values.reason !== undefined ? { reason: values.reason } : {};
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.revoke(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -4,7 +4,6 @@ import type { Command } from './types';
 
 export const sandboxCommand: Command = {
   name: 'sandbox',
-  summary: 'run the local Marketo sandbox on its own',
   help: `Usage: marketo-api-users sandbox
 
 Configuration from MARKETO_SANDBOX_* (port, mode, state file, limits): see src/sandbox/README.md.

@@ -1,5 +1,5 @@
-import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK, UsageError } from '../errors';
 import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
 import type { Command } from './types';
@@ -16,7 +16,6 @@ const DELETE_FLAGS = new Set(['delete', 'json', 'data-dir']);
 
 export const scheduleSweepCommand: Command = {
   name: 'schedule-sweep',
-  summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
   help: `Usage: marketo-api-users schedule-sweep --every 1h [--policy FILE] [policy flags] [--json] [--data-dir DIR]
        marketo-api-users schedule-sweep --delete [--json] [--data-dir DIR]
 
@@ -43,6 +42,7 @@ Examples:
       throw new UsageError(['every: required (or --delete)']);
     }
     const policy = values.delete ? undefined : policyFromFlags(values);
+    const { LifecycleClient, validateInput } = clientApi();
     if (!values.delete) validateInput.scheduleSweep({ every: values.every!, ...(policy ? { policy } : {}) });
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -1,12 +1,11 @@
-import { LifecycleClient, validateInput } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
 import { describeStatus } from './format';
 import type { Command } from './types';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: "show a lifecycle's phase, ids, expiry, pending operator action and timeline",
   help: `Usage: marketo-api-users status EMAIL [--json] [--data-dir DIR]
 
 Examples:
@@ -17,6 +16,7 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, ['EMAIL']);
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
+    const { LifecycleClient, validateInput } = clientApi();
     validateInput.email(email);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {

@@ -1,5 +1,5 @@
-import { LifecycleClient } from '../../client';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
+import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK } from '../errors';
 import { POLICY_HELP, POLICY_OPTIONS, policyFromFlags } from './sweep-policy-flags';
 import type { Command } from './types';
@@ -8,7 +8,6 @@ const OPTIONS = { ...COMMON_OPTIONS, ...POLICY_OPTIONS, 'dry-run': { type: 'bool
 
 export const sweepCommand: Command = {
   name: 'sweep',
-  summary: 'enforce expiry on every API-only user of the instance now, and print the report',
   help: `Usage: marketo-api-users sweep [--dry-run] [--json] [--policy FILE] [policy flags] [--data-dir DIR]
 
 Pages through every user of the Marketo instance, including users made by hand, and applies the policy to
@@ -24,6 +23,7 @@ Examples:
     const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
     const policy = policyFromFlags(values);
+    const { LifecycleClient } = clientApi();
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
       const label = values['dry-run'] ? 'sweeping (dry run)' : 'sweeping';

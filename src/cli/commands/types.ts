@@ -2,7 +2,6 @@ import type { Output } from '../output';
 
 export interface Command {
   name: string;
-  summary: string;
   help: string;
   /** Resolves with the exit code; throws for errors that `report` turns into one. */
   run(argv: string[], output: (json: boolean) => Output): Promise<number>;

@@ -48,7 +48,6 @@ export function untilSignal(): Promise<string> {
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'run the embedded default: Temporal dev server with UI, Marketo sandbox and worker',
   help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N] [--json]
 
 Everything in one process, until Ctrl-C or SIGTERM: a Temporal dev server persisting to SQLite in the

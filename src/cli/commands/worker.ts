@@ -5,7 +5,6 @@ import type { Command } from './types';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'run a worker against your own Temporal cluster and Marketo instance',
   help: `Usage: marketo-api-users worker
 
 Configuration from the environment: TEMPORAL_ADDRESS and friends (@temporalio/envconfig), MARKETO_BASE_URL,

@@ -1,0 +1,70 @@
+/**
+ * The product's own errors that reach a person or a pipeline. A leaf module with no imports of its own, so the
+ * CLI's error reporter and the client API can name these classes without loading Temporal or the embedded stack.
+ */
+import type { OnboardDifference } from './onboard-conflict';
+
+/**
+ * A failure the product can explain: `problem` says what is wrong, `hint` what to do about it. The CLI prints
+ * the two on lines of their own for any subclass, so a new problem needs no change to the reporter.
+ */
+export class ProblemError extends Error {
+  override readonly name: string = 'ProblemError';
+  constructor(
+    readonly problem: string,
+    readonly hint: string,
+    message = `${problem} ${hint}`,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad input: nothing was created. `problems` are `field: problem` lines. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** No lifecycle for that email on this Marketo instance. */
+export class LifecycleNotFoundError extends Error {
+  override readonly name = 'LifecycleNotFoundError';
+}
+
+/** Temporal does not answer; the message says what to start or set, `hint` that part alone. */
+export class TemporalUnavailableError extends ProblemError {
+  override readonly name = 'TemporalUnavailableError';
+}
+
+/** The workflow refused an Update (for example an extension past the maximum lifetime). */
+export class LifecycleRefusedError extends Error {
+  override readonly name = 'LifecycleRefusedError';
+}
+
+const CONFLICT_HINT =
+  'to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again';
+
+function conflictProblems(differences: OnboardDifference[]): string[] {
+  return differences.map(
+    (d) => `${d.field}: the running lifecycle has ${d.running}, this request asks for ${d.requested}`,
+  );
+}
+
+/**
+ * An onboarding found the email's lifecycle running with other settings (names, role, expiry...): nothing
+ * was changed. `differences` names each field; `problems` says each as a line; `hint` says what to do.
+ */
+export class LifecycleConflictError extends ProblemError {
+  override readonly name = 'LifecycleConflictError';
+  readonly problems: string[];
+  constructor(
+    readonly email: string,
+    readonly differences: OnboardDifference[],
+  ) {
+    const problem = `a lifecycle of ${email} already runs with other settings; nothing was changed`;
+    const problems = conflictProblems(differences);
+    super(problem, CONFLICT_HINT, `${problem}: ${problems.join('; ')}. Hint: ${CONFLICT_HINT}`);
+    this.problems = problems;
+  }
+}
