@@ -245,6 +245,121 @@ function quietSdkLogs(): void {
   }
 }
 
+/** Cleanups run newest first when the stack stops or fails half-way. */
+type Cleanups = (() => Promise<void>)[];
+
+interface MarketoSide {
+  sandbox: RunningSandbox | undefined;
+  baseUrl: string;
+  client: MarketoClientOptions;
+  budget: MarketoQueueBudget | undefined;
+}
+
+/** The real instance when MARKETO_* says so, else the sandbox in automatic mode with its admin token file. */
+async function startMarketoSide(
+  options: EmbeddedOptions,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  cleanups: Cleanups,
+): Promise<MarketoSide> {
+  if (hasMarketoEnv(env)) {
+    const settings = realMarketoSettings(loadMarketoConfig(env));
+    return {
+      sandbox: undefined,
+      baseUrl: settings.client.baseUrl,
+      client: settings.client,
+      budget: settings.marketoBudget,
+    };
+  }
+  const sandbox = await startSandbox({
+    port: options.sandboxPort ?? 3070,
+    stateFile: path.join(dataDir, 'sandbox.json'),
+    mode: 'automatic',
+    env,
+  });
+  cleanups.push(() => sandbox.close());
+  const tokenFile = path.join(dataDir, SANDBOX_ADMIN_TOKEN_FILE);
+  writeAdminTokenFile(tokenFile, sandbox.adminToken);
+  cleanups.push(() => Promise.resolve(fs.rmSync(tokenFile, { force: true })));
+  const client = {
+    baseUrl: sandbox.baseUrl,
+    clientId: sandbox.adminClientId,
+    clientSecret: sandbox.adminClientSecret,
+  };
+  return { sandbox, baseUrl: sandbox.baseUrl, client, budget: undefined };
+}
+
+/** The product's workers on the embedded server, built by the one composition root. */
+async function startEmbeddedWorkers(
+  options: EmbeddedOptions,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  temporalAddress: string,
+  marketo: MarketoSide,
+  cleanups: Cleanups,
+): Promise<{ taskQueue: string; instanceId: string; notificationsFile: string }> {
+  const config = loadAppConfig({
+    ...env,
+    MARKETO_API_USERS_DATA_DIR: dataDir,
+    MARKETO_API_USERS_TASK_QUEUE: options.taskQueue ?? env.MARKETO_API_USERS_TASK_QUEUE,
+    // The embedded sandbox runs in automatic mode; a real instance's roles and services are operator steps.
+    MARKETO_ADMIN_CONSOLE: marketo.sandbox ? 'sandbox' : 'operator',
+    MARKETO_SANDBOX_ADMIN_TOKEN: marketo.sandbox?.adminToken,
+  });
+  const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
+  const instanceId = marketo.sandbox
+    ? EMBEDDED_INSTANCE_ID
+    : instanceIdFor(config.instanceId, marketo.baseUrl);
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  cleanups.push(() => connection.close());
+  const dataConverter = createDataConverter(keyring);
+  const clientConnection = await Connection.connect({ address: temporalAddress });
+  cleanups.push(() => clientConnection.close());
+  const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
+  const notificationsFile = path.join(dataDir, 'notifications.log');
+  const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
+  cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
+  const workers = await createWorkers({
+    connection,
+    taskQueue: config.taskQueue,
+    dataConverter,
+    deps: buildActivityDeps(
+      { config, marketo: marketo.client, keyring, instanceId, workflowClient },
+      // Notifications go to a log file in the data folder (stdout stays for the command's own output).
+      { notificationStream },
+    ),
+    ...(marketo.budget ? { marketoBudget: marketo.budget } : {}),
+  });
+  const running = workers.all.map((w) => w.run());
+  cleanups.push(async () => {
+    for (const w of workers.all) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+  });
+  return { taskQueue: config.taskQueue, instanceId, notificationsFile };
+}
+
+/** Starts the dev server, records its pid for the next up, and resolves `exited` if it dies while not stopping. */
+async function startEmbeddedTemporal(
+  dataDir: string,
+  ports: { temporal: number; ui: number },
+  env: NodeJS.ProcessEnv,
+  cleanups: Cleanups,
+  isStopping: () => boolean,
+): Promise<{ exited: Promise<string> }> {
+  const temporal = await startTemporalDevServer(dataDir, ports.temporal, ports.ui, env);
+  const exited = new Promise<string>((resolve) =>
+    temporal.once('exit', (code, signal) => {
+      if (!isStopping()) resolve(`exit code ${code ?? '-'}${signal ? `, signal ${signal}` : ''}`);
+    }),
+  );
+  fs.writeFileSync(path.join(dataDir, TEMPORAL_PID_FILE), `${temporal.pid}\n`, { mode: 0o600 });
+  cleanups.push(async () => {
+    await stopChild(temporal);
+    fs.rmSync(path.join(dataDir, TEMPORAL_PID_FILE), { force: true });
+  });
+  return { exited };
+}
+
 export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
   quietSdkLogs();
@@ -253,120 +368,50 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   prepareDataDir(dataDir, log);
   refuseSecondUp(dataDir);
   await stopTemporalLeftBehind(dataDir, log);
-  const temporalPort = options.temporalPort ?? 7233;
-  const uiPort = options.uiPort ?? 8233;
-  const cleanups: (() => Promise<void>)[] = [];
+  const ports = { temporal: options.temporalPort ?? 7233, ui: options.uiPort ?? 8233 };
+  const cleanups: Cleanups = [];
+  let stopping: Promise<void> | undefined;
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
-
   try {
-    log(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir})`);
-    const temporal = await startTemporalDevServer(dataDir, temporalPort, uiPort, env);
-    let stopping: Promise<void> | undefined;
-    const temporalExited = new Promise<string>((resolve) =>
-      temporal.once('exit', (code, signal) => {
-        if (!stopping) resolve(`exit code ${code ?? '-'}${signal ? `, signal ${signal}` : ''}`);
-      }),
+    log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
+    const { exited: temporalExited } = await startEmbeddedTemporal(
+      dataDir,
+      ports,
+      env,
+      cleanups,
+      () => !!stopping,
     );
-    fs.writeFileSync(path.join(dataDir, TEMPORAL_PID_FILE), `${temporal.pid}\n`, { mode: 0o600 });
-    cleanups.push(async () => {
-      await stopChild(temporal);
-      fs.rmSync(path.join(dataDir, TEMPORAL_PID_FILE), { force: true });
-    });
-    const temporalAddress = `127.0.0.1:${temporalPort}`;
-
-    const realMarketo = hasMarketoEnv(env);
-    let sandbox: RunningSandbox | undefined;
-    let marketoBaseUrl: string;
-    let marketoClientOptions: MarketoClientOptions;
-    let marketoBudget: MarketoQueueBudget | undefined;
-    if (realMarketo) {
-      const settings = realMarketoSettings(loadMarketoConfig(env));
-      marketoClientOptions = settings.client;
-      marketoBudget = settings.marketoBudget;
-      marketoBaseUrl = settings.client.baseUrl;
-      log(`using the real Marketo instance at ${marketoBaseUrl}`);
-    } else {
-      sandbox = await startSandbox({
-        port: options.sandboxPort ?? 3070,
-        stateFile: path.join(dataDir, 'sandbox.json'),
-        mode: 'automatic',
-        env,
-      });
-      const running = sandbox;
-      cleanups.push(() => running.close());
-      const tokenFile = path.join(dataDir, SANDBOX_ADMIN_TOKEN_FILE);
-      writeAdminTokenFile(tokenFile, sandbox.adminToken);
-      cleanups.push(() => Promise.resolve(fs.rmSync(tokenFile, { force: true })));
-      marketoBaseUrl = sandbox.baseUrl;
-      marketoClientOptions = {
-        baseUrl: sandbox.baseUrl,
-        clientId: sandbox.adminClientId,
-        clientSecret: sandbox.adminClientSecret,
-      };
-      log(`Marketo sandbox on ${marketoBaseUrl}`);
-    }
-
-    const config = loadAppConfig({
-      ...env,
-      MARKETO_API_USERS_DATA_DIR: dataDir,
-      MARKETO_API_USERS_TASK_QUEUE: options.taskQueue ?? env.MARKETO_API_USERS_TASK_QUEUE,
-      // The embedded sandbox runs in automatic mode; a real instance's roles and services are operator steps.
-      MARKETO_ADMIN_CONSOLE: sandbox ? 'sandbox' : 'operator',
-      MARKETO_SANDBOX_ADMIN_TOKEN: sandbox?.adminToken,
-    });
-    const taskQueue = config.taskQueue;
-    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
-    const instanceId = sandbox ? EMBEDDED_INSTANCE_ID : instanceIdFor(config.instanceId, marketoBaseUrl);
-    const connection = await NativeConnection.connect({ address: temporalAddress });
-    cleanups.push(() => connection.close());
-    const dataConverter = createDataConverter(keyring);
-    const clientConnection = await Connection.connect({ address: temporalAddress });
-    cleanups.push(() => clientConnection.close());
-    const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
-    const notificationsFile = path.join(dataDir, 'notifications.log');
-    const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
-    cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
-    const workers = await createWorkers({
-      connection,
-      taskQueue,
-      dataConverter,
-      deps: buildActivityDeps(
-        { config, marketo: marketoClientOptions, keyring, instanceId, workflowClient },
-        // Notifications go to a log file in the data folder (stdout stays for the command's own output).
-        { notificationStream },
-      ),
-      ...(marketoBudget ? { marketoBudget } : {}),
-    });
-    const running = workers.all.map((w) => w.run());
-    cleanups.push(async () => {
-      for (const w of workers.all) if (w.getState() === 'RUNNING') w.shutdown();
-      await Promise.allSettled(running);
-    });
+    const temporalAddress = `127.0.0.1:${ports.temporal}`;
+    const marketo = await startMarketoSide(options, dataDir, env, cleanups);
+    log(
+      marketo.sandbox
+        ? `Marketo sandbox on ${marketo.baseUrl}`
+        : `using the real Marketo instance at ${marketo.baseUrl}`,
+    );
+    const worker = await startEmbeddedWorkers(options, dataDir, env, temporalAddress, marketo, cleanups);
     log('worker polling');
-
     const stack: StackFile = {
       temporalAddress,
       namespace: 'default',
-      uiUrl: `http://127.0.0.1:${uiPort}`,
-      ...(sandbox ? { sandboxUrl: sandbox.baseUrl } : {}),
-      marketoBaseUrl,
-      instanceId,
-      taskQueue,
+      uiUrl: `http://127.0.0.1:${ports.ui}`,
+      ...(marketo.sandbox ? { sandboxUrl: marketo.sandbox.baseUrl } : {}),
+      marketoBaseUrl: marketo.baseUrl,
+      instanceId: worker.instanceId,
+      taskQueue: worker.taskQueue,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
     writeStackFile(dataDir, stack);
     cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));
-
     return {
       dataDir,
       temporalAddress,
       uiUrl: stack.uiUrl!,
-      sandbox,
-      marketoBaseUrl,
-      notificationsFile,
+      sandbox: marketo.sandbox,
+      marketoBaseUrl: marketo.baseUrl,
+      notificationsFile: worker.notificationsFile,
       stack,
       temporalExited,
       stop: () => (stopping ??= undo()),

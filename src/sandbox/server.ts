@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { handleSandboxRequest, refusesSandboxCall, SANDBOX_PREFIX } from './admin-endpoints';
@@ -138,6 +138,95 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
+type SandboxSettings = z.infer<typeof sandboxOptionsSchema>;
+
+/** Explicit options win over MARKETO_SANDBOX_* variables, which win over fresh random values. */
+function resolveIdentity(settings: SandboxSettings, env: NodeJS.ProcessEnv) {
+  const fromEnv = envSchema.parse({
+    MARKETO_SANDBOX_MODE: env.MARKETO_SANDBOX_MODE || undefined,
+    MARKETO_SANDBOX_ADMIN_CLIENT_ID: env.MARKETO_SANDBOX_ADMIN_CLIENT_ID || undefined,
+    MARKETO_SANDBOX_ADMIN_CLIENT_SECRET: env.MARKETO_SANDBOX_ADMIN_CLIENT_SECRET || undefined,
+    MARKETO_SANDBOX_ADMIN_TOKEN: env.MARKETO_SANDBOX_ADMIN_TOKEN || undefined,
+  });
+  return {
+    adminToken: settings.adminToken ?? fromEnv.MARKETO_SANDBOX_ADMIN_TOKEN ?? generateAdminToken(),
+    mode: settings.mode ?? fromEnv.MARKETO_SANDBOX_MODE ?? 'automatic',
+    explicitAdmin: explicitAdminCredentials(
+      settings.adminClientId ?? fromEnv.MARKETO_SANDBOX_ADMIN_CLIENT_ID,
+      settings.adminClientSecret ?? fromEnv.MARKETO_SANDBOX_ADMIN_CLIENT_SECRET,
+    ),
+  };
+}
+
+/** The state file's store when there is one (explicit admin credentials replace its own), else a fresh seed. */
+function loadOrSeed(
+  store: SandboxStore,
+  settings: SandboxSettings,
+  explicitAdmin: { clientId: string; clientSecret: string } | undefined,
+): boolean {
+  const persisted = settings.stateFile === undefined ? undefined : loadStateFile(settings.stateFile);
+  if (persisted) {
+    store.loadPersisted(persisted);
+    if (explicitAdmin) store.replaceAdminCredentials(explicitAdmin.clientId, explicitAdmin.clientSecret);
+    return true;
+  }
+  store.seedFresh(
+    explicitAdmin?.clientId ?? generateClientId(),
+    explicitAdmin?.clientSecret ?? generateClientSecret(),
+  );
+  return false;
+}
+
+function newRuntime(store: SandboxStore, settings: SandboxSettings, mode: SandboxMode, now: () => number) {
+  const faults = new FaultInjector(settings.faultSeed ?? randomInt(0, 2 ** 31));
+  if (settings.faults) faults.configure(settings.faults);
+  const limits = new InstanceLimits(
+    { rateLimit: settings.rateLimit, maxConcurrent: settings.maxConcurrent, dailyQuota: settings.dailyQuota },
+    now,
+  );
+  const runtime: SandboxRuntime = { store, faults, limits, mode, counters: emptyCounters() };
+  return runtime;
+}
+
+function httpServer(handler: RequestHandler, runtime: SandboxRuntime, log: SandboxOptions['log']): Server {
+  const server = createServer((req, res) => {
+    handler.serve(req, res).catch((error: unknown) => {
+      if (error instanceof RequestAborted) return;
+      runtime.counters.internalErrors += 1;
+      log?.(
+        `sandbox: unexpected failure on ${req.method ?? '?'} ${splitTarget(req.url ?? '/').path}: ${String(error)}`,
+      );
+      sendAnswer(res, { status: 500, body: errorBody('611', 'System error') });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+/** Listens, and says loudly when the address is reachable from other machines. */
+async function listen(
+  server: Server,
+  settings: SandboxSettings,
+  warn: (line: string) => void,
+): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  if (!isLoopbackHost(settings.host)) {
+    warn(
+      `WARNING: the Marketo sandbox listens on ${settings.host}:${port}, which is not a loopback address: ` +
+        'other machines can reach it and its admin endpoints are guarded by the admin token alone. ' +
+        'Bind it to 127.0.0.1 unless you mean this.',
+    );
+  }
+  return port;
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
   const {
     now = Date.now,
@@ -147,48 +236,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     ...plain
   } = options;
   const settings = sandboxOptionsSchema.parse(plain);
-  const fromEnv = envSchema.parse({
-    MARKETO_SANDBOX_MODE: env.MARKETO_SANDBOX_MODE || undefined,
-    MARKETO_SANDBOX_ADMIN_CLIENT_ID: env.MARKETO_SANDBOX_ADMIN_CLIENT_ID || undefined,
-    MARKETO_SANDBOX_ADMIN_CLIENT_SECRET: env.MARKETO_SANDBOX_ADMIN_CLIENT_SECRET || undefined,
-    MARKETO_SANDBOX_ADMIN_TOKEN: env.MARKETO_SANDBOX_ADMIN_TOKEN || undefined,
-  });
-  const adminToken = settings.adminToken ?? fromEnv.MARKETO_SANDBOX_ADMIN_TOKEN ?? generateAdminToken();
-  const mode: SandboxMode = settings.mode ?? fromEnv.MARKETO_SANDBOX_MODE ?? 'automatic';
-  const explicitAdmin = explicitAdminCredentials(
-    settings.adminClientId ?? fromEnv.MARKETO_SANDBOX_ADMIN_CLIENT_ID,
-    settings.adminClientSecret ?? fromEnv.MARKETO_SANDBOX_ADMIN_CLIENT_SECRET,
-  );
-
+  const { adminToken, mode, explicitAdmin } = resolveIdentity(settings, env);
   let writer: StateFileWriter | undefined;
   const store = new SandboxStore(now, () => writer?.markDirty());
-  const persisted = settings.stateFile === undefined ? undefined : loadStateFile(settings.stateFile);
-  if (persisted) {
-    store.loadPersisted(persisted);
-    if (explicitAdmin) store.replaceAdminCredentials(explicitAdmin.clientId, explicitAdmin.clientSecret);
-  } else {
-    store.seedFresh(
-      explicitAdmin?.clientId ?? generateClientId(),
-      explicitAdmin?.clientSecret ?? generateClientSecret(),
-    );
-  }
-
-  const faults = new FaultInjector(settings.faultSeed ?? randomInt(0, 2 ** 31));
-  if (settings.faults) faults.configure(settings.faults);
-  const runtime: SandboxRuntime = {
-    store,
-    faults,
-    limits: new InstanceLimits(
-      {
-        rateLimit: settings.rateLimit,
-        maxConcurrent: settings.maxConcurrent,
-        dailyQuota: settings.dailyQuota,
-      },
-      now,
-    ),
-    mode,
-    counters: emptyCounters(),
-  };
+  const persisted = loadOrSeed(store, settings, explicitAdmin);
+  const runtime = newRuntime(store, settings, mode, now);
   const operator = new SandboxOperator(runtime);
   if (!persisted && settings.seedUsers > 0) operator.seedUsers({ count: settings.seedUsers });
   if (settings.stateFile !== undefined) {
@@ -211,33 +263,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     maxBodyBytes: settings.maxBodyBytes,
     log,
   });
-  const server = createServer((req, res) => {
-    handler.serve(req, res).catch((error: unknown) => {
-      if (error instanceof RequestAborted) return;
-      runtime.counters.internalErrors += 1;
-      log?.(
-        `sandbox: unexpected failure on ${req.method ?? '?'} ${splitTarget(req.url ?? '/').path}: ${String(error)}`,
-      );
-      sendAnswer(res, { status: 500, body: errorBody('611', 'System error') });
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = httpServer(handler, runtime, log);
+  const port = await listen(server, settings, warn);
   boundPort = port;
-  if (!isLoopbackHost(settings.host)) {
-    warn(
-      `WARNING: the Marketo sandbox listens on ${settings.host}:${port}, which is not a loopback address: ` +
-        'other machines can reach it and its admin endpoints are guarded by the admin token alone. ' +
-        'Bind it to 127.0.0.1 unless you mean this.',
-    );
-  }
   const hostForUrl = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
 
   let closed: Promise<void> | undefined;
