@@ -64,9 +64,14 @@ export interface Harness {
 
 let queueCounter = 0;
 
+export interface HarnessOptions {
+  sandbox?: SandboxOptions;
+  console?: 'sandbox' | 'operator';
+}
+
 export async function createHarness(
   env: TestWorkflowEnvironment,
-  options: { sandbox?: SandboxOptions; console?: 'sandbox' | 'operator' } = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ port: 0, ...options.sandbox });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-test-'));
@@ -154,21 +159,46 @@ export async function createHarness(
   };
 }
 
+/** What a block may add to its set-up, on the same server and closed with it. */
+export interface HarnessBlock {
+  /** Another harness (its own sandbox, data folder and queue), closed with the first. */
+  another: (options?: HarnessOptions) => Promise<Harness>;
+  /** Stops what the block's set-up started besides harnesses; runs (last first) while the server is up. */
+  onClose: (stop: () => unknown) => void;
+}
+
 /**
- * For a describe block: a dev server and one harness on it, started before its tests and closed after them.
- * `ready` receives both, so the block keeps plain `env` and `h` variables.
+ * For a describe block: a dev server and one harness on it (with `options`), started before its tests and
+ * closed after them. `ready` receives both, so the block keeps plain `env` and `h` variables; it may do more
+ * set-up (async) through `block`. Whatever it registered is stopped even if the set-up failed half-way.
  */
-export function withDevServerHarness(ready: (env: TestWorkflowEnvironment, h: Harness) => void): void {
+export function withDevServerHarness(
+  ready: (env: TestWorkflowEnvironment, h: Harness, block: HarnessBlock) => void | Promise<void>,
+  options: HarnessOptions = {},
+): void {
   let env: TestWorkflowEnvironment | undefined;
-  let h: Harness | undefined;
+  const harnesses: Harness[] = [];
+  const stops: (() => unknown)[] = [];
+  const block: HarnessBlock = {
+    another: async (more = {}) => {
+      if (!env) throw new Error('another harness needs the dev server: ask for it from ready or a test');
+      const h = await createHarness(env, more);
+      harnesses.push(h);
+      return h;
+    },
+    onClose: (stop) => void stops.push(stop),
+  };
   before(async () => {
     env = await startDevServer();
-    h = await createHarness(env);
-    ready(env, h);
+    await ready(env, await block.another(options), block);
   });
   after(async () => {
-    await h?.close();
-    await env?.teardown();
+    try {
+      for (const stop of stops.reverse()) await stop();
+    } finally {
+      for (const h of harnesses) await h.close();
+      await env?.teardown();
+    }
   });
 }
 

@@ -4,14 +4,18 @@
  * (a LaunchPoint that refuses services; a secret store that garbles secrets), not by changing src/.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { revokeUpdate, statusQuery } from '../../src/workflows/messages';
-import { createHarness, messageChain, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import {
+  messageChain,
+  sampleRequest,
+  withDevServerHarness,
+  type Harness,
+} from '../helpers/lifecycle-harness';
 import {
   ANALYTICS_USER_ROLE,
   confirmExistingRole,
@@ -37,15 +41,10 @@ describe('lifecycle compensation', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
   let operatorH: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-    operatorH = await createHarness(env, { sandbox: { mode: 'real-like' } });
-  });
-  after(async () => {
-    await h?.close();
-    await operatorH?.close();
-    await env?.teardown();
+  withDevServerHarness(async (devServer, harness, { another }) => {
+    env = devServer;
+    h = harness;
+    operatorH = await another({ sandbox: { mode: 'real-like' } });
   });
 
   const uniqueRole = (tag: string) => ({

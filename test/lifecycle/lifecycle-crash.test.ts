@@ -6,19 +6,18 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { revokeUpdate } from '../../src/workflows/messages';
 import {
-  createHarness,
   eventually,
   sampleRequest,
   sharedBundle,
+  withDevServerHarness,
   type Harness,
 } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
 import { WORKER_ENTRY, workerProcessEnv } from '../helpers/worker-process';
 import { statusWhen } from './support';
 
@@ -37,22 +36,23 @@ describe('lifecycle survives a killed worker process', () => {
   let notificationsFile: string;
   const children: WorkerProcess[] = [];
 
-  before(async () => {
-    env = await startDevServer();
+  withDevServerHarness(
+    async (devServer, harness, { onClose }) => {
+      env = devServer;
+      h = harness;
+      onClose(async () => {
+        for (const w of children) {
+          if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+          await w.exited;
+        }
+      });
+      bundleFile = path.join(h.dataDir, 'workflow-bundle.js');
+      fs.writeFileSync(bundleFile, (await sharedBundle()).code);
+      notificationsFile = path.join(h.dataDir, 'notifications.jsonl');
+    },
     // Latency on every Marketo call, so steps take a while, as on a real instance.
-    h = await createHarness(env, { sandbox: { latencyMs: 300 } });
-    bundleFile = path.join(h.dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundleFile, (await sharedBundle()).code);
-    notificationsFile = path.join(h.dataDir, 'notifications.jsonl');
-  });
-  after(async () => {
-    for (const w of children) {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-      await w.exited;
-    }
-    await h?.close();
-    await env?.teardown();
-  });
+    { sandbox: { latencyMs: 300 } },
+  );
 
   function startWorkerProcess(stallAfterUser: boolean): WorkerProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {

@@ -5,7 +5,7 @@
  * operator endpoints over HTTP, following the instructions the workflow gives.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
@@ -17,13 +17,12 @@ import {
   statusQuery,
 } from '../../src/workflows/messages';
 import {
-  createHarness,
   eventually,
   rejectsWith,
   sampleRequest,
+  withDevServerHarness,
   type Harness,
 } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
 import {
   ANALYTICS_USER_ROLE,
   confirmExistingRole,
@@ -40,29 +39,28 @@ const createdRoleSchema = z.object({ id: z.number(), name: z.string() });
 describe('lifecycle operator path (sandbox in real-like mode)', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env, { sandbox: { mode: 'real-like' } });
-    // The header is what separates the operator from our software: without it the sandbox refuses and counts.
-    const refused = await sandboxCall(
-      h.sandbox,
-      'POST',
-      '/sandbox/roles',
-      { name: 'x', permissions: [] },
-      false,
-    );
-    assert.equal(refused.status, 403);
-    assert.equal(
-      h.sandbox.snapshot().counters.forbiddenSandboxCalls,
-      1,
-      'the counter sees a call without the header',
-    );
-    h.sandbox.operator.resetCounters();
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  withDevServerHarness(
+    async (devServer, harness) => {
+      env = devServer;
+      h = harness;
+      // The header is what separates the operator from our software: without it the sandbox refuses and counts.
+      const refused = await sandboxCall(
+        h.sandbox,
+        'POST',
+        '/sandbox/roles',
+        { name: 'x', permissions: [] },
+        false,
+      );
+      assert.equal(refused.status, 403);
+      assert.equal(
+        h.sandbox.snapshot().counters.forbiddenSandboxCalls,
+        1,
+        'the counter sees a call without the header',
+      );
+      h.sandbox.operator.resetCounters();
+    },
+    { sandbox: { mode: 'real-like' } },
+  );
 
   const sandboxUser = (email: string) => h.sandbox.snapshot().users.find((u) => u.emailAddress === email);
 

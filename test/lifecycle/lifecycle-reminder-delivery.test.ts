@@ -8,12 +8,11 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createNotifierFromEnv } from '../../src/notifications';
 import { statusQuery } from '../../src/workflows/messages';
-import { createHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { eventually, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { statusWhen, withAlteredWorkers } from './support';
 
 const DAY = 86_400_000;
@@ -68,17 +67,16 @@ describe('a reminder through a failing webhook', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
   let receiver: Awaited<ReturnType<typeof startFlakyReceiver>>;
-  before(async () => {
-    // Real time: on the time-skipping server the retries' backoff, the deadline and the expiry all skip ahead.
-    env = await startDevServer();
-    h = await createHarness(env, { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } });
-    receiver = await startFlakyReceiver();
-  });
-  after(async () => {
-    await receiver?.close();
-    await h?.close();
-    await env?.teardown();
-  });
+  // Real time: on the time-skipping server the retries' backoff, the deadline and the expiry all skip ahead.
+  withDevServerHarness(
+    async (devServer, harness, { onClose }) => {
+      env = devServer;
+      h = harness;
+      receiver = await startFlakyReceiver();
+      onClose(() => receiver.close());
+    },
+    { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } },
+  );
 
   it('is retried until delivered, with one event id, one log line, and "sent" only after delivery', async () => {
     const log = new PassThrough();

@@ -5,13 +5,12 @@
  * server's task-queue rate limit (`maxTaskQueueActivitiesPerSecond`) is what keeps them to one budget.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { sweepWorkflow } from '../../src/workflows';
 import { peakInWindow, withCallLog } from '../helpers/call-log';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { sweepId } from '../sweep/support';
 
 const USERS = 40;
@@ -29,19 +28,13 @@ describe('the call budget across two workers on one Marketo task queue', () => {
   /** Finish time of every User Management call the sandbox answered. */
   const calls: number[] = [];
 
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env, {
-      sandbox: {
-        seedUsers: USERS,
-        ...withCallLog(calls),
-      },
-    });
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  withDevServerHarness(
+    (devServer, harness) => {
+      env = devServer;
+      h = harness;
+    },
+    { sandbox: { seedUsers: USERS, ...withCallLog(calls) } },
+  );
 
   it('keeps the pair within one budget', { timeout: 60_000 }, async () => {
     // One connection per worker set, as two processes would have: the SDK refuses two workers for the same

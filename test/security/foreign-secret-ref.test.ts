@@ -6,7 +6,7 @@
  * real dev server and the real sandbox; the attacker holds the payload codec (it only lacks the victim's rights).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,8 +15,7 @@ import type { AdminConsole } from '../../src/marketo/admin-console';
 import { secretRefFor } from '../../src/security/secret-store';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { completeOperatorStepUpdate, statusQuery } from '../../src/workflows/messages';
-import { createHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { rejectsWith, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { instructionValue, sandboxCall, statusWhen, withAlteredWorkers } from '../lifecycle/support';
 
 const createdRoleSchema = z.object({ id: z.number(), name: z.string() });
@@ -37,15 +36,10 @@ describe('attack: a lifecycle pointed at another lifecycle’s secret ref', () =
   let env: TestWorkflowEnvironment;
   let h: Harness;
   let operatorH: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-    operatorH = await createHarness(env, { sandbox: { mode: 'real-like' } });
-  });
-  after(async () => {
-    await h?.close();
-    await operatorH?.close();
-    await env?.teardown();
+  withDevServerHarness(async (devServer, harness, { another }) => {
+    env = devServer;
+    h = harness;
+    operatorH = await another({ sandbox: { mode: 'real-like' } });
   });
 
   it('a started lifecycle that names a victim’s secretRef is refused before any activity; the victim is untouched', async () => {

@@ -6,12 +6,11 @@
  * is refused before anything is started, by the client API and by the CLI.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InputError, LifecycleClient } from '../../src/client';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
+import { withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { callUserManagement, inviteBody, requestToken } from '../helpers/sandbox';
-import { startDevServer } from '../helpers/temporal-env';
 import { cliEnv, describeRun, removeDir, runCli, tempDir } from '../cli/support';
 
 const PATHOLOGICAL = '*a*a*a*a*a*a*a*a*b';
@@ -52,9 +51,9 @@ describe('ReDoS through a sweep exempt pattern', { timeout: 180_000 }, () => {
     }
   };
 
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
+  withDevServerHarness(async (devServer, harness, { onClose }) => {
+    env = devServer;
+    h = harness;
     const { access_token: token } = await requestToken(h.sandbox);
     for (const email of [VICTIM, EXEMPTED]) {
       const reply = await callUserManagement(h.sandbox, token, 'POST', 'invite.json', inviteBody(email));
@@ -65,11 +64,7 @@ describe('ReDoS through a sweep exempt pattern', { timeout: 180_000 }, () => {
       dataDir: h.dataDir,
       env: { MARKETO_BASE_URL: h.sandbox.baseUrl, MARKETO_API_USERS_TASK_QUEUE: h.taskQueue },
     });
-  });
-  after(async () => {
-    await lifecycles?.close();
-    await h?.close();
-    await env?.teardown();
+    onClose(() => lifecycles.close());
   });
 
   it('the client API refuses too many or too long patterns before starting a sweep', async () => {

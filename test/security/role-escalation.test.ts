@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import type { AccessApiPermission } from '../../src/domain/permissions';
 import type { lifecycleWorkflow } from '../../src/workflows';
@@ -24,8 +23,7 @@ import {
   tempDir,
   type UpProcess,
 } from '../cli/support';
-import { createHarness, rejectsWith, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { rejectsWith, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { statusWhen } from '../lifecycle/support';
 
 /** The seeded custom role 101 and its permissions (src/sandbox/seed.ts). */
@@ -77,15 +75,9 @@ function assertRefused(status: LifecycleStatus, pattern: RegExp): void {
 }
 
 describe('role escalation, automatic sandbox (the product knows role permissions)', () => {
-  let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((_, harness) => {
+    h = harness;
   });
 
   it('refuses the built-in Admin role in any case, before anything is created', async () => {
@@ -139,16 +131,13 @@ describe('role escalation, automatic sandbox (the product knows role permissions
 });
 
 describe('role escalation, real-like sandbox (roles.json lists no permissions)', () => {
-  let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env, { sandbox: { mode: 'real-like' } });
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  withDevServerHarness(
+    (_, harness) => {
+      h = harness;
+    },
+    { sandbox: { mode: 'real-like' } },
+  );
 
   it('refuses Admin without asking anyone, and never reaches for the operator endpoints', async () => {
     await h.withWorkers(async () => {

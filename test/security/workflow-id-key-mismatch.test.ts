@@ -5,24 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { LifecycleClient, type OnboardInput } from '../../src/client';
 import { WORKFLOW_ID_KEY_ENV } from '../../src/security/keyring';
 import { instanceIdFromBaseUrl } from '../../src/security/workflow-id';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 
 describe('attack: a client with another workflow-id key than the worker', () => {
   let env: TestWorkflowEnvironment;
   let h: Harness;
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
+  withDevServerHarness((devServer, harness) => {
+    env = devServer;
+    h = harness;
   });
 
   /** A client of the harness's worker: same data folder and payload keys, optionally another workflow-id key. */

@@ -11,13 +11,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseMarketoDate } from '../../src/marketo/datetime';
 import { sweepWorkflow } from '../../src/workflows';
-import { createHarness, eventually, sharedBundle, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { eventually, sharedBundle, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { WORKER_ENTRY, workerProcessEnv } from '../helpers/worker-process';
 import { ORCHESTRATOR_EMAIL, sweepId } from './support';
 
@@ -102,27 +101,27 @@ describe('sweep survives a killed worker process', () => {
   let notificationsFile: string;
   const children: WorkerProcess[] = [];
 
-  before(async () => {
-    env = await startDevServer();
+  withDevServerHarness(
+    async (devServer, harness, { onClose }) => {
+      env = devServer;
+      h = harness;
+      proxy = await startRecordingProxy(h.sandbox.baseUrl);
+      onClose(() => proxy.close());
+      // Registered last, so it runs first: the worker processes die before the proxy they call closes.
+      onClose(async () => {
+        for (const w of children) {
+          if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+          await w.exited;
+        }
+      });
+      bundleFile = path.join(h.dataDir, 'workflow-bundle.js');
+      fs.writeFileSync(bundleFile, (await sharedBundle()).code);
+      notificationsFile = path.join(h.dataDir, 'notifications.jsonl');
+    },
     // Latency on every Marketo call, so that calls are in flight when the process dies; a rate limit out of
     // the way (the budget is another test's subject).
-    h = await createHarness(env, {
-      sandbox: { seedUsers: USERS, latencyMs: 20, rateLimit: { calls: 10_000, windowMs: 1000 } },
-    });
-    proxy = await startRecordingProxy(h.sandbox.baseUrl);
-    bundleFile = path.join(h.dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundleFile, (await sharedBundle()).code);
-    notificationsFile = path.join(h.dataDir, 'notifications.jsonl');
-  });
-  after(async () => {
-    for (const w of children) {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-      await w.exited;
-    }
-    await proxy?.close();
-    await h?.close();
-    await env?.teardown();
-  });
+    { sandbox: { seedUsers: USERS, latencyMs: 20, rateLimit: { calls: 10_000, windowMs: 1000 } } },
+  );
 
   async function startWorkerProcess(): Promise<WorkerProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {

@@ -6,26 +6,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { describe, it } from 'node:test';
+import { withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { runSweep } from './support';
 
 describe('sweep first sight', () => {
-  let env: TestWorkflowEnvironment;
   let h: Harness;
   let recordFile: string;
 
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
+  withDevServerHarness((_, harness) => {
+    h = harness;
     h.sandbox.operator.seedUsers({ count: 3, prefix: 'fresh' });
     recordFile = path.join(h.dataDir, 'sweep-first-seen.json');
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
   });
 
   it('a dry run records no first sighting; the real sweep after it does', async () => {

@@ -4,30 +4,25 @@
  * in the report instead of vanishing.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { SWEEP_LINE_LIMIT, type SweepLine } from '../../src/domain/sweep-policy';
 import { WebhookError, type LifecycleNotification } from '../../src/notifications';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { runSweep, seededEmails } from './support';
 
 const USERS = SWEEP_LINE_LIMIT + 150;
 
 describe('sweep notifications', () => {
-  let env: TestWorkflowEnvironment;
   let h: Harness;
 
-  before(async () => {
-    env = await startDevServer();
+  withDevServerHarness(
+    (_, harness) => {
+      h = harness;
+      h.sandbox.operator.seedUsers({ count: USERS, prefix: 'many' });
+    },
     // Marketo's own rate limit out of the way: the call budget is another test's subject.
-    h = await createHarness(env, { sandbox: { rateLimit: { calls: 10_000, windowMs: 1000 } } });
-    h.sandbox.operator.seedUsers({ count: USERS, prefix: 'many' });
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+    { sandbox: { rateLimit: { calls: 10_000, windowMs: 1000 } } },
+  );
 
   it('every line reaches the notifications, past the report limit', async () => {
     const report = await runSweep(h, { policy: { requireExpiry: 'report' } }, 'many-lines');

@@ -5,60 +5,34 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { temporal } from '@temporalio/proto';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createDataConverter } from '../../src/security/data-converter';
-import { readKeyFile, type Keyring } from '../../src/security/keyring';
+import { before, describe, it } from 'node:test';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { bundleLifecycleWorkflows } from '../../src/app/worker';
-import { HISTORIES_DIR, loadHistories } from '../helpers/histories';
+import { createDataConverter } from '../../src/security/data-converter';
+import type { Keyring } from '../../src/security/keyring';
+import {
+  assertDeterminismViolations,
+  assertReplays,
+  eventTypes,
+  HISTORIES_DIR,
+  loadHistories,
+  loadReplayKeyring,
+} from '../helpers/histories';
 import { installQuietRuntime } from '../helpers/quiet-runtime';
 
 installQuietRuntime();
 
 const DIR = path.join(HISTORIES_DIR, 'sweep');
-const KEYS_FILE = 'replay-keys.json';
-
-interface Recorded {
-  workflowId: string;
-  history: temporal.api.history.v1.IHistory;
-}
-
-function eventTypes(history: temporal.api.history.v1.IHistory): string[] {
-  return (history.events ?? []).map(
-    (e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof typeof e] != null) ?? '?',
-  );
-}
-
-async function replayErrors(
-  options: Parameters<typeof Worker.runReplayHistories>[0],
-  histories: Recorded[],
-): Promise<Record<string, Error | undefined>> {
-  const errors: Record<string, Error | undefined> = {};
-  for await (const result of Worker.runReplayHistories(options, histories))
-    errors[result.workflowId] = result.error;
-  return errors;
-}
 
 describe('replay of recorded sweep histories', () => {
   const histories = loadHistories('sweep');
-  let tmp: string;
   let keyring: Keyring;
   let bundle: WorkflowBundle;
   before(async () => {
-    // Git does not keep file modes and the keyring refuses a key file others may read: use a private copy.
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-sweep-replay-'));
-    const keyFile = path.join(tmp, KEYS_FILE);
-    fs.copyFileSync(path.join(DIR, KEYS_FILE), keyFile);
-    fs.chmodSync(keyFile, 0o600);
-    keyring = await readKeyFile(keyFile, {});
+    keyring = await loadReplayKeyring('sweep');
     // What production runs: the workflows with the encoding failure converter.
     bundle = await bundleLifecycleWorkflows();
-  });
-  after(() => {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it('has a history for every recorded scenario, each the scenario it claims', () => {
@@ -89,29 +63,16 @@ describe('replay of recorded sweep histories', () => {
   });
 
   it('replays every recorded history against the current workflow code', async () => {
-    const errors = await replayErrors(
-      { workflowBundle: bundle, dataConverter: createDataConverter(keyring) },
-      histories,
-    );
-    assert.deepEqual(Object.keys(errors).sort(), histories.map((h) => h.workflowId).sort());
-    for (const [id, error] of Object.entries(errors))
-      assert.equal(error, undefined, `${id}: ${String(error)}`);
+    await assertReplays({ workflowBundle: bundle, dataConverter: createDataConverter(keyring) }, histories);
   });
 
   it('fails replay when the sweep workflow changes incompatibly', async () => {
-    const errors = await replayErrors(
+    await assertDeterminismViolations(
       {
         workflowsPath: require.resolve('./fixtures/sweep-changed'),
         dataConverter: createDataConverter(keyring),
       },
       histories,
     );
-    for (const h of histories) {
-      assert.equal(
-        errors[h.workflowId]?.name,
-        'DeterminismViolationError',
-        `${h.workflowId}: ${String(errors[h.workflowId])}`,
-      );
-    }
   });
 });

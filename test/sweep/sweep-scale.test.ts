@@ -6,14 +6,13 @@
  * 200 calls/s, so a second, smaller sweep with a 20 calls/s budget shows the limit actually pacing calls.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SweepReport } from '../../src/domain/sweep-policy';
 import type { SweepWorkflowInput } from '../../src/workflows/sweep/workflow';
 import { sweepWorkflow } from '../../src/workflows';
 import { peakInWindow, withCallLog } from '../helpers/call-log';
-import { createHarness, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { createHarness, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { ORCHESTRATOR_EMAIL, sweepId } from './support';
 
 const USERS = 2000;
@@ -53,21 +52,13 @@ describe(`sweep of a ${USERS}-user instance`, () => {
   /** Finish time of every User Management call the sandbox answered. */
   const calls: number[] = [];
 
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env, {
-      sandbox: {
-        seedUsers: USERS,
-        ...SANDBOX_LIMITS,
-        latencyMs: LATENCY_MS,
-        ...withCallLog(calls),
-      },
-    });
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  withDevServerHarness(
+    (devServer, harness) => {
+      env = devServer;
+      h = harness;
+    },
+    { sandbox: { seedUsers: USERS, ...SANDBOX_LIMITS, latencyMs: LATENCY_MS, ...withCallLog(calls) } },
+  );
 
   it('sets an expiry on every user, inside the budget, with no 606 and no 615, over several runs', async () => {
     const seeded = h.sandbox.snapshot().users.filter((u) => u.emailAddress !== ORCHESTRATOR_EMAIL);

@@ -5,7 +5,7 @@
  * directly, mirroring what scheduleSweep builds.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   Client,
   ScheduleNotFoundError,
@@ -17,8 +17,7 @@ import { InputError, LifecycleClient, SWEEP_SCHEDULE_ID } from '../../src/client
 import type { SweepReport } from '../../src/domain/sweep-policy';
 import { createDataConverter } from '../../src/security/data-converter';
 import { sweepWorkflow } from '../../src/workflows';
-import { createHarness, eventually, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import { eventually, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { seededEmails, userOf } from './support';
 
 const DAY = 86_400_000;
@@ -43,23 +42,21 @@ describe('scheduled sweeps', () => {
   let lifecycles: LifecycleClient;
   let client: Client;
 
-  before(async () => {
-    env = await startDevServer();
-    h = await createHarness(env);
+  withDevServerHarness(async (devServer, harness, { onClose }) => {
+    env = devServer;
+    h = harness;
     // The product's client, pointed at this harness's instance, queue and key file (no stack.json needed).
     lifecycles = await LifecycleClient.connect({
       connection: env.connection,
       dataDir: h.dataDir,
       env: { MARKETO_BASE_URL: h.sandbox.baseUrl, MARKETO_API_USERS_TASK_QUEUE: h.taskQueue },
     });
+    onClose(async () => {
+      await lifecycles.deleteSweepSchedule().catch(() => undefined);
+      await lifecycles.close();
+    });
     assert.equal(lifecycles.context.taskQueue, h.taskQueue);
     client = new Client({ connection: env.connection, dataConverter: createDataConverter(h.keyring) });
-  });
-  after(async () => {
-    await lifecycles?.deleteSweepSchedule().catch(() => undefined);
-    await lifecycles?.close();
-    await h?.close();
-    await env?.teardown();
   });
 
   it('scheduleSweep refuses an interval under a minute before anything is created', async () => {

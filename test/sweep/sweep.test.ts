@@ -14,8 +14,13 @@ import { createDataConverter } from '../../src/security/data-converter';
 import { createSweepDeps } from '../../src/sweep';
 import { sweepWorkflow, type lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
-import { createHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startDevServer } from '../helpers/temporal-env';
+import {
+  eventually,
+  sampleRequest,
+  withDevServerHarness,
+  type Harness,
+  type HarnessBlock,
+} from '../helpers/lifecycle-harness';
 import { statusWhen, withAlteredWorkers } from '../lifecycle/support';
 import {
   deferred,
@@ -65,19 +70,11 @@ function apiOnlyCount(h: Harness): number {
 
 describe('sweep against the Marketo sandbox', () => {
   let env: TestWorkflowEnvironment;
-  const harnesses: Harness[] = [];
-  const harness = async (options?: Parameters<typeof createHarness>[1]) => {
-    const h = await createHarness(env, options);
-    harnesses.push(h);
-    return h;
-  };
-
-  before(async () => {
-    env = await startDevServer();
-  });
-  after(async () => {
-    for (const h of harnesses) await h.close();
-    await env?.teardown();
+  let harness: HarnessBlock['another'];
+  // Each scenario asks for a harness of its own; the block's first one stays idle.
+  withDevServerHarness((devServer, _, block) => {
+    env = devServer;
+    harness = block.another;
   });
 
   describe('users made by hand without an expiry', () => {

@@ -32,7 +32,7 @@ import {
   runCli,
   statusJsonSchema,
   tempDir,
-} from './support';
+} from '../cli/support';
 
 const DAY = 86_400_000;
 

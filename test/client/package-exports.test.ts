@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { cliEnv, REPO_ROOT, removeDir, tempDir } from './support';
+import { cliEnv, REPO_ROOT, removeDir, tempDir } from '../cli/support';
 
 const SCRIPT = `
 const api = require('marketo-api-users');

@@ -18,7 +18,7 @@ import {
   removeDir,
   runCli,
   tempDir,
-} from './support';
+} from '../cli/support';
 
 const DAY = 86_400_000;
 
