@@ -27,7 +27,7 @@ function flagProblems(tokens: Token[], options: OptionSpec): string[] {
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const spec = options[token.name];
-    if (!spec) continue; // unknown flags: the strict parse names them
+    if (!spec) continue;
     if (seen.has(token.name) && !spec.multiple) {
       problems.push(`${token.name}: given more than once (give it once)`);
     }
@@ -60,7 +60,10 @@ export function parseCommandArgs<O extends OptionSpec>(
   const allowPositionals = positionals.length > 0;
   // Positionals allowed here whatever the command takes: the strict parse below judges them and unknown flags.
   const loose = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
-  const problems = flagProblems(loose.tokens, options);
+  // After an unknown flag the loose reading of what follows means nothing (a stray secret "-hXh…" reads as short
+  // flags): the strict parse names the unknown flag instead.
+  const unknownFlag = loose.tokens.some((t) => t.kind === 'option' && !options[t.name]);
+  const problems = unknownFlag ? [] : flagProblems(loose.tokens, options);
   if (problems.length) throw new UsageError(problems);
   let parsed: ParsedArgs<O>;
   try {
