@@ -36,20 +36,25 @@ async function lockUser(lc: Lifecycle, userId: string, cause: 'expired' | 'revok
   return evidence === 'token-refused' ? 'locked (its service is refused a token)' : evidence;
 }
 
-export async function deactivate(lc: Lifecycle, cause: 'expired' | 'revoked'): Promise<void> {
-  const { status } = lc;
-  lc.deactivating = true;
-  lc.record('deactivating', cause);
-  const outcome = status.userId ? await lockUser(lc, status.userId, cause) : 'no user to lock';
-  if (status.secretRef) await lc.activities.supportMustFinish.deleteSecret(status.secretRef);
-  status.phase = 'deactivated';
-  status.deactivation = {
+/** The status and timeline of an ended lifecycle, however it ended. */
+function markDeactivated(lc: Lifecycle, cause: 'expired' | 'revoked', outcome: string): void {
+  lc.status.phase = 'deactivated';
+  lc.status.deactivation = {
     at: new Date().toISOString(),
     cause,
     outcome,
     ...(lc.revokeRequest?.reason ? { reason: lc.revokeRequest.reason } : {}),
   };
   lc.record('deactivated', outcome);
+}
+
+export async function deactivate(lc: Lifecycle, cause: 'expired' | 'revoked'): Promise<void> {
+  const { status } = lc;
+  lc.deactivating = true;
+  lc.record('deactivating', cause);
+  const outcome = status.userId ? await lockUser(lc, status.userId, cause) : 'no user to lock';
+  if (status.secretRef) await lc.activities.supportMustFinish.deleteSecret(status.secretRef);
+  markDeactivated(lc, cause, outcome);
   await lc.notify('deactivated', `Access of ${lc.request.email} ended (${cause}): ${outcome}`, {
     cause,
     outcome,
@@ -66,15 +71,8 @@ export async function endBeforeActive(
   const { status } = lc;
   const cause = ended.endedBy;
   const outcome = `${cause} before activation; undone: ${undone.join(', ') || 'nothing'}`;
-  status.phase = 'deactivated';
   status.pendingOperatorAction = undefined;
-  status.deactivation = {
-    at: new Date().toISOString(),
-    cause,
-    outcome,
-    ...(lc.revokeRequest?.reason ? { reason: lc.revokeRequest.reason } : {}),
-  };
-  lc.record('deactivated', outcome);
+  markDeactivated(lc, cause, outcome);
   const message = `Access of ${lc.request.email} ended (${cause}) before it became active: ${outcome}`;
   await CancellationScope.nonCancellable(() => lc.notify('deactivated', message, { cause, outcome }));
 }
