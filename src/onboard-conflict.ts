@@ -5,6 +5,7 @@
  */
 import { formatDuration, MIN_LIFETIME_MS } from './domain/durations';
 import { toWholeSecond, type LifecycleRequest } from './domain/lifecycle-request';
+import { samePermissions } from './domain/permissions';
 
 export interface OnboardDifference {
   /** The field as the client API names it: `firstName`, `role.permissions`, `expiresIn`. */
@@ -40,10 +41,6 @@ export interface Reonboarding {
 
 const quoted = (value: string | number | undefined): string =>
   value === undefined ? 'none' : JSON.stringify(value);
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return [...a].sort().join('\n') === [...b].sort().join('\n');
-}
 
 function expiryDifference(
   asked: Reonboarding,
@@ -84,7 +81,10 @@ export function onboardDifferences(
   if (running.role.name.toLowerCase() !== request.role.name.toLowerCase()) {
     text('role.name', running.role.name, request.role.name);
   }
-  if (input.role.permissions !== undefined && !sameSet(running.role.permissions, request.role.permissions)) {
+  if (
+    input.role.permissions !== undefined &&
+    !samePermissions(running.role.permissions, request.role.permissions)
+  ) {
     differences.push({
       field: 'role.permissions',
       running: JSON.stringify(running.role.permissions),

@@ -38,12 +38,30 @@ export const ACCESS_API_PERMISSIONS = [
 
 export type AccessApiPermission = (typeof ACCESS_API_PERMISSIONS)[number];
 
-/** Each permission named more than once, in Marketo's spelling; names compare without regard to case. */
+/**
+ * The one key that tells whether two permission names are the same permission: names compare without regard to
+ * case, and newer Marketo pages call the Lead object "Person", so both spellings name one permission.
+ */
+export function canonicalPermission(permission: string): string {
+  const p = permission.trim().toLowerCase();
+  if (p === 'read-only person') return 'read-only lead';
+  if (p === 'read-write person') return 'read-write lead';
+  return p;
+}
+
+/** Whether two lists name the same permissions, whatever their order and spelling. */
+export function samePermissions(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a.map(canonicalPermission));
+  const right = new Set(b.map(canonicalPermission));
+  return left.size === right.size && [...left].every((p) => right.has(p));
+}
+
+/** Each permission named more than once (in either spelling), in Marketo's spelling as given. */
 export function repeatedPermissions(permissions: readonly string[]): string[] {
   const seen = new Set<string>();
   const repeated = new Set<string>();
   for (const permission of permissions) {
-    const key = permission.trim().toLowerCase();
+    const key = canonicalPermission(permission);
     if (seen.has(key)) repeated.add(permission);
     seen.add(key);
   }

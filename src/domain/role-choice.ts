@@ -4,6 +4,7 @@
  * Management rights) are never given, and a custom role only when its permissions are exactly the requested
  * ones. Pure and deterministic: the workflow calls it.
  */
+import { samePermissions } from './permissions';
 
 export interface ExistingRole {
   id: number;
@@ -28,20 +29,6 @@ export type RoleChoice =
 
 /** The failure type of a refused role, for callers that tell it from other failures. */
 export const ROLE_REFUSED = 'RoleRefused';
-
-/** Newer Marketo pages call the Lead object "Person": both spellings name one permission. */
-function canonical(permission: string): string {
-  const p = permission.trim().toLowerCase();
-  if (p === 'read-only person') return 'read-only lead';
-  if (p === 'read-write person') return 'read-write lead';
-  return p;
-}
-
-function samePermissions(a: readonly string[], b: readonly string[]): boolean {
-  const left = new Set(a.map(canonical));
-  const right = new Set(b.map(canonical));
-  return left.size === right.size && [...left].every((p) => right.has(p));
-}
 
 const listed = (permissions: readonly string[]): string =>
   permissions.length ? [...permissions].sort().join(', ') : 'none';

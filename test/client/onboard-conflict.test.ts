@@ -64,6 +64,12 @@ describe('re-onboarding a running lifecycle (embedded stack)', () => {
       opts,
     );
     assert.deepEqual(again, { ...first, started: false });
+    // Marketo's newer spelling of the same permission, as the lifecycle itself compares roles.
+    const respelled = await onboard(
+      { ...input, role: { name: roleName, permissions: ['Read-Only Activity', 'Read-Only Person'] } },
+      opts,
+    );
+    assert.deepEqual(respelled, { ...first, started: false });
     // Optional parts left out are not asked for, so they cannot differ.
     const bare = await onboard(
       { email, firstName: 'Con', lastName: 'Flict', role: { name: roleName }, expiresIn: '10d' },

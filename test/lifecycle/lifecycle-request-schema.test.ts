@@ -129,4 +129,15 @@ describe('lifecycle request schema', () => {
       found.join('; '),
     );
   });
+
+  it('refuses one permission listed in both its spellings (Lead and Person)', () => {
+    const found = problems({
+      ...base,
+      role: { name: 'R', permissions: ['Read-Only Lead', 'Read-Only Person'] },
+    });
+    assert.ok(
+      found.some((p) => p.startsWith('role.permissions:') && p.includes('"Read-Only Person" more than once')),
+      found.join('; '),
+    );
+  });
 });
