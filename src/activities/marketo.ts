@@ -4,6 +4,9 @@ import type { MarketoUser } from '../marketo/schemas';
 import type { ActivityDeps } from './deps';
 import type { InviteApiOnlyUserInput, MarketoActivities, MarketoUserView, RolePairView } from './types';
 
+const pairs = (roles: { accessRoleId: number; workspaceId: number }[]): RolePairView[] =>
+  roles.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId }));
+
 function view(user: MarketoUser): MarketoUserView {
   return {
     userid: user.userid,
@@ -15,7 +18,7 @@ function view(user: MarketoUser): MarketoUserView {
     isLocked: user.isLocked,
     lockedReason: user.lockedReason ?? null,
     expiresAt: user.expiresAt ? user.expiresAt.toISOString() : null,
-    roles: user.userRoleWorkspaces.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId })),
+    roles: pairs(user.userRoleWorkspaces),
     createdAt: user.createdAt ? user.createdAt.toISOString() : null,
   };
 }
@@ -33,9 +36,6 @@ async function orGone<T>(call: () => Promise<T>): Promise<T | null> {
     throw error;
   }
 }
-
-const pairs = (roles: { accessRoleId: number; workspaceId: number }[]): RolePairView[] =>
-  roles.map((r) => ({ accessRoleId: r.accessRoleId, workspaceId: r.workspaceId }));
 
 type MarketoDeps = Pick<ActivityDeps, 'marketo' | 'secrets'>;
 

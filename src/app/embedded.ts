@@ -250,7 +250,6 @@ type Cleanups = (() => Promise<void>)[];
 
 interface MarketoSide {
   sandbox: RunningSandbox | undefined;
-  baseUrl: string;
   client: MarketoClientOptions;
   budget: MarketoQueueBudget | undefined;
 }
@@ -266,7 +265,6 @@ async function startMarketoSide(
     const settings = realMarketoSettings(loadMarketoConfig(env));
     return {
       sandbox: undefined,
-      baseUrl: settings.client.baseUrl,
       client: settings.client,
       budget: settings.marketoBudget,
     };
@@ -286,7 +284,7 @@ async function startMarketoSide(
     clientId: sandbox.adminClientId,
     clientSecret: sandbox.adminClientSecret,
   };
-  return { sandbox, baseUrl: sandbox.baseUrl, client, budget: undefined };
+  return { sandbox, client, budget: undefined };
 }
 
 /** The product's workers on the embedded server, built by the one composition root. */
@@ -309,7 +307,7 @@ async function startEmbeddedWorkers(
   const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
   const instanceId = marketo.sandbox
     ? EMBEDDED_INSTANCE_ID
-    : instanceIdFor(config.instanceId, marketo.baseUrl);
+    : instanceIdFor(config.instanceId, marketo.client.baseUrl);
   const connection = await NativeConnection.connect({ address: temporalAddress });
   cleanups.push(() => connection.close());
   const dataConverter = createDataConverter(keyring);
@@ -387,8 +385,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     const marketo = await startMarketoSide(options, dataDir, env, cleanups);
     log(
       marketo.sandbox
-        ? `Marketo sandbox on ${marketo.baseUrl}`
-        : `using the real Marketo instance at ${marketo.baseUrl}`,
+        ? `Marketo sandbox on ${marketo.client.baseUrl}`
+        : `using the real Marketo instance at ${marketo.client.baseUrl}`,
     );
     const worker = await startEmbeddedWorkers(options, dataDir, env, temporalAddress, marketo, cleanups);
     log('worker polling');
@@ -397,7 +395,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       namespace: 'default',
       uiUrl: `http://127.0.0.1:${ports.ui}`,
       ...(marketo.sandbox ? { sandboxUrl: marketo.sandbox.baseUrl } : {}),
-      marketoBaseUrl: marketo.baseUrl,
+      marketoBaseUrl: marketo.client.baseUrl,
       instanceId: worker.instanceId,
       taskQueue: worker.taskQueue,
       pid: process.pid,
@@ -410,7 +408,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       temporalAddress,
       uiUrl: stack.uiUrl!,
       sandbox: marketo.sandbox,
-      marketoBaseUrl: marketo.baseUrl,
+      marketoBaseUrl: marketo.client.baseUrl,
       notificationsFile: worker.notificationsFile,
       stack,
       temporalExited,

@@ -25,12 +25,17 @@ export function lifecycleSecretRef(workflowId: string): string {
   return `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretKey(workflowId)}`;
 }
 
+/** `file:lifecycle/<workflowId>/`: what every ref of this lifecycle's secrets starts with. */
+export function ownSecretRefPrefix(workflowId: string): string {
+  return `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretFolder(workflowId)}`;
+}
+
 /**
  * Whether `ref` lies in this lifecycle's own folder (one segment below it), as refs of operator-made services do.
  * Plain string checks and a fixed pattern: the ref comes from outside and runs in workflow code.
  */
 export function isOwnSecretRef(workflowId: string, ref: string): boolean {
-  const prefix = `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretFolder(workflowId)}`;
+  const prefix = ownSecretRefPrefix(workflowId);
   if (!ref.startsWith(prefix)) return false;
   const rest = ref.slice(prefix.length);
   return SEGMENT.test(rest) && rest !== '.' && rest !== '..';

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ensurePrivateDir } from './private-dir';
-import { lifecycleSecretKey } from '../domain/secret-refs';
+import { LIFECYCLE_SECRET_SCHEME, lifecycleSecretKey } from '../domain/secret-refs';
 
 /** Env var naming the directory of {@link FileSecretStore}. */
 export const SECRET_DIR_ENV = 'MARKETO_API_USERS_SECRET_DIR';
@@ -73,14 +73,9 @@ export function formatSecretRef(scheme: string, key: string): string {
   return ref;
 }
 
-/** The key under which a lifecycle keeps its custom service credentials, whatever the backend. */
-export function secretKeyFor(workflowId: string): string {
-  return lifecycleSecretKey(workflowId);
-}
-
 /** `file:lifecycle/<workflowId>/custom-service` by default; validated, so a weird workflow id fails here. */
 export function secretRefFor(workflowId: string, scheme = FileSecretStore.scheme): string {
-  return formatSecretRef(scheme, secretKeyFor(workflowId));
+  return formatSecretRef(scheme, lifecycleSecretKey(workflowId));
 }
 
 function isErrno(error: unknown, code: string): boolean {
@@ -100,7 +95,7 @@ const fileContentSchema = z.object({
  * + rename) so a crash never leaves half a secret. Errors name the ref, never the value.
  */
 export class FileSecretStore implements SecretStore {
-  static readonly scheme = 'file';
+  static readonly scheme = LIFECYCLE_SECRET_SCHEME;
   readonly #dir: string;
   #dirReady: Promise<void> | undefined;
 

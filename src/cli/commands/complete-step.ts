@@ -20,7 +20,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export const completeStepCommand: Command = {
-  name: 'complete-step',
   help: `Usage: marketo-api-users complete-step EMAIL --step create-role [--json] [--data-dir DIR]
        marketo-api-users complete-step EMAIL --step confirm-role --role-id ID
        marketo-api-users complete-step EMAIL --step create-service --client-id ID [--secret-file FILE | < FILE]

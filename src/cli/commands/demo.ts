@@ -48,7 +48,6 @@ class DemoTimeoutError extends Error {
 }
 
 export const demoCommand: Command = {
-  name: 'demo',
   help: `Usage: marketo-api-users demo [--expires-in-seconds N]
 
 Brings up the embedded stack (Temporal dev server, Marketo sandbox, worker) in a temporary folder on free

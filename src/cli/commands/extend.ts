@@ -7,7 +7,6 @@ import type { Command } from './types';
 const OPTIONS = { ...COMMON_OPTIONS, 'expires-at': { type: 'string' }, by: { type: 'string' } } as const;
 
 export const extendCommand: Command = {
-  name: 'extend',
   help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--json] [--data-dir DIR]
 
 The new expiry must be later than the current one and within the maximum lifetime.

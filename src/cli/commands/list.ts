@@ -4,7 +4,6 @@ import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
 export const listCommand: Command = {
-  name: 'list',
   help: `Usage: marketo-api-users list [--json] [--data-dir DIR]
 
 Examples:

@@ -22,7 +22,6 @@ const OPTIONS = {
 } as const;
 
 export const onboardCommand: Command = {
-  name: 'onboard',
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--json] [--data-dir DIR]

@@ -7,7 +7,6 @@ import type { Command } from './types';
 const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' } } as const;
 
 export const revokeCommand: Command = {
-  name: 'revoke',
   help: `Usage: marketo-api-users revoke EMAIL [--reason R] [--json] [--data-dir DIR]
 
 Waits until the user is locked, then prints the outcome. Revoking an ended lifecycle changes nothing.

@@ -3,7 +3,6 @@ import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
 export const sandboxCommand: Command = {
-  name: 'sandbox',
   help: `Usage: marketo-api-users sandbox
 
 Configuration from MARKETO_SANDBOX_* (port, mode, state file, limits): see src/sandbox/README.md.

@@ -15,7 +15,6 @@ const OPTIONS = {
 const DELETE_FLAGS = new Set(['delete', 'json', 'data-dir']);
 
 export const scheduleSweepCommand: Command = {
-  name: 'schedule-sweep',
   help: `Usage: marketo-api-users schedule-sweep --every 1h [--policy FILE] [policy flags] [--json] [--data-dir DIR]
        marketo-api-users schedule-sweep --delete [--json] [--data-dir DIR]
 

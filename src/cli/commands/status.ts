@@ -5,7 +5,6 @@ import { describeStatus } from './format';
 import type { Command } from './types';
 
 export const statusCommand: Command = {
-  name: 'status',
   help: `Usage: marketo-api-users status EMAIL [--json] [--data-dir DIR]
 
 Examples:

@@ -7,7 +7,6 @@ import type { Command } from './types';
 const OPTIONS = { ...COMMON_OPTIONS, ...POLICY_OPTIONS, 'dry-run': { type: 'boolean' } } as const;
 
 export const sweepCommand: Command = {
-  name: 'sweep',
   help: `Usage: marketo-api-users sweep [--dry-run] [--json] [--policy FILE] [policy flags] [--data-dir DIR]
 
 Pages through every user of the Marketo instance, including users made by hand, and applies the policy to

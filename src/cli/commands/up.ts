@@ -47,7 +47,6 @@ export function untilSignal(): Promise<string> {
 }
 
 export const upCommand: Command = {
-  name: 'up',
   help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N] [--json]
 
 Everything in one process, until Ctrl-C or SIGTERM: a Temporal dev server persisting to SQLite in the

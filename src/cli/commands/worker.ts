@@ -4,7 +4,6 @@ import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
 export const workerCommand: Command = {
-  name: 'worker',
   help: `Usage: marketo-api-users worker
 
 Configuration from the environment: TEMPORAL_ADDRESS and friends (@temporalio/envconfig), MARKETO_BASE_URL,

@@ -20,12 +20,7 @@ import {
   type LifecycleRequest,
 } from '../../domain/lifecycle-request';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
-import {
-  isOwnSecretRef,
-  LIFECYCLE_SECRET_SCHEME,
-  lifecycleSecretFolder,
-  lifecycleSecretRef,
-} from '../../domain/secret-refs';
+import { isOwnSecretRef, lifecycleSecretRef, ownSecretRefPrefix } from '../../domain/secret-refs';
 import type { LifecycleNotification } from '../../notifications';
 import type { CarriedState, ParsedLifecycleWorkflowInput } from '../lifecycle-input';
 import type { LifecycleActivities } from './activities';
@@ -69,7 +64,6 @@ export class Lifecycle {
   readonly runId: string;
   /** Derived from this lifecycle's own identity: a ref from a starter could be another lifecycle's. */
   readonly secretRef: string;
-  readonly ownSecretFolder: string;
   readonly state: CarriedState;
   readonly status: LifecycleStatus;
   /** Newest last; compensation pops it. */
@@ -96,7 +90,6 @@ export class Lifecycle {
     this.workflowId = info.workflowId;
     this.runId = info.runId;
     this.secretRef = lifecycleSecretRef(info.workflowId);
-    this.ownSecretFolder = `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretFolder(info.workflowId)}`;
     this.state = input.carried ?? {
       status: {
         workflowId: info.workflowId,
@@ -240,7 +233,7 @@ export class Lifecycle {
     if (pending.step !== data.step) throw new Error(`The pending step is ${pending.step}, not ${data.step}.`);
     if (data.step === 'create-service' && !isOwnSecretRef(this.workflowId, data.secretRef)) {
       // Anywhere else it may be another lifecycle's secret, which this one would delete when it ends.
-      const folder = this.ownSecretFolder;
+      const folder = ownSecretRefPrefix(this.workflowId);
       throw new Error(
         `secretRef: must be one name in this lifecycle's own folder ${folder} (e.g. ${folder}operator-service)`,
       );
