@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { roleRequestSchema } from '../../src/domain/lifecycle-request';
+import { ACCESS_API_PERMISSIONS } from '../../src/domain/permissions';
 import { chooseExistingRole, type ExistingRole } from '../../src/domain/role-choice';
 
 const ADMIN_PERMISSIONS = ['Read-Only Lead', 'Access User Management Api', 'Access Users'];
@@ -82,6 +84,13 @@ describe('chooseExistingRole', () => {
   });
 
   it('a role with Admin-group rights (Access Users) can never match, as no request can name them', () => {
+    // The guard is the request schema: Access API permissions only, so Admin-group rights cannot be asked for.
+    assert.ok(!(ACCESS_API_PERMISSIONS as readonly string[]).includes('Access Users'));
+    assert.equal(
+      roleRequestSchema.safeParse({ name: 'R', permissions: ['Access User Management Api', 'Access Users'] })
+        .success,
+      false,
+    );
     const orchestrator: ExistingRole = {
       id: 104,
       name: 'API User Management',

@@ -147,10 +147,15 @@ describe('one user of a sweep', () => {
 
   it('an expired user an admin unlocked is locked again; a failed write is an error line', async () => {
     const expiresAt = iso(Date.now() - DAY);
-    const locked = await sweepUser(SUMMARY, context(), ports(marketoUser({ expiresAt })).fake);
+    const relock = ports(marketoUser({ expiresAt }));
+    const locked = await sweepUser(SUMMARY, context(), relock.fake);
     assert.equal(locked.count, 'locked');
     assert.equal(locked.line?.action, 'lock');
     assert.equal(locked.line?.applied, true);
+    // Locking writes an expiry that has passed: a future one would unlock the user instead.
+    const written = locked.line?.expiresAt ?? '';
+    assert.ok(Date.parse(written) <= Date.now(), written);
+    assert.deepEqual(relock.effects, [`read ${EMAIL}`, `write ${EMAIL} ${written}`]);
     const failing = ports(marketoUser({ expiresAt }), {
       setUserExpiry: () => Promise.reject(activityFailure('budget exhausted')),
     });

@@ -165,7 +165,12 @@ describe('the sweep workflow with mocked activities', () => {
       'firstSeenOf 1',
     ]);
     assert.equal(report.counts.expirySet + report.counts.locked, 4);
-    assert.ok(report.lines.every((l) => !l.applied));
+    assert.deepEqual(report.lines.map((l) => `${l.email} ${l.action} ${l.applied}`).sort(), [
+      'svc-1@example.com set-expiry false',
+      'svc-3@example.com lock false',
+      'svc-4@example.com set-expiry false',
+      'svc-6@example.com set-expiry false',
+    ]);
     assert.equal(report.notifications?.reportDelivered, true);
   });
 
