@@ -26,6 +26,7 @@ import { ensureTemporalCli, temporalServerEnv } from '../servers';
 import { freePort, portAnswers } from '../servers/local-ports';
 import { instanceIdFor, loadAppConfig } from './config';
 import { buildActivityDeps } from './deps';
+import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
 
 export interface EmbeddedOptions {
@@ -63,20 +64,10 @@ export class EmbeddedStartError extends ProblemError {
   override readonly name = 'EmbeddedStartError';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Two `up`s on one folder would share one SQLite file, one sandbox state and one stack.json: refuse the second. */
 function refuseSecondUp(dataDir: string): void {
   const running = readStackFile(dataDir);
-  if (running && running.pid !== process.pid && isAlive(running.pid)) {
+  if (running && running.pid !== process.pid && isProcessRunning(running.pid)) {
     throw new EmbeddedStartError(
       `Another \`up\` (pid ${running.pid}) is already running on ${dataDir}, with Temporal at ${running.temporalAddress}.`,
       'Use that one (other commands find it through this folder), stop it with Ctrl-C or `kill ' +

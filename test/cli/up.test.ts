@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { isProcessRunning } from '../../src/app/process-liveness';
 import {
   cliEnv,
   describeRun,
@@ -22,15 +23,6 @@ import {
   UpStartError,
   type UpProcess,
 } from './support';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('up', () => {
   const dirs: string[] = [];
@@ -166,12 +158,15 @@ describe('up', () => {
     const exited = exitOf(first);
     process.kill(first.child.pid!, 'SIGKILL'); // `kill -9` of up alone: nothing of up's own cleanup runs
     await exited;
-    assert.ok(isAlive(leftBehind), 'the killed up left its Temporal server running, holding the port');
+    assert.ok(
+      isProcessRunning(leftBehind),
+      'the killed up left its Temporal server running, holding the port',
+    );
 
     // The same ports, as a person restarting `up` would: without the fix the port is taken.
     const second = await startUp({ dataDir, ...ports, env: cliEnv() });
     ups.push(second);
-    assert.ok(!isAlive(leftBehind), 'the Temporal server left behind was stopped');
+    assert.ok(!isProcessRunning(leftBehind), 'the Temporal server left behind was stopped');
     const now = await processesMentioning(database);
     assert.equal(now.length, 1, `one Temporal server on the folder: ${now.join('\n')}`);
     assert.notEqual(Number(now[0]!.split(' ')[0]), leftBehind);

@@ -162,10 +162,11 @@ describe(`sweep of a ${USERS}-user instance`, () => {
         `100 users at a 20/s budget: ${slowCalls.length} calls over ${(spanMs / 1000).toFixed(1)} s = ` +
           `${perSecond.toFixed(1)} calls/s, peak ${peakInWindow(slowCalls, 1000)} in 1 s`,
       );
-      // Unpaced, the same sweep runs at the ~80 calls/s the orchestration manages here (see above).
+      // Unpaced, the same sweep runs at the ~80 calls/s the orchestration manages here (see above), so staying
+      // under 20/s is the budget binding. How close to the budget a paced sweep gets is a speed, measured by
+      // `npm run bench` (budgetUtilization), not asserted: a loaded CI machine once paced it at 15.0/s.
       assert.ok(slowCalls.length <= 20 * (spanMs / 1000 + 1), `${perSecond.toFixed(1)} calls/s`);
       assert.ok(perSecond <= 20 * 1.1, `${perSecond.toFixed(1)} calls/s over 20`);
-      assert.ok(perSecond >= 20 * 0.75, `${perSecond.toFixed(1)} calls/s: paced by the budget, not slower`);
       assert.ok(peakInWindow(slowCalls, 1000) <= 40);
     } finally {
       await small.close();
