@@ -1,25 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CallBudget, DEFAULT_CALL_BUDGET, sharedCallBudget } from '../../src/marketo/call-budget';
-
-/**
- * Fake `setTimeout` and `Date` for one test, so a window of 150 ms is 150 ms of the test's clock however
- * slowly the machine runs it. `advance` moves time 1 ms at a time and lets promise callbacks run in between:
- * a grant's callback releases its slot and arms the budget's next timer, which must see the time it ran at.
- */
-function fakeClock(t: TestContext) {
-  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
-  return {
-    async advance(ms: number): Promise<void> {
-      for (let i = 0; i < ms; i++) {
-        await turn();
-        t.mock.timers.tick(1);
-      }
-      await turn();
-    },
-  };
-}
+import { fakeClock } from '../helpers/fake-clock';
 
 describe('CallBudget', () => {
   it("defaults to Marketo's recommendation: 50 calls per 20 s, 5 concurrent", () => {
