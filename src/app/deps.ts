@@ -12,7 +12,7 @@ import { createNotifierFromEnv } from '../notifications';
 import type { Keyring } from '../security/keyring';
 import { FileSecretStore, type SecretStore } from '../security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from '../security/workflow-id';
-import { createSweepDeps } from '../sweep';
+import { createSweepDeps } from './sweep-deps';
 import type { AppConfig } from './config';
 
 /** What the settings alone cannot say: the live Marketo connection, the keys, the instance and a client. */

@@ -71,7 +71,7 @@ export function deferred<T = void>(): Deferred<T> {
 
 /**
  * Ends the harness's running lifecycles. Every sweep asks every running lifecycle of the namespace for its
- * expiry (src/sweep/managed-lifecycles.ts), and a lifecycle whose workers are gone makes that query hang
+ * expiry (src/app/sweep-deps.ts), and a lifecycle whose workers are gone makes that query hang
  * until the server gives up (about 30 s): scenarios clean up after themselves.
  */
 export async function terminateLifecycles(h: Harness): Promise<void> {
