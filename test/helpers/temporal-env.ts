@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { installQuietRuntime } from './quiet-runtime';
-import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/servers';
+import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/temporal-servers';
 
 /** A real Temporal dev server (the Temporal CLI), in memory, on a free port. One per test file. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
