@@ -9,12 +9,8 @@ import type { ActivityDeps } from '../../src/activities';
 import assert from 'node:assert/strict';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import type { AccessApiPermission } from '../../src/domain/permissions';
-import {
-  AdminConsoleError,
-  operatorOnlyConsole,
-  sandboxAdminConsole,
-  type AdminConsole,
-} from '../../src/marketo/admin-console';
+import { AdminConsoleError, operatorOnlyConsole, type AdminConsole } from '../../src/marketo/admin-console';
+import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
 import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
 import type { SecretStore, StoredServiceCredentials } from '../../src/security/secret-store';
 import { completeOperatorStepUpdate, statusQuery } from '../../src/workflows/messages';
