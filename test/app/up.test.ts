@@ -22,7 +22,7 @@ import {
   tempDir,
   UpStartError,
   type UpProcess,
-} from './support';
+} from '../cli/support';
 
 describe('up', () => {
   const dirs: string[] = [];
