@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
@@ -18,7 +18,7 @@ import { HEARTBEAT_INTERVAL_MS, heartbeatAndClassify } from '../../src/activitie
 import { AdminConsoleError } from '../../src/marketo/admin-console';
 import { MarketoApiError } from '../../src/marketo/errors';
 import { silentLogger } from '../helpers/quiet-runtime';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServer } from '../helpers/temporal-env';
 
 function marketoError(code: string, message = 'refused'): MarketoApiError {
   return MarketoApiError.from({
@@ -127,14 +127,13 @@ describe('activity interceptor on a real worker', () => {
   let tmpDir: string;
   let workflowsPath: string;
   const repoNodeModules = path.resolve(__dirname, '../../node_modules');
-  before(async () => {
-    env = await startDevServer();
+  withDevServer(async (devServer) => {
+    env = devServer;
     tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'interceptor-workflows-'));
     workflowsPath = path.join(tmpDir, 'workflows.js');
     await fs.writeFile(workflowsPath, WORKFLOWS_SOURCE);
   });
   after(async () => {
-    await env?.teardown();
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
   });
 

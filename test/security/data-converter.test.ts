@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
@@ -17,7 +17,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createDataConverter, failureConverterPath } from '../../src/security/data-converter';
 import { Keyring } from '../../src/security/keyring';
 import { silentLogger } from '../helpers/quiet-runtime';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServer } from '../helpers/temporal-env';
 
 const EMAIL = 'secret.person@example.com';
 const keyring = new Keyring('k1', new Map([['k1', randomBytes(32)]]), undefined, 'test');
@@ -76,8 +76,8 @@ describe('createDataConverter: nothing readable in real workflow history', () =>
   let tmpDir: string;
   let workflowsPath: string;
   const repoNodeModules = path.resolve(__dirname, '../../node_modules');
-  before(async () => {
-    env = await startDevServer();
+  withDevServer(async (devServer) => {
+    env = devServer;
     // Workflows of this test live in a temp file: this suite may only add test files, and the shared
     // fixtures have no workflow that fails by itself (that is the path the sandbox converter handles).
     tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'security-workflows-'));
@@ -85,7 +85,6 @@ describe('createDataConverter: nothing readable in real workflow history', () =>
     await fs.writeFile(workflowsPath, WORKFLOWS_SOURCE);
   });
   after(async () => {
-    await env?.teardown();
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
   });
 
