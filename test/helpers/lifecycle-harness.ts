@@ -56,8 +56,8 @@ export interface Harness {
   workflowIdKeyFingerprint: string;
   /** The product's workers on the harness's queue, with its deps unless `extra` says otherwise. */
   startWorkers(extra?: Partial<LifecycleWorkerOptions>): Promise<Worker[]>;
-  /** Runs `body` with workers polling; stops them after. */
-  withWorkers<T>(body: () => Promise<T>): Promise<T>;
+  /** Runs `body` with workers polling (the harness's, or as `extra` says); stops them after. */
+  withWorkers<T>(body: () => Promise<T>, extra?: Partial<LifecycleWorkerOptions>): Promise<T>;
   start(request: LifecycleRequestInput, extra?: Partial<LifecycleWorkflowInput>): Promise<string>;
   close(): Promise<void>;
 }
@@ -132,8 +132,8 @@ export async function createHarness(
     workflowIdFor,
     workflowIdKeyFingerprint: fingerprint,
     startWorkers,
-    async withWorkers(body) {
-      const workers = await startWorkers();
+    async withWorkers(body, extra = {}) {
+      const workers = await startWorkers(extra);
       const running = workers.map((w) => w.run());
       try {
         return await body();

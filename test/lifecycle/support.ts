@@ -28,17 +28,7 @@ export async function withAlteredWorkers<T>(
     h.sandbox.mode === 'real-like'
       ? operatorOnlyConsole
       : sandboxAdminConsole(h.sandbox.baseUrl, h.sandbox.adminToken);
-  const workers = await h.startWorkers({
-    connection: env.nativeConnection,
-    deps: change({ ...h.deps, adminConsole }),
-  });
-  const running = workers.map((w) => w.run());
-  try {
-    return await body();
-  } finally {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.all(running);
-  }
+  return h.withWorkers(body, { connection: env.nativeConnection, deps: change({ ...h.deps, adminConsole }) });
 }
 
 /** The sandbox's admin console, except that LaunchPoint refuses every new custom service for good. */
