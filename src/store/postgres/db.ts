@@ -1,0 +1,86 @@
+import pg from 'pg';
+import { StoreUnavailableError } from './errors';
+
+/** A connection checked out for one unit of work. */
+export type Tx = Pick<pg.PoolClient, 'query'>;
+
+export interface Database {
+  /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Whether the server is PGlite (the embedded default). */
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl: string;
+  /** Connections per process; forced to 1 against the embedded server (see {@link openDatabase}). */
+  poolMax?: number;
+}
+
+const DEFAULT_POOL_MAX = 10;
+
+function describeTarget(databaseUrl: string): string {
+  // The URL may carry a password: name host, port and database only.
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the configured database';
+  }
+}
+
+async function probe(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>('SELECT version() AS version');
+    return rows[0]?.version.includes('PGlite') ?? false;
+  } catch (error) {
+    throw new StoreUnavailableError(
+      `the store's database at ${describeTarget(databaseUrl)} did not answer (${(error as Error).message})`,
+      'check MARKETO_API_USERS_DATABASE_URL and that the server runs; `up` starts the embedded one',
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * One pool per process. Every unit of work is a transaction, even a single statement, because the embedded
+ * server (pglite-socket) is one Postgres backend shared by all its connections: it runs protocol messages
+ * from different connections in turn, one message at a time, and keeps them apart only while a transaction
+ * is open. Outside one, a query's Parse/Bind/Execute from one connection can interleave with another's on
+ * the same backend. Inside one, the server runs only that connection's messages until COMMIT. Against the
+ * embedded server the pool also holds a single connection: a second connection of the same process would
+ * only queue behind the first, and one connection per process keeps the server's connection slots for the
+ * other processes (worker, CLI) that share it.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const embedded = await probe(options.databaseUrl);
+  const max = embedded ? 1 : (options.poolMax ?? DEFAULT_POOL_MAX);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max });
+  // An idle connection the server drops (a restart) must not crash the process: the pool replaces it.
+  pool.on('error', () => undefined);
+  return {
+    embedded,
+    async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
