@@ -69,12 +69,15 @@ export async function startRealPostgres(): Promise<RealPostgres> {
   const port = await freePort();
   const log = path.join(dir, 'server.log');
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  let running = false;
   const start = (): Promise<void> => {
     run(path.join(bin, 'pg_ctl'), ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', options]);
+    running = true;
     return Promise.resolve();
   };
   const stop = (): Promise<void> => {
     run(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']);
+    running = false;
     return Promise.resolve();
   };
   await start();
@@ -87,7 +90,7 @@ export async function startRealPostgres(): Promise<RealPostgres> {
       if (destroyed) return;
       destroyed = true;
       try {
-        await stop();
+        if (running) await stop();
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

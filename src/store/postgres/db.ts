@@ -20,6 +20,12 @@ export interface OpenDatabaseOptions {
 
 const DEFAULT_POOL_MAX = 10;
 
+class StaleConnection extends Error {
+  constructor(override readonly cause: unknown) {
+    super('stale connection');
+  }
+}
+
 function describeTarget(databaseUrl: string): string {
   // The URL may carry a password: name host, port and database only.
   try {
@@ -30,17 +36,42 @@ function describeTarget(databaseUrl: string): string {
   }
 }
 
+function unavailable(databaseUrl: string, error: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `the store's database at ${describeTarget(databaseUrl)} did not answer (${(error as Error).message})`,
+    'check MARKETO_API_USERS_DATABASE_URL and that the server runs; `up` starts the embedded one',
+  );
+}
+
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+
+/** The connection is gone (server down, restarting, unreachable) rather than the statement wrong. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // SQLSTATE class 08 (connection exception) and 57P01-57P03 (shutdown, crash, cannot connect now).
+    if (code.startsWith('08') || /^57P0[123]$/.test(code) || CONNECTION_ERRNOS.has(code)) return true;
+  }
+  return /Connection terminated|Client has encountered a connection error|not queryable/i.test(error.message);
+}
+
 async function probe(databaseUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
   try {
     await client.connect();
     const { rows } = await client.query<{ version: string }>('SELECT version() AS version');
     return rows[0]?.version.includes('PGlite') ?? false;
   } catch (error) {
-    throw new StoreUnavailableError(
-      `the store's database at ${describeTarget(databaseUrl)} did not answer (${(error as Error).message})`,
-      'check MARKETO_API_USERS_DATABASE_URL and that the server runs; `up` starts the embedded one',
-    );
+    throw unavailable(databaseUrl, error);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -60,25 +91,40 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const embedded = await probe(options.databaseUrl);
   const max = embedded ? 1 : (options.poolMax ?? DEFAULT_POOL_MAX);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max });
-  // An idle connection the server drops (a restart) must not crash the process: the pool replaces it.
+  // A connection the server drops (a restart) must not crash the process, idle or checked out: the pool
+  // replaces it, and the unit of work it was serving fails with StoreUnavailableError.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const attempt = async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let begun = false;
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      begun = true;
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = isConnectionError(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      // Nothing ran yet when BEGIN fails: a stale pooled connection (the server restarted) is worth one retry.
+      throw begun || !broken ? error : new StaleConnection(error);
+    } finally {
+      client.release(broken);
+    }
+  };
   return {
     embedded,
     async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      let broken = false;
       try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
+        return await attempt(work).catch((error: unknown) => {
+          if (error instanceof StaleConnection) return attempt(work);
+          throw error;
         });
-        throw error;
-      } finally {
-        client.release(broken);
+      } catch (error) {
+        const cause = error instanceof StaleConnection ? error.cause : error;
+        throw isConnectionError(cause) ? unavailable(options.databaseUrl, cause) : cause;
       }
     },
     close: () => pool.end(),
