@@ -79,10 +79,12 @@ async function probe(databaseUrl: string): Promise<boolean> {
 
 /**
  * One pool per process. Every unit of work is a transaction, even a single statement, because the embedded
- * server (pglite-socket) is one Postgres backend shared by all its connections: it runs protocol messages
- * from different connections in turn, one message at a time, and keeps them apart only while a transaction
- * is open. Outside one, a query's Parse/Bind/Execute from one connection can interleave with another's on
- * the same backend. Inside one, the server runs only that connection's messages until COMMIT. Against the
+ * server (pglite-socket) is one Postgres backend shared by all its connections: its queue runs protocol
+ * messages from different connections in turn, one message at a time, and keeps them apart only while a
+ * transaction is open. Outside one, nothing stops a query's Parse/Bind/Execute from one connection being
+ * interleaved with another's on the same backend (a query the driver sends in one packet was not seen split
+ * in our tests, but the queue does not promise it). Inside one, the server runs only that connection's
+ * messages until COMMIT. Against the
  * embedded server the pool also holds a single connection: a second connection of the same process would
  * only queue behind the first, and one connection per process keeps the server's connection slots for the
  * other processes (worker, CLI) that share it.

@@ -1,4 +1,6 @@
-import type { Keyring } from '../../security/keyring';
+import { z } from 'zod';
+import { InputError } from '../../errors';
+import { Keyring } from '../../security/keyring';
 import type { Store } from '../types';
 import { PostgresAuditLog } from './audit';
 import { openDatabase } from './db';
@@ -28,8 +30,24 @@ export interface PostgresStore extends Store {
   reencryptSecrets(options?: ReencryptOptions): Promise<ReencryptReport>;
 }
 
+const optionsSchema = z.object({
+  databaseUrl: z
+    .string()
+    .refine((url) => /^postgres(ql)?:\/\/./.test(url), 'must be a postgres:// or postgresql:// URL'),
+  keyring: z.instanceof(Keyring, { message: 'must be a Keyring' }),
+  poolMax: z.number().int().min(1).max(100).optional(),
+});
+
+// Names the field and the problem, never the value: the URL may hold a password.
+function checkOptions(options: OpenPostgresStoreOptions): OpenPostgresStoreOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  throw new InputError(parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`));
+}
+
 /** Connects, brings the schema up to date (safe with several processes starting at once) and returns the store. */
-export async function openPostgresStore(options: OpenPostgresStoreOptions): Promise<PostgresStore> {
+export async function openPostgresStore(input: OpenPostgresStoreOptions): Promise<PostgresStore> {
+  const options = checkOptions(input);
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     ...(options.poolMax === undefined ? {} : { poolMax: options.poolMax }),
