@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/servers/local-ports';
+import { freePort } from '../../src/temporal-servers/local-ports';
 
 export interface RealPostgres {
   databaseUrl: string;
