@@ -30,7 +30,7 @@ import {
   instanceIdFromBaseUrl,
   workflowIdKeyFingerprint,
 } from '../src/security/workflow-id';
-import { ensureTemporalCli } from '../src/servers';
+import { ensureTemporalCli } from '../src/temporal-servers';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, loadAppConfig } from '../src/app/config';
 import { buildActivityDeps } from '../src/app/deps';
 import { bundleLifecycleWorkflows, createWorkers } from '../src/app/worker';

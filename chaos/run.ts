@@ -36,7 +36,7 @@ import type { FaultInjector } from '../src/sandbox/faults';
 import { createDataConverter } from '../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
-import { ensureTemporalCli } from '../src/servers';
+import { ensureTemporalCli } from '../src/temporal-servers';
 import { bundleLifecycleWorkflows } from '../src/app/worker';
 import { lifecycleWorkflow } from '../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../src/workflows/messages';

@@ -6,8 +6,8 @@
  *   npm run setup -- --measure    also time the test server's JVM start (the SDK allows it about 5 s)
  */
 import { spawn } from 'node:child_process';
-import { ensureTemporalCli, ensureTestServer, type ProvidedServer } from '../src/servers';
-import { freePort, portAnswers } from '../src/servers/local-ports';
+import { ensureTemporalCli, ensureTestServer, type ProvidedServer } from '../src/temporal-servers';
+import { freePort, portAnswers } from '../src/temporal-servers/local-ports';
 
 function describe(name: string, server: ProvidedServer, ms: number): string {
   return server.kind === 'existing-path'

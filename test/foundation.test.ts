@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { sleepThenVisitWorkflow, visitWorkflow } from './fixtures/foundation-workflows';
 import { createFoundationActivities } from './fixtures/foundation-activities';
 import { silentLogger } from './helpers/quiet-runtime';
-import { startDevServer, startTimeSkippingServer } from './helpers/temporal-env';
+import { withDevServer, withTimeSkippingServer } from './helpers/temporal-env';
 
 let workflowBundle: WorkflowBundle;
 before(async () => {
@@ -31,11 +31,8 @@ async function createWorker(
 
 describe('dev server (Temporal CLI)', () => {
   let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await startDevServer();
-  });
-  after(async () => {
-    await env?.teardown();
+  withDevServer((devServer) => {
+    env = devServer;
   });
 
   it('is a real server without time skipping', () => {
@@ -62,11 +59,8 @@ describe('dev server (Temporal CLI)', () => {
 
 describe('time-skipping test server (Java)', () => {
   let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await startTimeSkippingServer();
-  });
-  after(async () => {
-    await env?.teardown();
+  withTimeSkippingServer((server) => {
+    env = server;
   });
 
   it('is the time-skipping server', () => {

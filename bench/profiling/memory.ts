@@ -23,7 +23,7 @@ import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { createDataConverter } from '../../src/security/data-converter';
 import { loadOrCreateKeyFile } from '../../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../../src/security/workflow-id';
-import { ensureTemporalCli } from '../../src/servers';
+import { ensureTemporalCli } from '../../src/temporal-servers';
 import { bundleLifecycleWorkflows } from '../../src/app/worker';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/messages';

@@ -3,6 +3,7 @@
  * queue make exactly one User Management call each, so the server-side rate limit of that queue is a call
  * budget that holds across every worker process.
  */
+import type { AdminConsole } from '../marketo/admin-console';
 import type { LifecycleNotification } from '../notifications';
 
 export interface MarketoUserView {
@@ -108,12 +109,8 @@ export interface AdminConsoleActivities {
   newIdempotencyKey(): Promise<string>;
   getAdminCapabilities(): Promise<AdminCapabilities>;
   /** 'already-exists' when the role appeared meanwhile: the workflow finds it and uses it, as not its own. */
-  createRole(input: {
-    name: string;
-    description: string;
-    permissions: string[];
-  }): Promise<{ id: number; name: string } | 'already-exists'>;
-  deleteRole(roleId: number): Promise<'deleted' | 'gone' | 'in-use'>;
+  createRole: AdminConsole['createRole'];
+  deleteRole: AdminConsole['deleteRole'];
   /** The role's permissions where the instance tells them (the sandbox's console); null on a real instance. */
   getRolePermissions(roleId: number): Promise<string[] | null>;
   /**

@@ -6,13 +6,14 @@
 import type { Writable } from 'node:stream';
 import type { WorkflowClient } from '@temporalio/client';
 import type { ActivityDeps } from '../activities';
-import { operatorOnlyConsole, sandboxAdminConsole } from '../marketo/admin-console';
+import { operatorOnlyConsole } from '../marketo/admin-console';
 import { createMarketoClient, type MarketoClientOptions } from '../marketo/client';
 import { createNotifierFromEnv } from '../notifications';
+import { sandboxAdminConsole } from '../sandbox/admin-console-client';
 import type { Keyring } from '../security/keyring';
 import { FileSecretStore, type SecretStore } from '../security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from '../security/workflow-id';
-import { createSweepDeps } from '../sweep';
+import { createSweepDeps } from './sweep-deps';
 import type { AppConfig } from './config';
 
 /** What the settings alone cannot say: the live Marketo connection, the keys, the instance and a client. */

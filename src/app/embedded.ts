@@ -22,8 +22,8 @@ import { startSandbox, writeAdminTokenFile, type RunningSandbox } from '../sandb
 import { createDataConverter } from '../security/data-converter';
 import { loadOrCreateKeyFile } from '../security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
-import { ensureTemporalCli, temporalServerEnv } from '../servers';
-import { freePort, freePorts, portAnswers } from '../servers/local-ports';
+import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
+import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
 import { instanceIdFor, loadAppConfig } from './config';
 import { buildActivityDeps } from './deps';
 import { isProcessRunning } from './process-liveness';

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAdminConsoleActivities } from '../../src/activities/admin-console';
-import { sandboxAdminConsole, type AdminConsole } from '../../src/marketo/admin-console';
+import type { AdminConsole } from '../../src/marketo/admin-console';
+import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
 import type { RunningSandbox } from '../../src/sandbox';
 import { FileSecretStore, secretRefFor } from '../../src/security/secret-store';
 import {

@@ -4,22 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { activityInterceptors } from '../../src/activities';
 import { HEARTBEAT_INTERVAL_MS, heartbeatAndClassify } from '../../src/activities/interceptor';
 import { AdminConsoleError } from '../../src/marketo/admin-console';
 import { MarketoApiError } from '../../src/marketo/errors';
 import { fakeClock } from '../helpers/fake-clock';
+import { bundleInlineWorkflows } from '../helpers/inline-workflows';
 import { silentLogger } from '../helpers/quiet-runtime';
-import { startDevServer } from '../helpers/temporal-env';
+import { withDevServer } from '../helpers/temporal-env';
 
 function marketoError(code: string, message = 'refused'): MarketoApiError {
   return MarketoApiError.from({
@@ -129,18 +127,8 @@ exports.slowWorkflow = async (ms) => slow(ms);
 
 describe('activity interceptor on a real worker', () => {
   let env: TestWorkflowEnvironment;
-  let tmpDir: string;
-  let workflowsPath: string;
-  const repoNodeModules = path.resolve(__dirname, '../../node_modules');
-  before(async () => {
-    env = await startDevServer();
-    tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'interceptor-workflows-'));
-    workflowsPath = path.join(tmpDir, 'workflows.js');
-    await fs.writeFile(workflowsPath, WORKFLOWS_SOURCE);
-  });
-  after(async () => {
-    await env?.teardown();
-    if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
+  withDevServer((devServer) => {
+    env = devServer;
   });
 
   /** Runs an activity of `ms` under a 1 s heartbeat timeout: its result, or the workflow's failure. */
@@ -149,14 +137,7 @@ describe('activity interceptor on a real worker', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath,
-        logger: silentLogger,
-        webpackConfigHook: (config) => ({
-          ...config,
-          resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), repoNodeModules] },
-        }),
-      }),
+      workflowBundle: await bundleInlineWorkflows(WORKFLOWS_SOURCE),
       activities: { slow: (wait: number) => sleep(wait).then(() => `slept ${wait}`) },
       interceptors: { activity: interceptors },
     });

@@ -50,7 +50,7 @@ function heavy(modules: string[]): string[] {
     (m) =>
       /^src\/(.*\/)?(embedded|worker)\.ts$/.test(m) ||
       m.startsWith('src/sandbox/') ||
-      m.startsWith('src/servers/') ||
+      m.startsWith('src/temporal-servers/') ||
       m.includes('node_modules/@temporalio/worker/'),
   );
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { lifecycleStatusSchema } from '../../src/domain/lifecycle-status';
+import { freePorts } from '../../src/temporal-servers/local-ports';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join('src', 'cli', 'main.ts');
@@ -89,7 +90,7 @@ export async function inPairs<T>(jobs: (() => Promise<T>)[], limit = 2): Promise
 }
 
 /** `count` distinct free ports on 127.0.0.1, none handed out earlier in this test process. */
-export { freePorts } from '../../src/servers/local-ports';
+export { freePorts };
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `mau-cli-${prefix}-`));
@@ -129,12 +130,9 @@ export interface UpOptions {
 
 export class UpStartError extends Error {}
 
-/**
- * `up --json` as a child process in its own process group (so that cleanup can reach the Temporal server it
- * spawns even if `up` itself has to be killed); resolves with its one JSON line.
- */
-export async function startUp(options: UpOptions): Promise<UpProcess> {
-  const args = [
+/** `up`'s command line for a data folder and its three ports (Temporal, its Web UI, the sandbox). */
+export function upArgs(options: Omit<UpOptions, 'env'>): string[] {
+  return [
     'up',
     '--data-dir',
     options.dataDir,
@@ -144,8 +142,21 @@ export async function startUp(options: UpOptions): Promise<UpProcess> {
     String(options.uiPort),
     '--sandbox-port',
     String(options.sandboxPort),
-    '--json',
   ];
+}
+
+/** `up`'s command line for a data folder on three free ports. */
+export async function upArgsOnFreePorts(dataDir: string): Promise<string[]> {
+  const [port, uiPort, sandboxPort] = await freePorts(3);
+  return upArgs({ dataDir, port: port!, uiPort: uiPort!, sandboxPort: sandboxPort! });
+}
+
+/**
+ * `up --json` as a child process in its own process group (so that cleanup can reach the Temporal server it
+ * spawns even if `up` itself has to be killed); resolves with its one JSON line.
+ */
+export async function startUp(options: UpOptions): Promise<UpProcess> {
+  const args = [...upArgs(options), '--json'];
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: REPO_ROOT,
     env: options.env ?? cliEnv(),

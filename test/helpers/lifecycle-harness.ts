@@ -19,7 +19,7 @@ import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sr
 import type { ActivityDeps } from '../../src/activities';
 import type { LifecycleWorkflowInput } from '../../src/workflows/lifecycle-input';
 import { lifecycleWorkflow } from '../../src/workflows';
-import { startDevServer } from './temporal-env';
+import { startDevServer, startTimeSkippingServer } from './temporal-env';
 
 export class RecordingNotifier implements Notifier {
   readonly events: LifecycleNotification[] = [];
@@ -56,8 +56,8 @@ export interface Harness {
   workflowIdKeyFingerprint: string;
   /** The product's workers on the harness's queue, with its deps unless `extra` says otherwise. */
   startWorkers(extra?: Partial<LifecycleWorkerOptions>): Promise<Worker[]>;
-  /** Runs `body` with workers polling; stops them after. */
-  withWorkers<T>(body: () => Promise<T>): Promise<T>;
+  /** Runs `body` with workers polling (the harness's, or as `extra` says); stops them after. */
+  withWorkers<T>(body: () => Promise<T>, extra?: Partial<LifecycleWorkerOptions>): Promise<T>;
   start(request: LifecycleRequestInput, extra?: Partial<LifecycleWorkflowInput>): Promise<string>;
   close(): Promise<void>;
 }
@@ -132,8 +132,8 @@ export async function createHarness(
     workflowIdFor,
     workflowIdKeyFingerprint: fingerprint,
     startWorkers,
-    async withWorkers(body) {
-      const workers = await startWorkers();
+    async withWorkers(body, extra = {}) {
+      const workers = await startWorkers(extra);
       const running = workers.map((w) => w.run());
       try {
         return await body();
@@ -172,16 +172,32 @@ export interface HarnessBlock {
  * closed after them. `ready` receives both, so the block keeps plain `env` and `h` variables; it may do more
  * set-up (async) through `block`. Whatever it registered is stopped even if the set-up failed half-way.
  */
-export function withDevServerHarness(
-  ready: (env: TestWorkflowEnvironment, h: Harness, block: HarnessBlock) => void | Promise<void>,
-  options: HarnessOptions = {},
+export function withDevServerHarness(ready: HarnessReady, options: HarnessOptions = {}): void {
+  withServerHarness(startDevServer, ready, options);
+}
+
+/** The same on the time-skipping server: its timers complete as soon as every workflow is waiting. */
+export function withTimeSkippingHarness(ready: HarnessReady, options: HarnessOptions = {}): void {
+  withServerHarness(startTimeSkippingServer, ready, options);
+}
+
+export type HarnessReady = (
+  env: TestWorkflowEnvironment,
+  h: Harness,
+  block: HarnessBlock,
+) => void | Promise<void>;
+
+function withServerHarness(
+  startServer: () => Promise<TestWorkflowEnvironment>,
+  ready: HarnessReady,
+  options: HarnessOptions,
 ): void {
   let env: TestWorkflowEnvironment | undefined;
   const harnesses: Harness[] = [];
   const stops: (() => unknown)[] = [];
   const block: HarnessBlock = {
     another: async (more = {}) => {
-      if (!env) throw new Error('another harness needs the dev server: ask for it from ready or a test');
+      if (!env) throw new Error('another harness needs the server: ask for it from ready or a test');
       const h = await createHarness(env, more);
       harnesses.push(h);
       return h;
@@ -189,7 +205,7 @@ export function withDevServerHarness(
     onClose: (stop) => void stops.push(stop),
   };
   before(async () => {
-    env = await startDevServer();
+    env = await startServer();
     await ready(env, await block.another(options), block);
   });
   after(async () => {

@@ -1,6 +1,7 @@
+import { after, before } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { installQuietRuntime } from './quiet-runtime';
-import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/servers';
+import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/temporal-servers';
 
 /** A real Temporal dev server (the Temporal CLI), in memory, on a free port. One per test file. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
@@ -16,4 +17,31 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: toSdkExecutable(ensureTestServer()) },
   });
+}
+
+/**
+ * For a describe block that needs a server and nothing of the product's stack (its own workflows, mocked
+ * activities): the server from `start`, started before its tests and torn down after them, even when `ready`
+ * (which receives it, so the block keeps a plain `env` variable) failed half-way.
+ */
+export function withTemporalServer(
+  start: () => Promise<TestWorkflowEnvironment>,
+  ready: (env: TestWorkflowEnvironment) => void | Promise<void>,
+): void {
+  let env: TestWorkflowEnvironment | undefined;
+  before(async () => {
+    env = await start();
+    await ready(env);
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+}
+
+export function withDevServer(ready: (env: TestWorkflowEnvironment) => void | Promise<void>): void {
+  withTemporalServer(startDevServer, ready);
+}
+
+export function withTimeSkippingServer(ready: (env: TestWorkflowEnvironment) => void | Promise<void>): void {
+  withTemporalServer(startTimeSkippingServer, ready);
 }

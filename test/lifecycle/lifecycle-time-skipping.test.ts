@@ -5,14 +5,18 @@
  * user by setting its expiry to the activity's (real) now.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TimeSkippingWorkflowClient, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDataConverter } from '../../src/security/data-converter';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, statusQuery } from '../../src/workflows/messages';
-import { createHarness, eventually, sampleRequest, type Harness } from '../helpers/lifecycle-harness';
-import { startTimeSkippingServer } from '../helpers/temporal-env';
+import {
+  eventually,
+  sampleRequest,
+  withTimeSkippingHarness,
+  type Harness,
+} from '../helpers/lifecycle-harness';
 import { statusWhen } from './support';
 
 const DAY = 86_400_000;
@@ -28,18 +32,17 @@ describe('lifecycle on the time-skipping server', () => {
   let h: Harness;
   /** Unlocks time skipping while it waits for a result; the harness's plain client does not. */
   let skipping: TimeSkippingWorkflowClient;
-  before(async () => {
-    env = await startTimeSkippingServer();
-    h = await createHarness(env, { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } });
-    skipping = new TimeSkippingWorkflowClient({
-      connection: env.connection,
-      dataConverter: createDataConverter(h.keyring),
-    });
-  });
-  after(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  withTimeSkippingHarness(
+    (server, harness) => {
+      env = server;
+      h = harness;
+      skipping = new TimeSkippingWorkflowClient({
+        connection: env.connection,
+        dataConverter: createDataConverter(h.keyring),
+      });
+    },
+    { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } },
+  );
 
   const sandboxUser = (email: string) => h.sandbox.snapshot().users.find((u) => u.emailAddress === email);
   const active = (handle: WorkflowHandle) => statusWhen(handle, (s) => s.phase === 'active');

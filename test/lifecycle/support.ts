@@ -9,12 +9,8 @@ import type { ActivityDeps } from '../../src/activities';
 import assert from 'node:assert/strict';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import type { AccessApiPermission } from '../../src/domain/permissions';
-import {
-  AdminConsoleError,
-  operatorOnlyConsole,
-  sandboxAdminConsole,
-  type AdminConsole,
-} from '../../src/marketo/admin-console';
+import { AdminConsoleError, operatorOnlyConsole, type AdminConsole } from '../../src/marketo/admin-console';
+import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
 import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
 import type { SecretStore, StoredServiceCredentials } from '../../src/security/secret-store';
 import { completeOperatorStepUpdate, statusQuery } from '../../src/workflows/messages';
@@ -32,17 +28,7 @@ export async function withAlteredWorkers<T>(
     h.sandbox.mode === 'real-like'
       ? operatorOnlyConsole
       : sandboxAdminConsole(h.sandbox.baseUrl, h.sandbox.adminToken);
-  const workers = await h.startWorkers({
-    connection: env.nativeConnection,
-    deps: change({ ...h.deps, adminConsole }),
-  });
-  const running = workers.map((w) => w.run());
-  try {
-    return await body();
-  } finally {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.all(running);
-  }
+  return h.withWorkers(body, { connection: env.nativeConnection, deps: change({ ...h.deps, adminConsole }) });
 }
 
 /** The sandbox's admin console, except that LaunchPoint refuses every new custom service for good. */

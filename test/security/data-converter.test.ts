@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
@@ -13,11 +10,11 @@ import {
 } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createDataConverter, failureConverterPath } from '../../src/security/data-converter';
 import { Keyring } from '../../src/security/keyring';
-import { silentLogger } from '../helpers/quiet-runtime';
-import { startDevServer } from '../helpers/temporal-env';
+import { bundleInlineWorkflows } from '../helpers/inline-workflows';
+import { withDevServer } from '../helpers/temporal-env';
 
 const EMAIL = 'secret.person@example.com';
 const keyring = new Keyring('k1', new Map([['k1', randomBytes(32)]]), undefined, 'test');
@@ -73,20 +70,8 @@ exports.rejectWorkflow = async (email) => {
 
 describe('createDataConverter: nothing readable in real workflow history', () => {
   let env: TestWorkflowEnvironment;
-  let tmpDir: string;
-  let workflowsPath: string;
-  const repoNodeModules = path.resolve(__dirname, '../../node_modules');
-  before(async () => {
-    env = await startDevServer();
-    // Workflows of this test live in a temp file: this suite may only add test files, and the shared
-    // fixtures have no workflow that fails by itself (that is the path the sandbox converter handles).
-    tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'security-workflows-'));
-    workflowsPath = path.join(tmpDir, 'workflows.js');
-    await fs.writeFile(workflowsPath, WORKFLOWS_SOURCE);
-  });
-  after(async () => {
-    await env?.teardown();
-    if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
+  withDevServer((devServer) => {
+    env = devServer;
   });
 
   it('encrypts inputs, results and failures (activity and workflow) end to end', async () => {
@@ -96,16 +81,10 @@ describe('createDataConverter: nothing readable in real workflow history', () =>
       connection: env.nativeConnection,
       taskQueue,
       dataConverter,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath,
-        // Errors thrown by workflow code are converted inside the sandbox, by the bundled converter.
-        failureConverterPath,
-        logger: silentLogger,
-        webpackConfigHook: (config) => ({
-          ...config,
-          resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), repoNodeModules] },
-        }),
-      }),
+      // Inline workflows: the shared fixtures have no workflow that fails by itself (that is the path the
+      // sandbox converter handles). Errors thrown by workflow code are converted inside the sandbox, by the
+      // bundled converter.
+      workflowBundle: await bundleInlineWorkflows(WORKFLOWS_SOURCE, { failureConverterPath }),
       activities: {
         recordVisit(name: string): Promise<string> {
           if (name.startsWith('fail:')) {

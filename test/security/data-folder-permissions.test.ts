@@ -17,6 +17,7 @@ import {
   runCli,
   startUp,
   tempDir,
+  upArgsOnFreePorts,
   type UpProcess,
 } from '../cli/support';
 
@@ -79,21 +80,7 @@ describe('data folder permissions: what `up` writes is for its user only', () =>
     const dataDir = tempDir('perm-open');
     dirs.push(dataDir);
     fs.chmodSync(dataDir, 0o777);
-    const [port, uiPort, sandboxPort] = await freePorts(3);
-    const run = await runCli(
-      [
-        'up',
-        '--data-dir',
-        dataDir,
-        '--port',
-        String(port),
-        '--ui-port',
-        String(uiPort),
-        '--sandbox-port',
-        String(sandboxPort),
-      ],
-      { env: cliEnv(), timeoutMs: 30_000 },
-    );
+    const run = await runCli(await upArgsOnFreePorts(dataDir), { env: cliEnv(), timeoutMs: 30_000 });
     assert.equal(run.code, 1, describeRun(run));
     const lines = run.stderr.trim().split('\n');
     assert.match(lines.at(-2) ?? '', /^error: The data folder .* has mode 777: others can write to it/);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DEFAULT_TASK_QUEUE } from '../../src/context';
-import { ensureTemporalCli } from '../../src/servers';
+import { ensureTemporalCli } from '../../src/temporal-servers';
 import { WORKFLOW_ID_PREFIX } from '../../src/security/workflow-id';
 import {
   cliEnv,

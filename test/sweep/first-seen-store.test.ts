@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { firstSeenLookup } from '../../src/domain/sweep-policy';
-import { FileFirstSeenStore } from '../../src/sweep';
+import { FileFirstSeenStore } from '../../src/sweep/first-seen-store';
 
 const AWKWARD = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 const FIRST = '2025-01-01T00:00:00.000Z';

@@ -70,8 +70,8 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /**
- * Ends the harness's running lifecycles. Every sweep asks every running lifecycle of the namespace for its
- * expiry (src/sweep/managed-lifecycles.ts), and a lifecycle whose workers are gone makes that query hang
+ * Ends the harness's running lifecycles. A sweep asks the lifecycle of each user on its page for its expiry
+ * (src/app/sweep-deps.ts), and a lifecycle whose workers are gone makes that query hang
  * until the server gives up (about 30 s): scenarios clean up after themselves.
  */
 export async function terminateLifecycles(h: Harness): Promise<void> {

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SweepReport } from '../../src/domain/sweep-policy';
 import type { MarketoClient } from '../../src/marketo/client';
 import { createDataConverter } from '../../src/security/data-converter';
-import { createSweepDeps } from '../../src/sweep';
+import { createSweepDeps } from '../../src/app/sweep-deps';
 import { sweepWorkflow, type lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import {

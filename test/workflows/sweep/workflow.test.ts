@@ -3,7 +3,7 @@
  * pages and continue-as-new, the report carried across runs, its notifications, dry runs and refused input.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -11,7 +11,7 @@ import type { MarketoUserView, UserSummaryView } from '../../../src/activities/t
 import type { LifecycleNotification } from '../../../src/notifications';
 import { sweepWorkflow } from '../../../src/workflows';
 import type { SweepWorkflowInput } from '../../../src/workflows/sweep/workflow';
-import { startTimeSkippingServer } from '../../helpers/temporal-env';
+import { withTimeSkippingServer } from '../../helpers/temporal-env';
 
 const DAY = 86_400_000;
 const TASK_QUEUE = 'sweep-unit';
@@ -90,13 +90,13 @@ describe('the sweep workflow with mocked activities', () => {
   let workflowBundle: WorkflowBundle;
   let runs = 0;
 
-  before(async () => {
-    [env, workflowBundle] = await Promise.all([
-      startTimeSkippingServer(),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../../src/workflows'), logger: quiet }),
-    ]);
+  withTimeSkippingServer(async (server) => {
+    env = server;
+    workflowBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../../src/workflows'),
+      logger: quiet,
+    });
   });
-  after(() => env?.teardown());
 
   async function sweep(input: SweepWorkflowInput, mocked: ReturnType<typeof mocks>) {
     const connection = env.nativeConnection;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort, freePorts } from '../../src/servers/local-ports';
+import { freePort, freePorts } from '../../src/temporal-servers/local-ports';
 
 describe('freePort', () => {
   it('never hands out the same port twice in one process, even when asked one at a time', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { cliEnv, describeRun, killAll, processesMentioning, runCli } from './support';
+import { cliEnv, describeRun, killAll, processesMentioning, runCli } from '../cli/support';
 
 describe('demo', () => {
   after(() => killAll());

@@ -20,9 +20,10 @@ import {
   runCli,
   startUp,
   tempDir,
+  upArgsOnFreePorts,
   UpStartError,
   type UpProcess,
-} from './support';
+} from '../cli/support';
 
 describe('up', () => {
   const dirs: string[] = [];
@@ -110,21 +111,7 @@ describe('up', () => {
         fs.readdirSync(path.join(dataDir, 'secrets')).length === 0,
     );
 
-    const [port, uiPort, sandboxPort] = await freePorts(3);
-    const second = await runCli(
-      [
-        'up',
-        '--data-dir',
-        dataDir,
-        '--port',
-        String(port),
-        '--ui-port',
-        String(uiPort),
-        '--sandbox-port',
-        String(sandboxPort),
-      ],
-      { env, timeoutMs: 30_000 },
-    );
+    const second = await runCli(await upArgsOnFreePorts(dataDir), { env, timeoutMs: 30_000 });
     assert.equal(second.code, 1, describeRun(second));
     const lines = second.stderr.trim().split('\n');
     assert.match(

@@ -25,7 +25,7 @@ import {
   tempDir,
   type OnboardJson,
   type UpProcess,
-} from './support';
+} from '../cli/support';
 
 /** The shortest access the CLI grants (its floor is a minute): the timer must outlive the restart. */
 const LIFETIME_S = 60;
