@@ -23,7 +23,7 @@ import { createDataConverter } from '../security/data-converter';
 import { loadOrCreateKeyFile } from '../security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
-import { freePort, portAnswers } from '../temporal-servers/local-ports';
+import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
 import { instanceIdFor, loadAppConfig } from './config';
 import { buildActivityDeps } from './deps';
 import { isProcessRunning } from './process-liveness';
@@ -57,7 +57,7 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-export { freePort };
+export { freePort, freePorts };
 
 /** The stack could not start; `problem` says what is wrong, `hint` what to do. */
 export class EmbeddedStartError extends ProblemError {

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { lifecycleStatusSchema } from '../../src/domain/lifecycle-status';
+import { freePorts } from '../../src/temporal-servers/local-ports';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join('src', 'cli', 'main.ts');
@@ -89,23 +89,8 @@ export async function inPairs<T>(jobs: (() => Promise<T>)[], limit = 2): Promise
   return results;
 }
 
-/** `count` distinct free ports on 127.0.0.1, held open together so none repeats. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
+/** `count` distinct free ports on 127.0.0.1, none handed out earlier in this test process. */
+export { freePorts };
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `mau-cli-${prefix}-`));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallBudget, DEFAULT_CALL_BUDGET, sharedCallBudget } from '../../src/marketo/call-budget';
+import { fakeClock } from '../helpers/fake-clock';
 
 describe('CallBudget', () => {
   it("defaults to Marketo's recommendation: 50 calls per 20 s, 5 concurrent", () => {
@@ -10,47 +11,44 @@ describe('CallBudget', () => {
     assert.throws(() => new CallBudget({ calls: 0 }));
   });
 
-  it('lets at most `calls` requests run or complete in any window, the rest wait (sliding, not fixed)', async () => {
+  it('lets at most `calls` requests run or complete in any window, the rest wait (sliding, not fixed)', async (t) => {
+    const clock = fakeClock(t);
     const windowMs = 150;
     const budget = new CallBudget({ calls: 3, windowMs, maxConcurrent: 100 });
-    const t0 = Date.now();
-    const grants = await Promise.all(
+    const grants: number[] = [];
+    const all = Promise.all(
       Array.from({ length: 7 }, async () => {
         const release = await budget.acquire();
-        const at = Date.now() - t0;
+        grants.push(Date.now());
         release();
-        return at;
       }),
     );
-    grants.sort((a, b) => a - b);
-    assert.ok(
-      grants.slice(0, 3).every((t) => t < windowMs / 2),
-      `first three at once: ${grants.join(',')}`,
-    );
+    await clock.advance(3 * windowMs);
+    await all;
+    assert.deepEqual(grants.slice(0, 3), [0, 0, 0], `first three at once: ${grants.join(',')}`);
     for (let i = 0; i + 3 < grants.length; i += 1) {
       const a = grants[i] ?? 0;
       const b = grants[i + 3] ?? 0;
-      assert.ok(
-        b - a >= windowMs - 5,
-        `grants ${i} and ${i + 3} only ${b - a} ms apart: ${grants.join(',')}`,
-      );
+      assert.ok(b - a >= windowMs, `grants ${i} and ${i + 3} only ${b - a} ms apart: ${grants.join(',')}`);
     }
-    assert.ok((grants[6] ?? 0) >= 2 * windowMs - 5, 'the seventh waited two windows');
-    assert.ok((grants[6] ?? 0) < 2 * windowMs + 200, 'but not much longer');
+    assert.ok((grants[6] ?? 0) >= 2 * windowMs, 'the seventh waited two windows');
+    assert.ok((grants[6] ?? 0) <= 2 * windowMs + 5, `but no longer: ${grants.join(',')}`);
   });
 
-  it('counts a call in the window until windowMs after it completes, whatever its latency', async () => {
+  it('counts a call in the window until windowMs after it completes, whatever its latency', async (t) => {
+    const clock = fakeClock(t);
     const budget = new CallBudget({ calls: 1, windowMs: 100, maxConcurrent: 10 });
-    const t0 = Date.now();
     const slow = budget.run(() => sleep(150));
     const second = budget.acquire().then((release) => {
       release();
-      return Date.now() - t0;
+      return Date.now();
     });
+    await clock.advance(300);
     await slow;
-    const startedAt = await second;
     // The server may have seen the slow call arrive as late as its completion (150 ms).
-    assert.ok(startedAt >= 245, `second call started after ${startedAt} ms`);
+    const startedAt = await second;
+    assert.ok(startedAt >= 250, `second call started after ${startedAt} ms`);
+    assert.ok(startedAt <= 255, `but no later: ${startedAt} ms`);
   });
 
   it('caps concurrent requests and serves waiters first come, first served', async () => {

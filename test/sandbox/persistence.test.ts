@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { loadStateFile, StateFileWriter, type DurableFs } from '../../src/sandbox/persistence';
+import { eventually } from '../cli/support';
 import {
   callUserManagement,
   errorCode,
@@ -44,11 +44,20 @@ describe('persistence', () => {
       const created = sandbox.operator.createService({ displayName: 'kept', email: 'kept@example.com' });
       serviceCredentials = { clientId: created.clientId, clientSecret: created.clientSecret };
 
-      await delay(300); // the debounced write, without close()
-      const text = readFileSync(stateFile, 'utf8');
+      // The debounced write, without close(): polled for, since a loaded machine gets to it when it can.
+      // The service was the last change, so once its hash is there the file holds every change.
+      const secretHash = createHash('sha256').update(created.clientSecret).digest('hex');
+      const text = await eventually(
+        async () => {
+          const written = await fsp.readFile(stateFile, 'utf8').catch(() => '');
+          return written.includes(secretHash) ? written : undefined;
+        },
+        15_000,
+        'the state file to hold the new service',
+        20,
+      );
       assert.ok(text.includes('kept@example.com'));
       assert.ok(!text.includes(created.clientSecret), 'service secret not in clear');
-      assert.ok(text.includes(createHash('sha256').update(created.clientSecret).digest('hex')));
       assert.ok(!text.includes(oldToken), 'tokens are not persisted');
       assert.equal(statSync(stateFile).mode & 0o777, 0o600);
       assert.deepEqual(readdirSync(join(dir, 'nested')), ['state.json']);

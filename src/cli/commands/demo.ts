@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { LifecycleClient } from '../../client';
 import { formatIssues } from '../../domain/lifecycle-request';
-import { freePort, startEmbeddedStack, type EmbeddedStack } from '../../app/embedded';
+import { freePorts, startEmbeddedStack, type EmbeddedStack } from '../../app/embedded';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { describeStatus } from './format';
@@ -76,7 +76,7 @@ Example:
     const startedAt = Date.now();
     try {
       say('Starting the embedded stack: Temporal dev server (SQLite), Marketo sandbox, worker');
-      const [temporalPort, uiPort, sandboxPort] = [await freePort(), await freePort(), await freePort()];
+      const [temporalPort, uiPort, sandboxPort] = await freePorts(3);
       stack = await startEmbeddedStack({
         dataDir,
         temporalPort,
