@@ -1,17 +1,25 @@
 import path from 'node:path';
 import type { WorkflowClient } from '@temporalio/client';
-import type { SweepDeps } from '../activities/deps';
+import type { SweepDeps, SweepMemory } from '../activities/deps';
 import { FileFirstSeenStore } from './first-seen-store';
 import { currentManagedExpiryFrom, managedLifecyclesOfFrom, type ManagedScope } from './managed-lifecycles';
 
 export { FileFirstSeenStore } from './first-seen-store';
 export { currentManagedExpiryFrom, managedLifecyclesOfFrom, type ManagedScope } from './managed-lifecycles';
 
-/** The sweep's dependencies for one worker: Temporal for managed lifecycles, the data folder for first sightings. */
-export function createSweepDeps(client: WorkflowClient, dataDir: string, scope: ManagedScope): SweepDeps {
+/**
+ * The sweep's dependencies for one worker: Temporal for managed lifecycles, and first sightings in `memory` (the
+ * store's), else in the data folder.
+ */
+export function createSweepDeps(
+  client: WorkflowClient,
+  dataDir: string,
+  scope: ManagedScope,
+  memory?: SweepMemory,
+): SweepDeps {
   return {
     managedLifecyclesOf: managedLifecyclesOfFrom(client, scope),
     currentManagedExpiry: currentManagedExpiryFrom(client),
-    memory: new FileFirstSeenStore(path.join(dataDir, 'sweep-first-seen.json')),
+    memory: memory ?? new FileFirstSeenStore(path.join(dataDir, 'sweep-first-seen.json')),
   };
 }
