@@ -34,11 +34,24 @@ export interface ServiceCredentials {
   workflowId: string;
 }
 
+const SINCE_PROBLEM =
+  'must be a date and time with a zone (2026-12-01T00:00:00Z) or a duration back from now (7d)';
+
 /** The audit log's filter as a person gives it: `since` a date or a duration back from now (`7d`). */
 export const auditQueryInputSchema = z
   .object({
     email: emailSchema.optional(),
-    since: z.union([isoDateTimeSchema, durationMsSchema]).optional(),
+    since: z
+      .union([z.string(), z.number()])
+      .transform((value, ctx) => {
+        const date = isoDateTimeSchema.safeParse(value);
+        if (date.success) return date.data;
+        const duration = durationMsSchema.safeParse(value);
+        if (duration.success) return duration.data;
+        ctx.addIssue({ code: 'custom', message: SINCE_PROBLEM });
+        return z.NEVER;
+      })
+      .optional(),
     kinds: z.array(auditEventKindSchema).optional(),
     limit: z.number().int().min(1).max(100_000).optional(),
   })
