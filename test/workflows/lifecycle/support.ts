@@ -230,3 +230,25 @@ export async function statusWhen(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Ends a lifecycle a test is done with, once its audit events are stored: the time-skipping server stops
+ * skipping time for good when a workflow is terminated while one of its activities runs, which would hang the
+ * next test that waits on a timer.
+ */
+export async function terminateWhenSettled(
+  handle: Awaited<ReturnType<typeof start>>,
+  mocks: Mocks,
+  auditEvents: number,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const settled = async () =>
+    mocks.audits.length >= auditEvents &&
+    ((await handle.describe()).raw.pendingActivities ?? []).length === 0;
+  while (!(await settled())) {
+    if (Date.now() > deadline)
+      throw new Error(`${mocks.audits.length} audit events, activities still pending`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await handle.terminate('test done');
+}
