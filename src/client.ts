@@ -13,8 +13,18 @@ import {
 } from '@temporalio/client';
 import { z } from 'zod';
 import { ContextError, loadContext, type ContextOptions, type ProductContext } from './context';
+import {
+  auditFilterFrom,
+  auditQueryInputSchema,
+  credentialsInputSchema,
+  handOverCredentials,
+  type AuditQueryInput,
+  type CredentialsInput,
+  type ServiceCredentials,
+} from './credentials-handover';
 import { durationMsSchema, formatDuration } from './domain/durations';
 import {
+  actorSchema,
   emailSchema,
   expiryProblems,
   formatIssues,
@@ -29,6 +39,7 @@ import {
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 import { startLifecycle } from './lifecycle-start';
 import {
+  CredentialsUnavailableError,
   InputError,
   LifecycleConflictError,
   LifecycleNotFoundError,
@@ -40,6 +51,8 @@ import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
+import { openStore } from './store/open';
+import type { AuditEvent, Store } from './store/types';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
 import {
@@ -52,11 +65,18 @@ import {
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
+export type { AuditEvent, AuditEventKind } from './store/types';
+export type { AuditQueryInput, CredentialsInput, ServiceCredentials } from './credentials-handover';
+export { auditQueryInputSchema, credentialsInputSchema };
+
+/** Who a call is recorded as when it does not say: a pipeline using this API. */
+export const CLIENT_API_ACTOR = 'client-api';
 
 type SweepPolicyArgs = Parameters<typeof sweepWorkflow>[0];
 
 export {
   ContextError,
+  CredentialsUnavailableError,
   InputError,
   LifecycleConflictError,
   LifecycleNotFoundError,
@@ -81,6 +101,8 @@ export const onboardInputSchema = requestWithoutExpiry
     expiresAt: isoDateTimeSchema.optional(),
     expiresIn: requestedLifetimeSchema.optional(),
     policy: requestedPolicySchema.prefault({}),
+    /** Who onboards, for the audit log; default `client-api`. */
+    actor: actorSchema.optional(),
   })
   .superRefine((input, ctx) => {
     if ((input.expiresAt === undefined) === (input.expiresIn === undefined)) {
@@ -94,7 +116,11 @@ export const onboardInputSchema = requestWithoutExpiry
 export type OnboardInput = z.input<typeof onboardInputSchema>;
 
 export const extendInputSchema = z
-  .object({ expiresAt: isoDateTimeSchema.optional(), by: durationMsSchema.optional() })
+  .object({
+    expiresAt: isoDateTimeSchema.optional(),
+    by: durationMsSchema.optional(),
+    actor: actorSchema.optional(),
+  })
   .strict()
   .superRefine((input, ctx) => {
     if ((input.expiresAt === undefined) === (input.by === undefined)) {
@@ -125,7 +151,7 @@ const emailArgumentSchema = z.object({ email: emailSchema });
 
 /** The request an onboarding sends, or InputError: everything checkable without Temporal or Marketo. */
 function onboardRequestFrom(input: OnboardInput, now: number): LifecycleRequest {
-  const { expiresIn, ...rest } = parse(onboardInputSchema, input);
+  const { expiresIn, actor: _actor, ...rest } = parse(onboardInputSchema, input);
   const expiresAt = toWholeSecond(rest.expiresAt ?? new Date(now + expiresIn!).toISOString());
   const request: LifecycleRequest = { ...rest, expiresAt };
   const problems = [
@@ -164,6 +190,13 @@ export const validateInput = {
   },
   scheduleSweep(input: SweepScheduleInput): void {
     parse(sweepScheduleInputSchema, input);
+  },
+  credentials(email: string, input: CredentialsInput = {}): void {
+    validateInput.email(email);
+    parse(credentialsInputSchema, input);
+  },
+  audit(input: AuditQueryInput = {}): void {
+    parse(auditQueryInputSchema, input);
   },
 };
 
@@ -253,6 +286,14 @@ export class LifecycleClient {
     private readonly ownedConnection: Connection | undefined,
   ) {}
 
+  #store: Promise<Store> | undefined;
+
+  /** The store the workers use (secrets, audit log), opened on first use. */
+  private store(): Promise<Store> {
+    this.#store ??= openStore(this.context.storeSettings);
+    return this.#store;
+  }
+
   static async connect(options: ClientOptions = {}): Promise<LifecycleClient> {
     const context = await loadContext(options);
     let connection = options.connection;
@@ -277,7 +318,13 @@ export class LifecycleClient {
   }
 
   async close(): Promise<void> {
-    await this.ownedConnection?.close();
+    const store = this.#store;
+    this.#store = undefined;
+    try {
+      if (store) await (await store).close();
+    } finally {
+      await this.ownedConnection?.close();
+    }
   }
 
   private handleFor(email: string) {
@@ -308,6 +355,7 @@ export class LifecycleClient {
       taskQueue: this.context.taskQueue,
       request,
       workflowIdKeyFingerprint: this.context.workflowIdKeyFingerprint,
+      actor: parse(onboardInputSchema, input).actor ?? CLIENT_API_ACTOR,
     });
     if (!started) await this.refuseOtherSettings(input, request);
     const status = await this.waitUntilSettled(request.email, options);
@@ -366,8 +414,9 @@ export class LifecycleClient {
     const expiresAt = toWholeSecond(
       parsed.expiresAt ?? new Date(Date.parse(current.expiresAt) + parsed.by!).toISOString(),
     );
+    const actor = parsed.actor ?? CLIENT_API_ACTOR;
     return this.handleFor(email)
-      .executeUpdate(extendUpdate, { args: [{ expiresAt }] })
+      .executeUpdate(extendUpdate, { args: [{ expiresAt, actor }] })
       .catch(refusal);
   }
 
@@ -377,8 +426,29 @@ export class LifecycleClient {
     // Revoking what already ended changes nothing, and says so by returning the final status.
     if (current.phase === 'deactivated' || current.phase === 'failed') return current;
     return this.handleFor(email)
-      .executeUpdate(revokeUpdate, { args: [parsed] })
+      .executeUpdate(revokeUpdate, { args: [{ ...parsed, actor: parsed.actor ?? CLIENT_API_ACTOR }] })
       .catch(refusal);
+  }
+
+  /**
+   * The active lifecycle's client id and secret, for the integration: CredentialsUnavailableError (with what
+   * happened: revoked, expired, awaiting the operator) when it has none. Every read is in the audit log first.
+   */
+  async credentials(email: string, input: CredentialsInput = {}): Promise<ServiceCredentials> {
+    const parsed = parse(credentialsInputSchema, input);
+    const status = await this.query(email);
+    const store = await this.store();
+    return handOverCredentials(
+      { secrets: store.secrets, audit: store.audit, marketoBaseUrl: this.context.marketoBaseUrl },
+      status,
+      parsed,
+    );
+  }
+
+  /** The audit log, oldest first: who did what to which lifecycle, never a secret. */
+  async audit(input: AuditQueryInput = {}): Promise<AuditEvent[]> {
+    const filter = auditFilterFrom(parse(auditQueryInputSchema, input), Date.now());
+    return (await this.store()).audit.query(filter);
   }
 
   /** The operator finished a pending step; for a custom service the secret goes to the secret store only. */
@@ -399,7 +469,8 @@ export class LifecycleClient {
     }
     // A ref of its own: a refused or unverified secret must never replace one a lifecycle already uses.
     const secretRef = `${secretRefFor(status.workflowId)}-from-operator-${Date.now()}`;
-    await this.context.secrets.put(secretRef, {
+    const { secrets } = await this.store();
+    await secrets.put(secretRef, {
       clientId: parsed.clientId,
       clientSecret: parsed.clientSecret,
     });
@@ -407,10 +478,10 @@ export class LifecycleClient {
       const outcome = await handle.executeUpdate(completeOperatorStepUpdate, {
         args: [{ step: 'create-service', clientId: parsed.clientId, secretRef }],
       });
-      if (!outcome.verified) await this.context.secrets.delete(secretRef);
+      if (!outcome.verified) await secrets.delete(secretRef);
       return outcome;
     } catch (error) {
-      await this.context.secrets.delete(secretRef);
+      await secrets.delete(secretRef);
       return refusal(error);
     }
   }
@@ -553,6 +624,14 @@ export const sweep = async (input?: SweepRunInput, options?: ClientOptions) => {
 export const scheduleSweep = async (input: SweepScheduleInput, options?: ClientOptions) => {
   validateInput.scheduleSweep(input);
   return withClient(options, (c) => c.scheduleSweep(input));
+};
+export const credentials = async (email: string, input?: CredentialsInput, options?: ClientOptions) => {
+  validateInput.credentials(email, input);
+  return withClient(options, (c) => c.credentials(email, input));
+};
+export const audit = async (input?: AuditQueryInput, options?: ClientOptions) => {
+  validateInput.audit(input);
+  return withClient(options, (c) => c.audit(input));
 };
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());

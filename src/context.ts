@@ -14,6 +14,7 @@ import { loadKeyring, type Keyring } from './security/keyring';
 import { FileSecretStore, type SecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from './security/workflow-id';
 import { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, instanceIdFor, secretDirFor } from './app/config';
+import type { StoreSettings } from './store/open';
 
 export { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, secretDirFor };
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
@@ -64,6 +65,10 @@ export interface ProductContext {
   instanceId: string;
   keyring: Keyring;
   secrets: SecretStore;
+  /** Where openStore finds the store this folder and environment use (the workers' must be the same). */
+  storeSettings: StoreSettings;
+  /** The Marketo instance's base URL when known (MARKETO_BASE_URL, else the `up` of this folder). */
+  marketoBaseUrl: string | undefined;
   /** Stable and email-free: a keyed hash of the instance and the email. */
   workflowIdFor(email: string): string;
   /** Names the key behind workflowIdFor; sent with each lifecycle so a worker with another key refuses it. */
@@ -111,6 +116,8 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     instanceId,
     keyring,
     secrets: new FileSecretStore(secretDirFor(dataDir, env)),
+    storeSettings: { dataDir, secretDir: secretDirFor(dataDir, env), env },
+    marketoBaseUrl: env.MARKETO_BASE_URL?.trim() ? env.MARKETO_BASE_URL : stack?.marketoBaseUrl,
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
     workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),
     temporal: {

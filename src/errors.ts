@@ -68,3 +68,19 @@ export class LifecycleConflictError extends ProblemError {
     this.problems = problems;
   }
 }
+
+/**
+ * `credentials` asked of a lifecycle that holds none: revoked, expired, failed, or not active yet. `phase` is
+ * the lifecycle's; the problem says what happened, never a secret.
+ */
+export class CredentialsUnavailableError extends ProblemError {
+  override readonly name = 'CredentialsUnavailableError';
+  constructor(
+    readonly email: string,
+    readonly phase: string,
+    problem: string,
+    hint: string,
+  ) {
+    super(problem, hint);
+  }
+}

@@ -46,6 +46,8 @@ export async function startLifecycle(
     request: LifecycleRequest;
     /** Of the key that made `workflowId`: the worker refuses the lifecycle when its own key differs. */
     workflowIdKeyFingerprint: string;
+    /** Who onboarded, for the audit log. */
+    actor?: string;
   },
 ): Promise<{ started: boolean }> {
   const { running, previous } = await findPreviousLifecycle(workflows, options.workflowId);
@@ -60,6 +62,7 @@ export async function startLifecycle(
         request: options.request,
         workflowIdKeyFingerprint: options.workflowIdKeyFingerprint,
         ...(previous ? { previous } : {}),
+        ...(options.actor ? { actor: options.actor } : {}),
       },
     ],
   });

@@ -2,6 +2,7 @@ import type { AdminConsole } from '../marketo/admin-console';
 import type { MarketoClient } from '../marketo/client';
 import type { Notifier } from '../notifications';
 import type { SecretStore } from '../security/secret-store';
+import type { AuditLog } from '../store/types';
 import type { ManagedLifecycle } from './types';
 
 /** What activities need from the outside world; the worker wires real ones, tests may wire others. */
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   adminConsole: AdminConsole;
   secrets: SecretStore;
   notifier: Notifier;
+  /** Where lifecycle and sweep events are kept beyond Temporal's retention; never a secret. */
+  audit: AuditLog;
   /** workflowIdKeyFingerprint of this worker's workflow-id key: lifecycles started with another are refused. */
   workflowIdKeyFingerprint: string;
   /** What the sweep needs beyond Marketo: which users lifecycles manage, and when it first saw each user. */

@@ -1,4 +1,5 @@
 import { createAdminConsoleActivities } from './admin-console';
+import { createAuditActivities } from './audit';
 import { createCredentialActivities } from './credentials';
 import type { ActivityDeps } from './deps';
 import { createMarketoActivities } from './marketo';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps): {
       ...createAdminConsoleActivities(deps),
       ...createCredentialActivities(deps),
       ...createNotifyActivities(deps),
+      ...createAuditActivities(deps),
       ...createSweepBookkeepingActivities(deps),
     },
   };

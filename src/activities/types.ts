@@ -5,6 +5,7 @@
  */
 import type { AdminConsole } from '../marketo/admin-console';
 import type { LifecycleNotification } from '../notifications';
+import type { AuditEvent } from '../store/types';
 
 export interface MarketoUserView {
   userid: string;
@@ -149,6 +150,11 @@ export interface NotifyActivities {
   notify(notification: LifecycleNotification): Promise<void>;
 }
 
+export interface AuditActivities {
+  /** Idempotent on `event.id`: a workflow derives it from its id and step, so a retry stores the event once. */
+  appendAuditEvent(event: AuditEvent): Promise<void>;
+}
+
 /** What a sweep reads and records beside Marketo's users. */
 export interface SweepBookkeepingActivities {
   /** For a sweep: the orchestrator's own user, which it never locks. */
@@ -168,6 +174,7 @@ export interface SupportActivities
   extends AdminConsoleActivities,
     CredentialActivities,
     NotifyActivities,
+    AuditActivities,
     SweepBookkeepingActivities {}
 
 export interface SweepContext {

@@ -11,7 +11,9 @@ import { createMarketoClient, type MarketoClientOptions } from '../marketo/clien
 import { createNotifierFromEnv } from '../notifications';
 import { sandboxAdminConsole } from '../sandbox/admin-console-client';
 import type { Keyring } from '../security/keyring';
-import { FileSecretStore, type SecretStore } from '../security/secret-store';
+import type { SecretStore } from '../security/secret-store';
+import { FileStore } from '../store/file-store';
+import type { Store } from '../store/types';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from '../security/workflow-id';
 import { createSweepDeps } from './sweep-deps';
 import type { AppConfig } from './config';
@@ -25,10 +27,12 @@ export interface DepsContext {
   instanceId: string;
   /** For the sweep's lookups of lifecycles: the same cluster and keys as the workers. */
   workflowClient: WorkflowClient;
+  /** Secrets, first sightings and the audit log (openStore's); default the file store of the data folder. */
+  store?: Store;
 }
 
 export interface DepsOverrides extends Partial<ActivityDeps> {
-  /** Wraps the file secret store (a test garbling secrets, chaos capturing them) instead of replacing it. */
+  /** Wraps the store's secrets (a test garbling secrets, chaos capturing them) instead of replacing it. */
   wrapSecrets?: (inner: SecretStore) => SecretStore;
   /** Where the log notifier writes (`up` keeps stdout for the command's own output). */
   notificationStream?: Writable;
@@ -52,7 +56,8 @@ export function buildActivityDeps(context: DepsContext, overrides: DepsOverrides
   const { config } = context;
   const { wrapSecrets, notificationStream, ...replaced } = overrides;
   const ids = workflowIds(context.keyring, context.instanceId, config.env);
-  const files = replaced.secrets ?? new FileSecretStore(config.secretDir);
+  const store = context.store ?? new FileStore(config);
+  const files = replaced.secrets ?? store.secrets;
   return {
     marketo: replaced.marketo ?? createMarketoClient(context.marketo),
     adminConsole:
@@ -61,15 +66,17 @@ export function buildActivityDeps(context: DepsContext, overrides: DepsOverrides
         ? sandboxAdminConsole(context.marketo.baseUrl, config.adminConsole.token)
         : operatorOnlyConsole),
     secrets: wrapSecrets ? wrapSecrets(files) : files,
+    audit: replaced.audit ?? store.audit,
     notifier:
       replaced.notifier ??
       createNotifierFromEnv(config.env, notificationStream ? { stream: notificationStream } : {}),
     workflowIdKeyFingerprint: replaced.workflowIdKeyFingerprint ?? ids.workflowIdKeyFingerprint,
     sweep:
       replaced.sweep ??
-      createSweepDeps(context.workflowClient, config.dataDir, {
-        taskQueue: config.taskQueue,
-        workflowIdFor: ids.workflowIdFor,
-      }),
+      createSweepDeps(
+        context.workflowClient,
+        { taskQueue: config.taskQueue, workflowIdFor: ids.workflowIdFor },
+        store.firstSeen,
+      ),
   };
 }

@@ -25,6 +25,7 @@ import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
 import { instanceIdFor, loadAppConfig } from './config';
+import { openStore } from '../store/open';
 import { buildActivityDeps } from './deps';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
@@ -305,6 +306,8 @@ async function startEmbeddedWorkers(
   const clientConnection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => clientConnection.close());
   const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
+  const store = await openStore(config);
+  cleanups.push(() => store.close());
   const notificationsFile = path.join(dataDir, 'notifications.log');
   const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
   cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
@@ -313,7 +316,7 @@ async function startEmbeddedWorkers(
     taskQueue: config.taskQueue,
     dataConverter,
     deps: buildActivityDeps(
-      { config, marketo: marketo.client, keyring, instanceId, workflowClient },
+      { config, marketo: marketo.client, keyring, instanceId, workflowClient, store },
       // Notifications go to a log file in the data folder (stdout stays for the command's own output).
       { notificationStream },
     ),

@@ -2,12 +2,10 @@
  * The sweep's dependencies for one worker: what it reads from Temporal (the lifecycles this instance manages)
  * and where it keeps first sightings.
  */
-import path from 'node:path';
 import { QueryNotRegisteredError, WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
-import type { SweepDeps } from '../activities/deps';
+import type { SweepDeps, SweepMemory } from '../activities/deps';
 import type { ManagedLifecycle } from '../activities/types';
 import { normalizeEmail } from '../security/workflow-id';
-import { FileFirstSeenStore } from '../sweep/first-seen-store';
 import { statusQuery } from '../workflows/messages';
 
 export interface ManagedScope {
@@ -71,11 +69,11 @@ export function currentManagedExpiryFrom(
   };
 }
 
-/** The sweep's dependencies for one worker: Temporal for managed lifecycles, the data folder for first sightings. */
-export function createSweepDeps(client: WorkflowClient, dataDir: string, scope: ManagedScope): SweepDeps {
+/** The sweep's dependencies for one worker: Temporal for managed lifecycles, the store for first sightings. */
+export function createSweepDeps(client: WorkflowClient, scope: ManagedScope, memory: SweepMemory): SweepDeps {
   return {
     managedLifecyclesOf: managedLifecyclesOfFrom(client, scope),
     currentManagedExpiry: currentManagedExpiryFrom(client),
-    memory: new FileFirstSeenStore(path.join(dataDir, 'sweep-first-seen.json')),
+    memory,
   };
 }

@@ -36,6 +36,7 @@ import {
   loadAppConfig,
   type AppConfig,
 } from './config';
+import { openStore } from '../store/open';
 import { buildActivityDeps } from './deps';
 
 export interface MarketoQueueBudget {
@@ -227,12 +228,14 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   const { connection, clientConnection, namespace } = await connectTemporal(config.env);
   const dataConverter = createDataConverter(keyring);
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
+  const store = await openStore(config);
   const deps = buildActivityDeps({
     config,
     marketo: marketoConfig,
     keyring,
     instanceId: instanceIdFor(config.instanceId, marketoConfig.baseUrl),
     workflowClient,
+    store,
   });
   const budget = marketoQueueBudget(marketoConfig);
   const options: LifecycleWorkerOptions = {
@@ -256,6 +259,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   } finally {
     await connection.close();
     await clientConnection.close();
+    await store.close();
   }
   hooks.stopped?.();
 }

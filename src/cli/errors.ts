@@ -33,6 +33,7 @@ const FLAG_NAMES: Record<string, string> = {
   'service.description': 'service-description',
   clientId: 'client-id',
   clientSecret: 'secret',
+  kinds: 'kind',
 };
 
 export function asFlagProblem(problem: string): string {

@@ -1,5 +1,7 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
+import type * as Audit from './commands/audit';
 import type * as CompleteStep from './commands/complete-step';
+import type * as Credentials from './commands/credentials';
 import type * as Demo from './commands/demo';
 import type * as Extend from './commands/extend';
 import type * as List from './commands/list';
@@ -60,6 +62,17 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'revoke',
     summary: 'deactivate at once: lock the user in Marketo and delete the stored secret',
     load: () => (load('./commands/revoke') as typeof Revoke).revokeCommand,
+  },
+  {
+    name: 'credentials',
+    summary:
+      "print (or write to a 0600 file) the active lifecycle's client id and secret, for the integration",
+    load: () => (load('./commands/credentials') as typeof Credentials).credentialsCommand,
+  },
+  {
+    name: 'audit',
+    summary: 'the audit log: who onboarded, extended, revoked or read credentials, and when',
+    load: () => (load('./commands/audit') as typeof Audit).auditCommand,
   },
   {
     name: 'list',

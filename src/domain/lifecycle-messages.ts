@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
+import { actorSchema, isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
 import { operatorStepSchema } from './lifecycle-status';
 
-export const extendInputSchema = z.object({ expiresAt: isoDateTimeSchema }).strict();
+export const extendInputSchema = z
+  .object({ expiresAt: isoDateTimeSchema, actor: actorSchema.optional() })
+  .strict();
 export type ExtendInput = z.infer<typeof extendInputSchema>;
 
-export const revokeInputSchema = z.object({ reason: labelSchemaForReason.optional() }).strict();
+export const revokeInputSchema = z
+  .object({ reason: labelSchemaForReason.optional(), actor: actorSchema.optional() })
+  .strict();
 export type RevokeInput = z.infer<typeof revokeInputSchema>;
 
 /** A LaunchPoint custom service's client id, as the operator copies it from Marketo's Admin. */

@@ -66,6 +66,9 @@ const labelSchema = (max: number) =>
 
 export const labelSchemaForReason = labelSchema(500);
 
+/** Who asked (a person, a pipeline): recorded in the audit log beside what was done. */
+export const actorSchema = labelSchema(200);
+
 export const isoDateTimeSchema = z.iso.datetime({
   offset: true,
   message: 'must be an ISO-8601 date and time with a zone, like 2026-12-31T23:59:59Z',

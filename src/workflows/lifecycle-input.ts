@@ -4,7 +4,7 @@ import { z } from 'zod';
 // without this, validators in workflows answer "Invalid input" instead of saying what is wrong. Where the worker
 // preloads zod (src/workflows/shared-modules.ts) it is configured there once and frozen: configure only if not.
 if (!z.config().localeError) z.config(z.locales.en());
-import { lifecycleRequestSchema } from '../domain/lifecycle-request';
+import { actorSchema, lifecycleRequestSchema } from '../domain/lifecycle-request';
 import { lifecycleStatusSchema } from '../domain/lifecycle-status';
 
 /** What the workflow carries across continue-as-new, beyond the status it shows. */
@@ -43,6 +43,8 @@ export const lifecycleWorkflowInputSchema = z.object({
   continueAsNewAfterEvents: z.number().int().min(50).max(50_000).default(2_000),
   carried: carriedStateSchema.optional(),
   previous: previousLifecycleSchema.optional(),
+  /** Who onboarded, for the audit log; `lifecycle` when the starter did not say. */
+  actor: actorSchema.optional(),
 });
 export type LifecycleWorkflowInput = z.input<typeof lifecycleWorkflowInputSchema>;
 export type ParsedLifecycleWorkflowInput = z.output<typeof lifecycleWorkflowInputSchema>;

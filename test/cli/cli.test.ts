@@ -36,6 +36,8 @@ const COMMANDS = [
   'status',
   'extend',
   'revoke',
+  'credentials',
+  'audit',
   'list',
   'complete-step',
   'demo',

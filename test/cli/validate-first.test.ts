@@ -59,6 +59,12 @@ describe('input is checked before anything connects', () => {
         args: ['complete-step', 'vf@example.com', '--step', 'create-service', '--client-id', 'bad id!'],
         problem: /^client-id: /m,
       },
+      { args: ['credentials', 'not-an-email'], problem: /^email: must be a plain ASCII email/m },
+      { args: ['credentials', 'vf@example.com', '--format', 'xml'], problem: /^format: must be one of/m },
+      { args: ['credentials', 'vf@example.com', '--force'], problem: /^force: only with --output/m },
+      { args: ['credentials', 'vf@example.com', '--actor', '<b>x</b>'], problem: /^actor: /m },
+      { args: ['audit', '--since', 'yesterday'], problem: /^since: /m },
+      { args: ['audit', '--kind', 'deleted'], problem: /^kind: /m },
     ];
     const runs = await inPairs(
       cases.map((c) => () => runCli(c.args, { env, input: c.args[0] === 'complete-step' ? 'x' : undefined })),

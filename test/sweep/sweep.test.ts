@@ -471,10 +471,11 @@ describe('sweep against the Marketo sandbox', () => {
           b,
           (deps) => ({
             ...deps,
-            sweep: createSweepDeps(sharedKey, b.dataDir, {
-              taskQueue: b.taskQueue,
-              workflowIdFor: (email) => b.workflowIdFor(email),
-            }),
+            sweep: createSweepDeps(
+              sharedKey,
+              { taskQueue: b.taskQueue, workflowIdFor: (email) => b.workflowIdFor(email) },
+              deps.sweep.memory,
+            ),
           }),
           () =>
             b.client.execute(sweepWorkflow, {

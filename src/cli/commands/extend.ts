@@ -1,15 +1,22 @@
 import type { ExtendOptions } from '../../client';
+import { ACTOR_OPTION, actorOf } from '../actor';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { clientApi } from '../client-api';
 import { EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
-const OPTIONS = { ...COMMON_OPTIONS, 'expires-at': { type: 'string' }, by: { type: 'string' } } as const;
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...ACTOR_OPTION,
+  'expires-at': { type: 'string' },
+  by: { type: 'string' },
+} as const;
 
 export const extendCommand: Command = {
-  help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--json] [--data-dir DIR]
+  help: `Usage: marketo-api-users extend EMAIL (--expires-at ISO | --by 30d|12h|90m|45s) [--actor NAME] [--json] [--data-dir DIR]
 
-The new expiry must be later than the current one and within the maximum lifetime.
+The new expiry must be later than the current one and within the maximum lifetime. The audit log records
+--actor (default: your OS user name) as who extended it.
 
 Examples:
   marketo-api-users extend crm-sync@example.com --by 30d
@@ -25,6 +32,7 @@ Examples:
     const options: ExtendOptions = {
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values.by !== undefined ? { by: values.by } : {}),
+      actor: actorOf(values.actor),
     };
     const { LifecycleClient, validateInput } = clientApi();
     validateInput.extend(email, options);

@@ -1,6 +1,7 @@
 import type { OnboardInput } from '../../client';
 import { InputError } from '../../errors';
 import { ROLE_REFUSED } from '../../domain/role-choice';
+import { ACTOR_OPTION, actorOf } from '../actor';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { clientApi } from '../client-api';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
@@ -8,6 +9,7 @@ import type { Command } from './types';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
+  ...ACTOR_OPTION,
   email: { type: 'string' },
   'first-name': { type: 'string' },
   'last-name': { type: 'string' },
@@ -24,13 +26,15 @@ const OPTIONS = {
 export const onboardCommand: Command = {
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
-         [--reason R] [--service-name N] [--service-description D] [--json] [--data-dir DIR]
+         [--reason R] [--service-name N] [--service-description D] [--actor NAME] [--json]
+         [--data-dir DIR]
 
 Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
 waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
 Onboarding a running email again with the same flags finds it (exit 0); with other names, role, permissions,
 reason or expiry it changes nothing and exits 3, one line per differing flag. --expires-in matches when it
-is the running lifecycle's lifetime to within a minute. Flags left out are not compared.
+is the running lifecycle's lifetime to within a minute. Flags left out are not compared. The audit log
+records --actor (default: your OS user name) as who onboarded.
 
 Examples:
   marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\
@@ -72,6 +76,7 @@ Examples:
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values['expires-in'] !== undefined ? { expiresIn: values['expires-in'] } : {}),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      actor: actorOf(values.actor),
       service: {
         ...(values['service-name'] !== undefined ? { displayName: values['service-name'] } : {}),
         ...(values['service-description'] !== undefined

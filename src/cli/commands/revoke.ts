@@ -1,15 +1,17 @@
 import type { RevokeOptions } from '../../client';
+import { ACTOR_OPTION, actorOf } from '../actor';
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
 import type { Command } from './types';
 
-const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' } } as const;
+const OPTIONS = { ...COMMON_OPTIONS, ...ACTOR_OPTION, reason: { type: 'string' } } as const;
 
 export const revokeCommand: Command = {
-  help: `Usage: marketo-api-users revoke EMAIL [--reason R] [--json] [--data-dir DIR]
+  help: `Usage: marketo-api-users revoke EMAIL [--reason R] [--actor NAME] [--json] [--data-dir DIR]
 
-Waits until the user is locked, then prints the outcome. Revoking an ended lifecycle changes nothing.
+Waits until the user is locked, then prints the outcome. Revoking an ended lifecycle changes nothing. The
+audit log records --actor (default: your OS user name) and --reason.
 
 Examples:
   marketo-api-users revoke crm-sync@example.com --reason "vendor offboarded"
@@ -18,7 +20,10 @@ Examples:
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, ['EMAIL']);
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
-    const options: RevokeOptions = values.reason !== undefined ? { reason: values.reason } : {};
+    const options: RevokeOptions = {
+      ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      actor: actorOf(values.actor),
+    };
     const { LifecycleClient, validateInput } = clientApi();
     validateInput.revoke(email, options);
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });

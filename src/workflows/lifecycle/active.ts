@@ -21,7 +21,12 @@ export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<Marke
   };
   status.drift.push(drift);
   lc.record('drift', `Marketo had ${user.expiresAt ?? 'no expiry'}, the workflow has ${status.expiresAt}`);
-  if (correct) await lc.activities.marketoMustFinish.setUserExpiry(user.userid, status.expiresAt);
+  if (correct) {
+    await lc.activities.marketoMustFinish.setUserExpiry(user.userid, status.expiresAt);
+    void lc.audit('drift-corrected', `drift/${status.drift.length}`, {
+      detail: { marketoExpiresAt: user.expiresAt, workflowExpiresAt: status.expiresAt },
+    });
+  }
   const message = `Someone moved the expiry of ${lc.request.email} in Marketo; the workflow's date wins`;
   void lc.notify('drift', message, drift);
   return user;

@@ -3,7 +3,7 @@
  * run on `<workflow queue>-marketo`, whose server-side rate limit is the call budget.
  */
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { MarketoActivities, SupportActivities } from '../../activities/types';
+import type { AuditActivities, MarketoActivities, SupportActivities } from '../../activities/types';
 
 export const MARKETO_QUEUE_SUFFIX = '-marketo';
 
@@ -44,6 +44,17 @@ export function notificationOptions(deadlineMs: number): ActivityOptions {
   };
 }
 
+/**
+ * Audit events: best effort, but retried for a day at most 5 minutes apart, so a store that is down for a while
+ * loses nothing; the event id makes every retry store once. A lifecycle never waits on the log to go on.
+ */
+export const AUDIT: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
 export interface LifecycleActivities {
   marketo: MarketoActivities;
   marketoMustFinish: MarketoActivities;
@@ -51,6 +62,7 @@ export interface LifecycleActivities {
   supportMustFinish: SupportActivities;
   /** A notifier whose attempts end at `deadlineMs` from now. */
   notifier(deadlineMs: number): Pick<SupportActivities, 'notify'>;
+  auditor: AuditActivities;
 }
 
 /** The proxies of one run; `taskQueue` is the workflow's own, the Marketo queue is derived from it. */
@@ -62,5 +74,6 @@ export function lifecycleActivities(taskQueue: string): LifecycleActivities {
     support: proxyActivities<SupportActivities>(PROVISIONING),
     supportMustFinish: proxyActivities<SupportActivities>(MUST_FINISH),
     notifier: (deadlineMs) => proxyActivities<SupportActivities>(notificationOptions(deadlineMs)),
+    auditor: proxyActivities<AuditActivities>(AUDIT),
   };
 }

@@ -31,6 +31,8 @@ export async function fail(lc: Lifecycle, error: unknown, undone: string[]): Pro
   status.pendingOperatorAction = undefined;
   status.failure = { type, message };
   lc.record('failed', `${type}: ${message}`);
+  const detail = { type, message: message.slice(0, 1000), undone: undone.join('; ').slice(0, 1000) };
+  void lc.audit('provisioning-failed', 'failed', { detail });
   await CancellationScope.nonCancellable(async () => {
     void lc.notify('failed', `The lifecycle of ${lc.request.email} failed: ${message}`, { type, undone });
     await lc.settleNotifications();

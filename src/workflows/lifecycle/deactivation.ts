@@ -46,6 +46,8 @@ function markDeactivated(lc: Lifecycle, cause: 'expired' | 'revoked', outcome: s
     ...(lc.revokeRequest?.reason ? { reason: lc.revokeRequest.reason } : {}),
   };
   lc.record('deactivated', outcome);
+  const revoke = cause === 'revoked' ? lc.revokeRequest : undefined;
+  void lc.audit(cause, 'deactivated', { actor: revoke?.actor, reason: revoke?.reason, detail: { outcome } });
 }
 
 export async function deactivate(lc: Lifecycle, cause: 'expired' | 'revoked'): Promise<void> {

@@ -1,3 +1,3 @@
 // The lifecycle workflow and what its neighbours (the sweep, the worker) share with it.
 export { lifecycleWorkflow } from './workflow';
-export { MARKETO_QUEUE_SUFFIX, notificationOptions } from './activities';
+export { AUDIT, MARKETO_QUEUE_SUFFIX, notificationOptions } from './activities';

@@ -22,6 +22,7 @@ import {
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
 import { isOwnSecretRef, lifecycleSecretRef, ownSecretRefPrefix } from '../../domain/secret-refs';
 import type { LifecycleNotification } from '../../notifications';
+import type { AuditEvent, AuditEventKind } from '../../store/types';
 import type { CarriedState, ParsedLifecycleWorkflowInput } from '../lifecycle-input';
 import type { LifecycleActivities } from './activities';
 import { EndedBeforeActive } from './failures';
@@ -58,6 +59,14 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
+/** What an audit event says beyond its kind: who, why, and secret-free details. */
+export interface AuditFields {
+  /** Default `lifecycle`: the workflow acting on its own (expiry, drift). */
+  actor?: string | undefined;
+  reason?: string | undefined;
+  detail?: AuditEvent['detail'];
+}
+
 export class Lifecycle {
   readonly request: LifecycleRequest;
   readonly workflowId: string;
@@ -77,8 +86,9 @@ export class Lifecycle {
   reminderInFlight: string | undefined;
   /** This run took over the user an earlier lifecycle of the same email left locked. */
   adoptedPreviousUser = false;
-  // A broken webhook must never hold up provisioning or deactivation: callers go on while a notification is
-  // retried, and the run waits for what is still in flight only before it ends or continues as new.
+  // A broken webhook or audit store must never hold up provisioning or deactivation: callers go on while a
+  // notification or audit event is retried, and the run waits for what is still in flight only before it ends
+  // or continues as new.
   private readonly pendingNotifications = new Set<Promise<boolean>>();
 
   constructor(
@@ -142,9 +152,43 @@ export class Lifecycle {
         return false;
       },
     );
-    this.pendingNotifications.add(delivered);
-    void delivered.then(() => this.pendingNotifications.delete(delivered));
+    this.track(delivered);
     return delivered;
+  }
+
+  /**
+   * Records `kind` in the audit log, never a secret. The id is the lifecycle's (its workflow id and first run,
+   * kept across continue-as-new, so a re-onboarding of the same email has its own) plus `step`, which names the
+   * event within the lifecycle: a retried or replayed append stores once.
+   */
+  audit(kind: AuditEventKind, step: string, fields: AuditFields = {}): Promise<boolean> {
+    const event: AuditEvent = {
+      id: `${this.workflowId}/${workflowInfo().firstExecutionRunId}/${step}`,
+      at: new Date().toISOString(),
+      kind,
+      email: this.request.email,
+      workflowId: this.workflowId,
+      actor: fields.actor ?? 'lifecycle',
+      reason: fields.reason ?? null,
+      detail: fields.detail ?? {},
+    };
+    const stored = this.activities.auditor.appendAuditEvent(event).then(
+      () => true,
+      (error: unknown) => {
+        this.record(
+          'audit event not stored',
+          `${kind}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return false;
+      },
+    );
+    this.track(stored);
+    return stored;
+  }
+
+  private track(inFlight: Promise<boolean>): void {
+    this.pendingNotifications.add(inFlight);
+    void inFlight.then(() => this.pendingNotifications.delete(inFlight));
   }
 
   get notificationsInFlight(): number {
@@ -200,6 +244,10 @@ export class Lifecycle {
       this.status.expiresAt = next;
       this.status.extensions += 1;
       this.record('extended', `${previous} → ${next}`);
+      void this.audit('extended', `extended/${this.status.extensions}`, {
+        actor: update.actor,
+        detail: { from: previous, to: next },
+      });
     } finally {
       this.expiryChangeInFlight = false;
     }

@@ -91,6 +91,7 @@ export async function awaitOperatorStep(
   lc.status.pendingOperatorAction = undefined;
   lc.status.phase = 'provisioning';
   lc.record('operator step verified', step);
+  void lc.audit('operator-step-done', `operator-step/${step}`, { actor: 'operator', detail: { step } });
 }
 
 /** The operator creates the custom service; its credentials must verify, and the earlier lifecycle's must not serve. */

@@ -34,6 +34,16 @@ export async function provision(lc: Lifecycle): Promise<void> {
   lc.checkStillWanted();
   status.phase = 'active';
   lc.record('active', `until ${status.expiresAt}`);
+  void lc.audit('onboarded', 'onboarded', {
+    actor: lc.input.actor,
+    reason: lc.request.reason,
+    detail: {
+      userId: status.userId ?? null,
+      clientId: status.clientId ?? null,
+      roleId: status.roleId ?? null,
+      expiresAt: status.expiresAt,
+    },
+  });
 }
 
 /** A workspace named or numbered in the request must exist before the role is made (AllZones, 0, always does). */

@@ -3,8 +3,8 @@
  * so the sweep stays inside the call budget shared with every lifecycle.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { MarketoActivities, SupportActivities } from '../../activities/types';
-import { MARKETO_QUEUE_SUFFIX, notificationOptions } from '../lifecycle';
+import type { AuditActivities, MarketoActivities, SupportActivities } from '../../activities/types';
+import { AUDIT, MARKETO_QUEUE_SUFFIX, notificationOptions } from '../lifecycle';
 
 /** How long each sweep notification is retried before the report lists it as not delivered. */
 const SWEEP_NOTIFY_DEADLINE_MS = 5 * 60 * 1000;
@@ -28,6 +28,8 @@ export interface SweepActivities {
    * webhook is down (what was not delivered is listed in its report).
    */
   notifier: Pick<SupportActivities, 'notify'>;
+  /** Best effort, retried (the lifecycle's preset): an audit store that is down never stops a sweep. */
+  auditor: AuditActivities;
 }
 
 /** The proxies for a sweep running on `taskQueue` (its Marketo calls go to that queue's Marketo twin). */
@@ -40,5 +42,6 @@ export function sweepActivities(taskQueue: string): SweepActivities {
     }),
     support: proxyActivities<SupportActivities>({ ...TIMEOUTS, retry: RETRY }),
     notifier: proxyActivities<SupportActivities>(notificationOptions(SWEEP_NOTIFY_DEADLINE_MS)),
+    auditor: proxyActivities<AuditActivities>(AUDIT),
   };
 }

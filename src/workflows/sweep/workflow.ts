@@ -12,7 +12,12 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { formatIssues } from '../../domain/lifecycle-request';
-import { firstSeenLookup, sweepPolicySchema, type SweepReport } from '../../domain/sweep-policy';
+import {
+  firstSeenLookup,
+  sweepPolicySchema,
+  type SweepLine,
+  type SweepReport,
+} from '../../domain/sweep-policy';
 import { checkDriftSignal, sweepProgressQuery } from '../messages';
 import { sweepActivities, type SweepActivities } from './activities';
 import { carriedReportSchema, finishReport, newCarriedReport, RunReport, type ReportSubject } from './report';
@@ -70,6 +75,25 @@ function userPorts({ marketo, support }: SweepActivities): SweepUserPorts {
   };
 }
 
+/**
+ * A change the sweep applied, in the audit log. Its id is the sweep's (workflow id and first run, kept across
+ * continue-as-new) plus the user, whom one sweep judges once: a retried append stores once. Never rejects.
+ */
+function auditAction(acts: SweepActivities, line: SweepLine): Promise<void> {
+  const info = workflowInfo();
+  const event = {
+    id: `${info.workflowId}/${info.firstExecutionRunId}/${line.email.toLowerCase()}`,
+    at: new Date().toISOString(),
+    kind: 'sweep-action' as const,
+    email: line.email.toLowerCase(),
+    workflowId: info.workflowId,
+    actor: 'sweep',
+    reason: line.reason.slice(0, 1000),
+    detail: { action: line.action, expiresAt: line.expiresAt ?? null },
+  };
+  return acts.auditor.appendAuditEvent(event).catch(() => undefined);
+}
+
 /** Sweeps the page at `run.carried.pageOffset`; returns how many users it listed. */
 async function sweepPage(
   input: SweepInput,
@@ -97,10 +121,15 @@ async function sweepPage(
     managed,
   };
   const ports = userPorts(acts);
+  // Not awaited per user: the page's Marketo calls go on while the audit events are stored.
+  const audits: Promise<void>[] = [];
   await mapLimit(apiOnly, input.concurrency, async (summary) => {
     run.scanning();
-    run.record(await sweepUser(summary, ctx, ports));
+    const outcome = await sweepUser(summary, ctx, ports);
+    run.record(outcome);
+    if (outcome.line?.applied) audits.push(auditAction(acts, outcome.line));
   });
+  await Promise.all(audits);
   return page.length;
 }
 

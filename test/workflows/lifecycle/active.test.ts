@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { extendUpdate, revokeSignal, revokeUpdate } from '../../../src/workflows/messages';
-import { DAY, inDays, mockActivities, request, start, startLifecycleTestEnv, statusWhen } from './support';
+import {
+  DAY,
+  inDays,
+  mockActivities,
+  request,
+  start,
+  startLifecycleTestEnv,
+  statusWhen,
+  terminateWhenSettled,
+} from './support';
 import type { LifecycleTestEnv } from './support';
 
 describe('lifecycle active period (mocked activities, time-skipping)', () => {
@@ -111,7 +120,7 @@ describe('lifecycle active period (mocked activities, time-skipping)', () => {
         mocks.calls.filter((c) => c.name === 'setUserExpiry').map((c) => c.args[1]),
         [whole],
       );
-      await handle.terminate('test done');
+      await terminateWhenSettled(handle, mocks, 2);
     });
   });
 });

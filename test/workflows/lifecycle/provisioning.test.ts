@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DAY, inDays, mockActivities, request, start, startLifecycleTestEnv, statusWhen } from './support';
+import {
+  DAY,
+  inDays,
+  mockActivities,
+  request,
+  start,
+  startLifecycleTestEnv,
+  statusWhen,
+  terminateWhenSettled,
+} from './support';
 import type { LifecycleTestEnv } from './support';
 
 /** The failure a lifecycle ended with, and the types of the failures beneath it (activity failures skipped). */
@@ -63,7 +72,7 @@ describe('lifecycle provisioning (mocked activities, time-skipping)', () => {
       assert.equal(status.clientId, 'client-1');
       assert.equal(status.secretRef, `file:lifecycle/${handle.workflowId}/custom-service`);
       assert.deepEqual(mocks.names('deleteUser', 'deleteRole', 'deleteCustomService'), [], 'nothing undone');
-      await handle.terminate('test done');
+      await terminateWhenSettled(handle, mocks, 1);
     });
   });
 

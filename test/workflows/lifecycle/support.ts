@@ -15,6 +15,7 @@ import type {
 import type { LifecycleRequestInput } from '../../../src/domain/lifecycle-request';
 import type { LifecycleStatus } from '../../../src/domain/lifecycle-status';
 import type { LifecycleNotification } from '../../../src/notifications';
+import type { AuditEvent } from '../../../src/store/types';
 import type { lifecycleWorkflow } from '../../../src/workflows';
 import { MARKETO_QUEUE_SUFFIX } from '../../../src/workflows/lifecycle';
 import { statusQuery } from '../../../src/workflows/messages';
@@ -42,6 +43,7 @@ export interface Call {
 export function mockActivities(overrides: MockOverrides = {}) {
   const calls: Call[] = [];
   const notifications: LifecycleNotification[] = [];
+  const audits: AuditEvent[] = [];
   const roles: RoleView[] = [];
   let user: MarketoUserView | null = null;
   const userView = (): MarketoUserView | null => (user ? structuredClone(user) : null);
@@ -101,6 +103,9 @@ export function mockActivities(overrides: MockOverrides = {}) {
     notify: (event) => {
       notifications.push(event);
     },
+    appendAuditEvent: (event) => {
+      if (!audits.some((a) => a.id === event.id)) audits.push(event);
+    },
   };
   const merged: Record<string, (...args: never[]) => unknown> = { ...base, ...overrides };
   const activities = Object.fromEntries(
@@ -114,7 +119,7 @@ export function mockActivities(overrides: MockOverrides = {}) {
   );
   const names = (...only: string[]) => calls.map((c) => c.name).filter((n) => only.includes(n));
   const of = (kind: LifecycleNotification['kind']) => notifications.filter((n) => n.kind === kind);
-  return { activities, calls, names, notifications, of, user: () => userView() };
+  return { activities, calls, names, notifications, audits, of, user: () => userView() };
 }
 
 export type Mocks = ReturnType<typeof mockActivities>;
@@ -198,11 +203,16 @@ export function request(
 }
 
 /** Starts a lifecycle for `req`; the handle is typed for its queries and updates. */
-export async function start(t: LifecycleTestEnv, taskQueue: string, req: LifecycleRequestInput) {
+export async function start(
+  t: LifecycleTestEnv,
+  taskQueue: string,
+  req: LifecycleRequestInput,
+  extra: { actor?: string } = {},
+) {
   return t.env.client.workflow.start<typeof lifecycleWorkflow>('lifecycleWorkflow', {
     taskQueue,
     workflowId: `lifecycle-unit-${randomUUID()}`,
-    args: [{ request: req, workflowIdKeyFingerprint: '0123456789abcdef' }],
+    args: [{ request: req, workflowIdKeyFingerprint: '0123456789abcdef', ...extra }],
   });
 }
 
@@ -219,4 +229,26 @@ export async function statusWhen(
     if (Date.now() > deadline) throw new Error(`status never matched; last: ${JSON.stringify(status)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Ends a lifecycle a test is done with, once its audit events are stored: the time-skipping server stops
+ * skipping time for good when a workflow is terminated while one of its activities runs, which would hang the
+ * next test that waits on a timer.
+ */
+export async function terminateWhenSettled(
+  handle: Awaited<ReturnType<typeof start>>,
+  mocks: Mocks,
+  auditEvents: number,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const settled = async () =>
+    mocks.audits.length >= auditEvents &&
+    ((await handle.describe()).raw.pendingActivities ?? []).length === 0;
+  while (!(await settled())) {
+    if (Date.now() > deadline)
+      throw new Error(`${mocks.audits.length} audit events, activities still pending`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await handle.terminate('test done');
 }

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { MarketoUserView, UserSummaryView } from '../../../src/activities/types';
+import type { AuditEvent } from '../../../src/store/types';
 import type { LifecycleNotification } from '../../../src/notifications';
 import { sweepWorkflow } from '../../../src/workflows';
 import type { SweepWorkflowInput } from '../../../src/workflows/sweep/workflow';
@@ -48,6 +49,7 @@ function instance(): MarketoUserView[] {
 function mocks(users: MarketoUserView[], notifyFails = false) {
   const calls: string[] = [];
   const notifications: LifecycleNotification[] = [];
+  const audits: AuditEvent[] = [];
   const marketo = {
     listUsersPage(offset: number, size: number): Promise<UserSummaryView[]> {
       calls.push(`list ${offset}`);
@@ -81,8 +83,12 @@ function mocks(users: MarketoUserView[], notifyFails = false) {
       }
       return Promise.resolve();
     },
+    appendAuditEvent(event: AuditEvent) {
+      audits.push(event);
+      return Promise.resolve();
+    },
   };
-  return { marketo, support, calls, notifications };
+  return { marketo, support, calls, notifications, audits };
 }
 
 describe('the sweep workflow with mocked activities', () => {
@@ -145,6 +151,15 @@ describe('the sweep workflow with mocked activities', () => {
     // Each run sends its own lines as a numbered part before it continues; the report's delivery failed.
     const parts = mocked.notifications.filter((n) => n.kind === 'sweep-lines').map((n) => n.details?.part);
     assert.deepEqual(parts, [1, 2]);
+    // Every change it applied is in the audit log, by the sweep, one id per user across the runs.
+    assert.deepEqual(mocked.audits.map((a) => `${a.email} ${a.detail.action} ${a.actor}`).sort(), [
+      'svc-1@example.com set-expiry sweep',
+      'svc-3@example.com lock sweep',
+      'svc-4@example.com set-expiry sweep',
+      'svc-6@example.com set-expiry sweep',
+    ]);
+    assert.ok(mocked.audits.every((a) => a.kind === 'sweep-action' && a.reason));
+    assert.equal(new Set(mocked.audits.map((a) => a.id)).size, 4);
     assert.deepEqual(report.notifications, {
       lineParts: 2,
       failedLineParts: 0,
@@ -172,6 +187,7 @@ describe('the sweep workflow with mocked activities', () => {
       'svc-6@example.com set-expiry false',
     ]);
     assert.equal(report.notifications?.reportDelivered, true);
+    assert.deepEqual(mocked.audits, [], 'a dry run changes nothing, so it audits nothing');
   });
 
   it('refuses input outside its bounds before any activity', async () => {

@@ -1,0 +1,228 @@
+/**
+ * The hand-over, tried as a new user would against a running `up`: onboard, `credentials` gives a client id and
+ * secret that obtain a token for that email, `revoke`, then `credentials` exits 1 saying so with no secret, and
+ * `audit` lists what happened with who did it. The secret never reaches stdout of a run that writes a file, a
+ * log or the audit log; --output writes 0600, never over a file without --force, never through a symlink.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { auditEventSchema } from '../../src/store/types';
+import {
+  cliEnv,
+  describeRun,
+  errorJsonSchema,
+  freePorts,
+  killAll,
+  onboardJsonSchema,
+  oneJson,
+  removeDir,
+  runCli,
+  startUp,
+  tempDir,
+  type CliRun,
+  type UpProcess,
+} from './support';
+
+const credentialsJsonSchema = z
+  .object({
+    email: z.string(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    marketoBaseUrl: z.string().nullable(),
+    expiresAt: z.string(),
+    workflowId: z.string(),
+  })
+  .strict();
+
+describe('credentials and audit against a running `up`', () => {
+  let dataDir: string;
+  let outDir: string;
+  let up: UpProcess | undefined;
+  let env: NodeJS.ProcessEnv;
+  const runs: CliRun[] = [];
+  const cli = async (...args: string[]) => {
+    const run = await runCli(args, { env });
+    runs.push(run);
+    return run;
+  };
+  const stamp = Date.now().toString(36);
+  const email = `handover-${stamp}@example.com`;
+  let secret = '';
+  let clientId = '';
+
+  const token = (id: string, clientSecret: string) =>
+    fetch(
+      `${up!.info.sandboxUrl}/identity/oauth/token?${new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: id,
+        client_secret: clientSecret,
+      }).toString()}`,
+    );
+
+  before(async () => {
+    const ports = await freePorts(3);
+    dataDir = tempDir('cred');
+    outDir = tempDir('cred-out');
+    up = await startUp({ dataDir, port: ports[0]!, uiPort: ports[1]!, sandboxPort: ports[2]! });
+    env = cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir });
+    const onboard = await cli(
+      'onboard',
+      ...['--email', email, '--first-name', 'Hand', '--last-name', 'Over', '--role', `Handover ${stamp}`],
+      ...['--permissions', 'Read-Only Lead', '--expires-in', '30d', '--reason', 'TICKET-7'],
+      ...['--actor', 'ada', '--json'],
+    );
+    assert.equal(onboard.code, 0, describeRun(onboard));
+    assert.equal(onboardJsonSchema.parse(oneJson(onboard)).phase, 'active');
+  });
+
+  after(async () => {
+    await up?.stop().catch(() => undefined);
+    await killAll();
+    removeDir(dataDir);
+    removeDir(outDir);
+  });
+
+  it('credentials --json gives a client id and secret that get a token whose scope is the email', async () => {
+    const run = await cli(
+      'credentials',
+      email,
+      '--json',
+      '--actor',
+      'deploy-bot',
+      '--reason',
+      'first deploy',
+    );
+    assert.equal(run.code, 0, describeRun(run));
+    const handed = credentialsJsonSchema.parse(oneJson(run));
+    secret = handed.clientSecret;
+    clientId = handed.clientId;
+    assert.equal(handed.email, email);
+    assert.equal(handed.marketoBaseUrl, up!.info.marketoBaseUrl);
+    const answer = await token(clientId, secret);
+    assert.equal(answer.status, 200);
+    const body = (await answer.json()) as { scope?: string; access_token?: string };
+    assert.ok(body.access_token);
+    assert.equal(body.scope, email);
+  });
+
+  it('--format env (the default) and dotenv name the same credentials', async () => {
+    const [plain, dotenv] = [
+      await cli('credentials', email),
+      await cli('credentials', email, '--format', 'dotenv'),
+    ];
+    assert.equal(plain.code, 0, describeRun(plain));
+    assert.equal(
+      plain.stdout,
+      `export MARKETO_CLIENT_ID='${clientId}'\nexport MARKETO_CLIENT_SECRET='${secret}'\n` +
+        `export MARKETO_BASE_URL='${up!.info.marketoBaseUrl}'\n`,
+    );
+    assert.equal(dotenv.code, 0, describeRun(dotenv));
+    assert.match(dotenv.stdout, new RegExp(`^MARKETO_CLIENT_SECRET=${secret}$`, 'm'));
+    assert.doesNotMatch(plain.stderr + dotenv.stderr, new RegExp(secret));
+  });
+
+  it('--output writes a new file 0600, and --json then prints no secret', async () => {
+    const file = path.join(outDir, 'crm.json');
+    const run = await cli('credentials', email, '--format', 'json', '--output', file, '--json');
+    assert.equal(run.code, 0, describeRun(run));
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(credentialsJsonSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))).clientSecret, secret);
+    assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret), describeRun(run));
+    assert.deepEqual(Object.keys(oneJson(run) as object).sort(), [
+      'clientId',
+      'email',
+      'expiresAt',
+      'file',
+      'format',
+    ]);
+  });
+
+  it('refuses to overwrite without --force; --force replaces the file atomically, still 0600', async () => {
+    const file = path.join(outDir, 'existing.env');
+    fs.writeFileSync(file, 'KEEP=1\n', { mode: 0o644 });
+    const refused = await cli('credentials', email, '--output', file);
+    assert.equal(refused.code, 1, describeRun(refused));
+    assert.match(refused.stderr, /^error: .*exists; nothing was written/m);
+    assert.match(refused.stderr, /^hint: .*--force/m);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'KEEP=1\n');
+    const forced = await cli('credentials', email, '--format', 'dotenv', '--output', file, '--force');
+    assert.equal(forced.code, 0, describeRun(forced));
+    assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`^MARKETO_CLIENT_SECRET=${secret}$`, 'm'));
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(
+      fs.readdirSync(outDir).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
+  });
+
+  it('refuses a symlink at --output, with or without --force, and writes nothing through it', async () => {
+    const target = path.join(outDir, 'target.txt');
+    fs.writeFileSync(target, '');
+    const link = path.join(outDir, 'link.env');
+    fs.symlinkSync(target, link);
+    for (const extra of [[], ['--force']]) {
+      const run = await cli('credentials', email, '--output', link, ...extra);
+      assert.equal(run.code, 1, describeRun(run));
+      assert.match(run.stderr, /symbolic link/);
+      assert.equal(fs.readFileSync(target, 'utf8'), '');
+      assert.ok(fs.lstatSync(link).isSymbolicLink());
+    }
+  });
+
+  it('after revoke: exit 1 saying it was revoked, no secret, and the old secret gets no token', async () => {
+    const revoke = await cli('revoke', email, '--reason', 'vendor offboarded', '--actor', 'carol');
+    assert.equal(revoke.code, 0, describeRun(revoke));
+    const run = await cli('credentials', email);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^error: The access of .* was revoked at .*\(vendor offboarded\)/m);
+    assert.match(run.stderr, /^hint: /m);
+    const json = await cli('credentials', email, '--json');
+    assert.equal(json.code, 1);
+    assert.match(errorJsonSchema.parse(oneJson(json)).error, /revoked/);
+    assert.notEqual((await token(clientId, secret)).status, 200);
+  });
+
+  it('audit lists onboarding, the reads and the revocation with their actors, and never the secret', async () => {
+    const run = await cli('audit', '--email', email, '--json');
+    assert.equal(run.code, 0, describeRun(run));
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => auditEventSchema.parse(JSON.parse(line)));
+    const byKind = (kind: string) => events.filter((e) => e.kind === kind);
+    assert.deepEqual(
+      byKind('onboarded').map((e) => [e.actor, e.reason]),
+      [['ada', 'TICKET-7']],
+    );
+    assert.deepEqual(
+      byKind('revoked').map((e) => [e.actor, e.reason]),
+      [['carol', 'vendor offboarded']],
+    );
+    const reads = byKind('credentials-read');
+    assert.deepEqual(reads[0] && [reads[0].actor, reads[0].reason, reads[0].detail.outcome], [
+      'deploy-bot',
+      'first deploy',
+      'handed over',
+    ]);
+    assert.equal(reads.at(-1)?.detail.outcome, 'refused: deactivated');
+    const table = await cli('audit', '--email', email, '--kind', 'revoked');
+    assert.equal(table.code, 0, describeRun(table));
+    assert.match(table.stdout, /^AT +KIND +EMAIL +ACTOR +WHAT$/m);
+    assert.match(table.stdout, /revoked +\S+ +carol +"vendor offboarded"/);
+  });
+
+  it('the secret is in no log: not the audit file, the notifications, nor up', () => {
+    for (const file of ['audit.jsonl', 'notifications.log']) {
+      const text = fs.readFileSync(path.join(dataDir, file), 'utf8');
+      assert.ok(text.length > 0, `${file} has lines`);
+      assert.ok(!text.includes(secret), `${file} has no secret`);
+    }
+    assert.ok(!up!.stdout().includes(secret) && !up!.stderr().includes(secret));
+    for (const run of runs) assert.ok(!run.stderr.includes(secret), describeRun(run));
+  });
+});
