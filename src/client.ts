@@ -290,7 +290,7 @@ export class LifecycleClient {
 
   /** The store the workers use (secrets, audit log), opened on first use. */
   private store(): Promise<Store> {
-    this.#store ??= openStore(this.context.storeSettings);
+    this.#store ??= openStore(this.context.storeSettings, this.context.keyring);
     return this.#store;
   }
 

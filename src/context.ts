@@ -13,7 +13,13 @@ import { ProblemError } from './errors';
 import { loadKeyring, type Keyring } from './security/keyring';
 import { FileSecretStore, type SecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from './security/workflow-id';
-import { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, instanceIdFor, secretDirFor } from './app/config';
+import {
+  databaseUrlFrom,
+  DEFAULT_DATA_DIR,
+  DEFAULT_TASK_QUEUE,
+  instanceIdFor,
+  secretDirFor,
+} from './app/config';
 import type { StoreSettings } from './store/open';
 
 export { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, secretDirFor };
@@ -31,6 +37,8 @@ export const stackFileSchema = z.object({
   taskQueue: z.string(),
   pid: z.number(),
   startedAt: z.string(),
+  /** Where that `up` keeps secrets and the audit log: this process must use the same store. */
+  store: z.enum(['file', 'postgres']).default('file'),
 });
 export type StackFile = z.infer<typeof stackFileSchema>;
 
@@ -86,6 +94,23 @@ export class ContextError extends ProblemError {
   override readonly name = 'ContextError';
 }
 
+/**
+ * A CLI on the file store beside an `up` on PostgreSQL (or the reverse) would read no secrets and write the audit
+ * log where nobody looks: refuse, naming the setting.
+ */
+function refuseStoreMismatch(stack: StackFile | undefined, databaseUrl: string | undefined): void {
+  if (!stack || (stack.store === 'postgres') === (databaseUrl !== undefined)) return;
+  throw stack.store === 'postgres'
+    ? new ContextError(
+        'The `up` of this folder keeps secrets and the audit log in PostgreSQL, and MARKETO_API_USERS_DATABASE_URL is not set here.',
+        'Set MARKETO_API_USERS_DATABASE_URL to the URL that `up` was started with.',
+      )
+    : new ContextError(
+        'MARKETO_API_USERS_DATABASE_URL is set, but the `up` of this folder keeps secrets and the audit log in its data folder.',
+        'Unset MARKETO_API_USERS_DATABASE_URL for this folder, or restart `up` with it set.',
+      );
+}
+
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
   const env = options.env ?? process.env;
   const dataDir = path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
@@ -97,6 +122,8 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
       'Start `marketo-api-users up` (and pass --data-dir if it uses another folder), or set MARKETO_BASE_URL for a real instance.',
     );
   }
+  const databaseUrl = databaseUrlFrom(env);
+  refuseStoreMismatch(stack, databaseUrl);
   const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
   const idKey = deriveWorkflowIdKey(keyring, env);
   const definedEnv = Object.fromEntries(
@@ -116,7 +143,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     instanceId,
     keyring,
     secrets: new FileSecretStore(secretDirFor(dataDir, env)),
-    storeSettings: { dataDir, secretDir: secretDirFor(dataDir, env), env },
+    storeSettings: { dataDir, secretDir: secretDirFor(dataDir, env), databaseUrl, env },
     marketoBaseUrl: env.MARKETO_BASE_URL?.trim() ? env.MARKETO_BASE_URL : stack?.marketoBaseUrl,
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
     workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),

@@ -32,6 +32,11 @@ export const appEnvSchema = z
   .object({
     MARKETO_API_USERS_DATA_DIR: optionalText.transform((v) => v ?? DEFAULT_DATA_DIR),
     MARKETO_API_USERS_TASK_QUEUE: optionalText.transform((v) => v ?? DEFAULT_TASK_QUEUE),
+    /**
+     * The shared store (secrets, first sightings, audit log) in PostgreSQL, for workers on several machines;
+     * unset, each machine keeps them in its data folder. The CLI, `up` and every worker must agree.
+     */
+    MARKETO_API_USERS_DATABASE_URL: optionalText,
     /** Where service secrets live; default `<data dir>/secrets`. The CLI, `up` and the worker must agree. */
     MARKETO_API_USERS_SECRET_DIR: optionalText,
     /** The Marketo instance lifecycles belong to; default derived from MARKETO_BASE_URL. */
@@ -64,6 +69,8 @@ export interface AppConfig {
   dataDir: string;
   taskQueue: string;
   secretDir: string;
+  /** The shared PostgreSQL store's URL; undefined for the data folder's file store. */
+  databaseUrl: string | undefined;
   /** Set only when given explicitly; see instanceIdFor. */
   instanceId: string | undefined;
   adminConsole: { mode: 'operator' } | { mode: 'sandbox'; token: string };
@@ -82,6 +89,11 @@ export function secretDirFor(dataDir: string, env: NodeJS.ProcessEnv): string {
     : path.join(dataDir, 'secrets');
 }
 
+/** MARKETO_API_USERS_DATABASE_URL as every process reads it (an empty value is unset). */
+export function databaseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
+  return optionalText.parse(env.MARKETO_API_USERS_DATABASE_URL);
+}
+
 /** The instance lifecycles belong to: MARKETO_INSTANCE_ID, else the host of the Marketo base URL. */
 export function instanceIdFor(explicit: string | undefined, baseUrl: string): string;
 export function instanceIdFor(explicit: string | undefined, baseUrl: string | undefined): string | undefined;
@@ -98,6 +110,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     taskQueue: parsed.MARKETO_API_USERS_TASK_QUEUE,
     secretDir: secretDirFor(dataDir, env),
+    databaseUrl: parsed.MARKETO_API_USERS_DATABASE_URL,
     instanceId: parsed.MARKETO_INSTANCE_ID,
     adminConsole:
       parsed.MARKETO_ADMIN_CONSOLE === 'sandbox' && token !== undefined

@@ -24,7 +24,7 @@ import { loadOrCreateKeyFile } from '../security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
-import { instanceIdFor, loadAppConfig } from './config';
+import { databaseUrlFrom, instanceIdFor, loadAppConfig } from './config';
 import { openStore } from '../store/open';
 import { buildActivityDeps } from './deps';
 import { isProcessRunning } from './process-liveness';
@@ -306,7 +306,7 @@ async function startEmbeddedWorkers(
   const clientConnection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => clientConnection.close());
   const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
-  const store = await openStore(config);
+  const store = await openStore(config, keyring);
   cleanups.push(() => store.close());
   const notificationsFile = path.join(dataDir, 'notifications.log');
   const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
@@ -394,6 +394,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       taskQueue: worker.taskQueue,
       pid: process.pid,
       startedAt: new Date().toISOString(),
+      store: databaseUrlFrom(env) === undefined ? 'file' : 'postgres',
     };
     writeStackFile(dataDir, stack);
     cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));

@@ -228,7 +228,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   const { connection, clientConnection, namespace } = await connectTemporal(config.env);
   const dataConverter = createDataConverter(keyring);
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
-  const store = await openStore(config);
+  const store = await openStore(config, keyring);
   const deps = buildActivityDeps({
     config,
     marketo: marketoConfig,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AUDIT_FILE_NAME, FileAuditLog, FileStore } from '../../src/store/file-store';
 import { openStore } from '../../src/store/open';
+import { loadKeyring } from '../../src/security/keyring';
 import type { AuditEvent } from '../../src/store/types';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-file-store-'));
@@ -85,7 +86,10 @@ describe('FileAuditLog', () => {
 describe('openStore', () => {
   it('opens the file store of the data folder when no database is configured', async () => {
     const dataDir = fs.mkdtempSync(path.join(tmp, 'open-'));
-    const store = await openStore({ dataDir, secretDir: path.join(dataDir, 'secrets'), env: {} });
+    const store = await openStore(
+      { dataDir, secretDir: path.join(dataDir, 'secrets'), databaseUrl: undefined, env: {} },
+      await loadKeyring({ env: {}, defaultKeyFile: path.join(dataDir, 'keys.json') }),
+    );
     assert.ok(store instanceof FileStore);
     await store.audit.append(event('o'));
     assert.ok(fs.existsSync(path.join(dataDir, AUDIT_FILE_NAME)));
