@@ -5,7 +5,7 @@
  * Why: with reuseV8Context the SDK evaluates every module that is not preloaded anew for each workflow run, and
  * keeps it for as long as the run stays cached. zod and our ~300 schema objects (each with some 55 bound methods)
  * came to about 3 MiB per cached lifecycle, and to as much garbage per cache miss (bench/profiling/memory.ts); the
- * lifecycle's step modules (the Lifecycle class, provisioning, operator steps, ...) to some 24 KiB more.
+ * lifecycle's own modules (the Lifecycle class, its steps, messages) to some 35 KiB more.
  * Nothing else imports this module: without the preload, workflows load all of it per run, as before. Only the
  * workflows entry (src/workflows/index.ts) and the sweep, loaded on its first call, stay per run.
  *
