@@ -16,8 +16,9 @@ export const DEFAULT_TASK_QUEUE = 'marketo-api-users';
  * Lifecycles spend nearly all their life asleep on a timer; caching them buys little, while a wake-up replays a
  * history of about 40 events in milliseconds. The SDK's default sizes the cache from the heap (about 2,300
  * workflows on a 4 GiB heap), which would keep every sleeping lifecycle in memory. Memory grows with the cache,
- * not with the number of lifecycles: with zod and our schemas shared (SHARED_WORKFLOW_MODULES) a cached
- * lifecycle keeps about 80 KiB of heap, so this bound costs some 20 MiB and still absorbs onboarding bursts
+ * not with the number of lifecycles: with zod, our schemas and the lifecycle's modules shared
+ * (SHARED_WORKFLOW_MODULES) a cached lifecycle keeps about 70 KiB of heap, so this bound costs some 18 MiB and
+ * still absorbs onboarding bursts
  * (bench/profiling/memory.ts).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;

@@ -80,18 +80,28 @@ export interface LifecycleWorkerOptions {
 
 /**
  * Preloaded into the workflow sandbox: evaluated once per worker thread and shared by all workflows, instead of
- * once per workflow run. It holds zod and our schemas, about 3 MiB of heap per cached lifecycle and as much
- * garbage per cache miss otherwise; see src/workflows/shared-modules.ts for why sharing them is safe. Any bundle
- * of our workflows must pass it (a bundle without it still works, per run).
+ * once per workflow run. It holds zod, our schemas and the lifecycle's modules, about 3 MiB of heap per cached
+ * lifecycle and as much garbage per cache miss otherwise; see src/workflows/shared-modules.ts for why sharing them
+ * is safe. The failure converter (one stateless instance) would otherwise be evaluated per run too. Any bundle of
+ * our workflows must pass them (a bundle without them still works, per run).
  */
-export const SHARED_WORKFLOW_MODULES: readonly string[] = [require.resolve('../workflows/shared-modules')];
+export const SHARED_WORKFLOW_MODULES: readonly string[] = [
+  require.resolve('../workflows/shared-modules'),
+  failureConverterPath,
+];
 
-/** Bundles the workflows with the encoding failure converter, so failure messages are encrypted in history too. */
-export async function bundleLifecycleWorkflows(): Promise<WorkflowBundle> {
+/**
+ * Bundles the workflows with the encoding failure converter, so failure messages are encrypted in history too.
+ * `workflowInterceptorModules` is for tests that observe the product's own bundle from inside a workflow.
+ */
+export async function bundleLifecycleWorkflows(
+  overrides: { workflowInterceptorModules?: string[] } = {},
+): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     failureConverterPath,
     preloadModules: [...SHARED_WORKFLOW_MODULES],
+    ...overrides,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
 }

@@ -1,15 +1,19 @@
 /**
- * The workflow bundle's preload entry (SHARED_WORKFLOW_MODULES in src/app/worker.ts): zod and our schemas, evaluated
- * once per worker thread and shared by every workflow in it.
+ * The workflow bundle's preload entry (SHARED_WORKFLOW_MODULES in src/app/worker.ts): zod, our schemas and the
+ * lifecycle's own workflow modules, evaluated once per worker thread and shared by every workflow in it.
  *
  * Why: with reuseV8Context the SDK evaluates every module that is not preloaded anew for each workflow run, and
  * keeps it for as long as the run stays cached. zod and our ~300 schema objects (each with some 55 bound methods)
- * came to about 3 MiB per cached lifecycle, and to as much garbage per cache miss (bench/profiling/memory.ts).
- * Nothing else imports this module: without the preload, workflows load all of it per run, as before.
+ * came to about 3 MiB per cached lifecycle, and to as much garbage per cache miss (bench/profiling/memory.ts); the
+ * lifecycle's own modules (the Lifecycle class, its steps, messages) to some 35 KiB more.
+ * Nothing else imports this module: without the preload, workflows load all of it per run, as before. Only the
+ * workflows entry (src/workflows/index.ts) and the sweep, loaded on its first call, stay per run.
  *
  * Why it is safe: schemas are immutable descriptions (their lazily computed parts depend on the schema alone) and
- * parsing returns fresh objects (defaults are shallow-cloned). The SDK deep-freezes what it preloads, so anything
- * that still tried to write shared state would throw instead of leaking between workflows.
+ * parsing returns fresh objects (defaults are shallow-cloned). The lifecycle's modules hold functions, a class and
+ * constants; a run's state lives in its Lifecycle instance, and @temporalio/workflow's functions (already shared by
+ * the SDK) find the calling run's context when called. The SDK deep-freezes what it preloads, so anything that
+ * still tried to write shared state would throw instead of leaking between workflows.
  *
  * One thing does write: zod's `.regex()` and string-format checks (z.iso.datetime()...) reset `lastIndex = 0` on
  * their RegExp before testing, which throws once the RegExp is frozen. Before the freeze, each such pattern in
@@ -21,6 +25,8 @@
  * Rules for workflow code: schemas belong in the modules listed here (src/domain, lifecycle-input), not in
  * per-run workflow modules. A per-run schema using a zod format backed by one of zod's own shared patterns
  * (z.email(), z.uuid(), z.iso.date(), .lowercase(), ...) would throw, as those patterns are frozen with zod.
+ * A shared module must keep no mutable state at module level (a `let`, a Map or array not exported): the freeze
+ * reaches only what a module exports, and such state would be shared by every workflow of the worker.
  */
 import * as zod from 'zod';
 import * as durations from '../domain/durations';
@@ -29,7 +35,9 @@ import * as lifecycleRequest from '../domain/lifecycle-request';
 import * as lifecycleStatus from '../domain/lifecycle-status';
 import * as permissions from '../domain/permissions';
 import * as sweepPolicy from '../domain/sweep-policy';
+import * as lifecycle from './lifecycle';
 import * as lifecycleInput from './lifecycle-input';
+import * as messages from './messages';
 
 // English messages (see lifecycle-input.ts), set before zod is frozen.
 if (!zod.config().localeError) zod.config(zod.locales.en());
@@ -119,7 +127,10 @@ function checkFrozenSchemasValidate(): void {
 }
 
 const shared = [durations, permissions, lifecycleRequest, lifecycleStatus, lifecycleMessages, sweepPolicy];
-for (const module of [...shared, lifecycleInput]) makeFreezable(module);
+// The lifecycle's modules (and what they import: messages, operator instructions, role choice, secret refs) hold
+// no schemas today; they go through makeFreezable too, so one added there cannot break frozen.
+const workflowModules = [lifecycleInput, lifecycle, messages];
+for (const module of [...shared, ...workflowModules]) makeFreezable(module);
 checkFrozenSchemasValidate();
 
-export const sharedModules = [zod, ...shared, lifecycleInput];
+export const sharedModules = [zod, ...shared, ...workflowModules];

@@ -72,7 +72,8 @@ describe('schemas shared frozen between workflows', () => {
     const { code } = await bundleLifecycleWorkflows();
     const preload = /exports\.preloadModules = function preloadModules\(\) \{([\s\S]*?)\n\}/.exec(code)?.[1];
     assert.ok(preload, 'the bundle has a preload entry');
-    assert.equal(SHARED_WORKFLOW_MODULES.length, 1);
+    assert.equal(SHARED_WORKFLOW_MODULES.length, 2);
     assert.match(preload, /require_*\([^)]*"\.\/src\/workflows\/shared-modules\.ts"\)/);
+    assert.match(preload, /require_*\([^)]*"\.\/src\/security\/failure-converter\.ts"\)/);
   });
 });
