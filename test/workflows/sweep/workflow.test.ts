@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -18,9 +19,13 @@ const DAY = 86_400_000;
 const TASK_QUEUE = 'sweep-unit';
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-/** Seven API-only users (three without expiry, one expired but unlocked) and one person, over pages of three. */
+/**
+ * Seven API-only users (three without expiry, one expired but unlocked) and one person, over pages of three.
+ * Expiry dates are days from the moment Marketo is asked: the time-skipping server's clock, which can run ahead
+ * of the wall clock (once, under load, a whole dry run judged the 400-day users expired).
+ */
 function instance(): MarketoUserView[] {
-  const user = (n: number, expiresAt: string | null): MarketoUserView => ({
+  const user = (n: number, expiresInDays: number | null): MarketoUserView => ({
     userid: `svc-${n}@example.com`,
     id: n,
     emailAddress: `svc-${n}@example.com`,
@@ -29,20 +34,21 @@ function instance(): MarketoUserView[] {
     apiOnly: n !== 8,
     isLocked: false,
     lockedReason: null,
-    expiresAt,
+    expiresAt: expiresInDays === null ? null : String(expiresInDays),
     roles: [],
     createdAt: null,
   });
-  const later = new Date(Date.now() + 400 * DAY).toISOString();
-  const expired = new Date(Date.now() - DAY).toISOString();
-  return [
-    user(1, null),
-    user(2, later),
-    user(3, expired),
-    user(4, null),
-    user(5, later),
-    user(6, null),
-  ].concat([user(7, later), user(8, null)]);
+  return [user(1, null), user(2, 400), user(3, -1), user(4, null), user(5, 400), user(6, null)].concat([
+    user(7, 400),
+    user(8, null),
+  ]);
+}
+
+/** A user as Marketo would answer now, in the server's time: `expiresAt` days become a date. */
+function asOfServerTime(user: MarketoUserView): MarketoUserView {
+  if (user.expiresAt === null) return user;
+  const now = Context.current().info.currentAttemptScheduledTimestampMs;
+  return { ...user, expiresAt: new Date(now + Number(user.expiresAt) * DAY).toISOString() };
 }
 
 /** Mocked activities over `users`, recording every call; `notifyFails` makes the report's delivery fail. */
@@ -58,7 +64,10 @@ function mocks(users: MarketoUserView[], notifyFails = false) {
         page.map((u) => ({ userid: u.userid, email: u.emailAddress, apiOnly: u.apiOnly })),
       );
     },
-    getUser: (userid: string) => Promise.resolve(users.find((u) => u.userid === userid) ?? null),
+    getUser(userid: string) {
+      const found = users.find((u) => u.userid === userid);
+      return Promise.resolve(found ? asOfServerTime(found) : null);
+    },
     setUserExpiry(userid: string, expiresAt: string) {
       calls.push(`write ${userid} ${expiresAt.slice(0, 4)}`);
       return Promise.resolve(null);
