@@ -52,6 +52,7 @@ import { secretRefFor } from './security/secret-store';
 import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { openStore } from './store/open';
+import type { ReencryptReport } from './store/postgres/secrets';
 import type { AuditEvent, Store } from './store/types';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
@@ -273,6 +274,12 @@ export const sweepScheduleInputSchema = z
   .strict()
   .refine((input) => input.every >= 60_000, { path: ['every'], message: 'must be at least 1m' });
 export type SweepScheduleInput = z.input<typeof sweepScheduleInputSchema>;
+
+/** What reencryptSecrets did: `failed` names each secret left under an old key (ref, key id, why), never a secret. */
+export interface ReencryptOutcome extends ReencryptReport {
+  store: 'file' | 'postgres';
+  currentKeyId: string;
+}
 
 export interface ClientOptions extends ContextOptions {
   /** An existing connection (tests, long-running services); otherwise one from @temporalio/envconfig. */
@@ -633,6 +640,23 @@ export const audit = async (input?: AuditQueryInput, options?: ClientOptions) =>
   validateInput.audit(input);
   return withClient(options, (c) => c.audit(input));
 };
+/**
+ * After a key rotation (every worker restarted with the new current key): moves the stored secrets under that
+ * key, so the old one can be retired. Workers do the same in the background when they start; this is the call
+ * to run and check. Needs the store, not Temporal. The file store keeps secrets in 0600 files, not under the
+ * keyring: nothing to do there.
+ */
+export async function reencryptSecrets(options: ContextOptions = {}): Promise<ReencryptOutcome> {
+  const context = await loadContext(options);
+  const store = await openStore(context.storeSettings, context.keyring);
+  try {
+    const currentKeyId = context.keyring.currentKeyId;
+    if (!store.reencryptSecrets) return { store: 'file', currentKeyId, reencrypted: 0, failed: [] };
+    return { store: 'postgres', currentKeyId, ...(await store.reencryptSecrets()) };
+  } finally {
+    await store.close();
+  }
+}
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {

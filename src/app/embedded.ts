@@ -26,6 +26,7 @@ import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
 import { databaseUrlFrom, instanceIdFor, loadAppConfig } from './config';
 import { openStore } from '../store/open';
+import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
@@ -307,7 +308,12 @@ async function startEmbeddedWorkers(
   cleanups.push(() => clientConnection.close());
   const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
   const store = await openStore(config, keyring);
-  cleanups.push(() => store.close());
+  const log = options.log ?? (() => {});
+  const reencrypting = reencryptInBackground(store, { info: log, warn: log });
+  cleanups.push(async () => {
+    await reencrypting;
+    await store.close();
+  });
   const notificationsFile = path.join(dataDir, 'notifications.log');
   const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
   cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));

@@ -37,6 +37,7 @@ import {
   type AppConfig,
 } from './config';
 import { openStore } from '../store/open';
+import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
 
 export interface MarketoQueueBudget {
@@ -239,6 +240,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   const dataConverter = createDataConverter(keyring);
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
   const store = await openStore(config, keyring);
+  const reencrypting = reencryptInBackground(store, { info: console.log, warn: console.warn });
   const deps = buildActivityDeps({
     config,
     marketo: marketoConfig,
@@ -269,6 +271,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   } finally {
     await connection.close();
     await clientConnection.close();
+    await reencrypting;
     await store.close();
   }
   hooks.stopped?.();

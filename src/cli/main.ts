@@ -3,6 +3,7 @@ import type * as Audit from './commands/audit';
 import type * as CompleteStep from './commands/complete-step';
 import type * as Credentials from './commands/credentials';
 import type * as Demo from './commands/demo';
+import type * as ReencryptSecrets from './commands/reencrypt-secrets';
 import type * as Extend from './commands/extend';
 import type * as List from './commands/list';
 import type * as Onboard from './commands/onboard';
@@ -73,6 +74,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'audit',
     summary: 'the audit log: who onboarded, extended, revoked or read credentials, and when',
     load: () => (load('./commands/audit') as typeof Audit).auditCommand,
+  },
+  {
+    name: 'reencrypt-secrets',
+    summary: 'after a key rotation, move the stored secrets under the current key',
+    load: () => (load('./commands/reencrypt-secrets') as typeof ReencryptSecrets).reencryptSecretsCommand,
   },
   {
     name: 'list',

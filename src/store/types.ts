@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { SweepMemory } from '../activities/deps';
 import type { SecretStore } from '../security/secret-store';
+import type { ReencryptReport } from './postgres/secrets';
 
 export const AUDIT_EVENT_KINDS = [
   'onboarded',
@@ -59,5 +60,10 @@ export interface Store {
   secrets: SecretStore;
   firstSeen: SweepMemory;
   audit: AuditLog;
+  /**
+   * After a key rotation, re-encrypts every secret not under the keyring's current key; only stores that
+   * encrypt under the keyring have it (the file store keeps secrets in 0600 files instead).
+   */
+  reencryptSecrets?(): Promise<ReencryptReport>;
   close(): Promise<void>;
 }

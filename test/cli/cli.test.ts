@@ -38,6 +38,7 @@ const COMMANDS = [
   'revoke',
   'credentials',
   'audit',
+  'reencrypt-secrets',
   'list',
   'complete-step',
   'demo',
