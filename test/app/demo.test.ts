@@ -137,6 +137,11 @@ describe('demo', () => {
       audit.join('\n'),
     );
     assert.ok(rows.every((r) => r[2] === email));
+    // Who: the demo, except the expiry, which the lifecycle's timer did.
+    assert.deepEqual(
+      rows.map((r) => r[3]),
+      ['demo', 'demo', 'demo', 'lifecycle', 'demo'],
+    );
     assert.match(audit[2]!, /outcome=handed over/);
     assert.match(audit[5]!, /outcome=refused: deactivated/);
 

@@ -36,8 +36,8 @@ export const DEMO_EXPIRY_WAIT_MS = 150_000;
 /** The lifecycle records its end in the audit log just after its status says so: the demo waits this long for it. */
 const AUDIT_WAIT_MS = 15_000;
 
-/** Who reads the credentials, and why, as the audit log shows it. */
-const READER = { actor: 'demo', reason: 'hand the credentials to the demo integration' } as const;
+/** Who acts on the sample, as the audit log shows it. */
+const ACTOR = 'demo';
 
 /**
  * The demo runs on its own sandbox and its own Temporal whatever this shell is configured for; it keeps only
@@ -92,6 +92,7 @@ async function onboardSample(demo: Demo, lifetimeSeconds: number): Promise<void>
       lastName: 'Integration',
       role: { name: 'Demo Read-Only', permissions: ['Read-Only Lead', 'Read-Only Activity'], workspace: 0 },
       reason: 'marketo-api-users demo',
+      actor: ACTOR,
       expiresIn: `${lifetimeSeconds}s`,
       policy: { reminderLeadMs: '10s' },
     },
@@ -116,7 +117,10 @@ async function handOver(demo: Demo): Promise<KeptCredentials> {
   say(
     'Handing the credentials to the integration: `credentials` (the client API call behind the command, audited)',
   );
-  const credentials = await client.credentials(email, READER);
+  const credentials = await client.credentials(email, {
+    actor: ACTOR,
+    reason: 'hand the credentials to the demo integration',
+  });
   output.line(`  client id ${credentials.clientId}, ${describeSecret(credentials.clientSecret)}`);
   output.line('  (the secret itself is printed nowhere; `credentials EMAIL` writes it for an integration)');
   say("The integration asks the sandbox's identity endpoint for a token with them");
@@ -136,7 +140,7 @@ async function handOver(demo: Demo): Promise<KeptCredentials> {
 async function extendAndAwaitExpiry(demo: Demo): Promise<LifecycleStatus> {
   const { output, say, client, email } = demo;
   say('Extending access by 10 s (a Temporal update; it also moves expiresAt in Marketo)');
-  const extended = await client.extend(email, { by: '10s' });
+  const extended = await client.extend(email, { by: '10s', actor: ACTOR });
   output.line(`  now expires at ${extended.expiresAt}`);
   say('Waiting for the expiry: a durable timer in the workflow, then Marketo locks the user');
   const giveUpAt = Date.now() + DEMO_EXPIRY_WAIT_MS;
@@ -182,7 +186,7 @@ async function showRefusals(demo: Demo, kept: KeptCredentials): Promise<boolean>
   const { output, say, client, email } = demo;
   say('`credentials` again, after the expiry (the command exits 1 with this)');
   try {
-    await client.credentials(email, READER);
+    await client.credentials(email, { actor: ACTOR, reason: 'the integration asks again after the expiry' });
     output.line('  handed over after the expiry: something is wrong.');
     return false;
   } catch (error) {
