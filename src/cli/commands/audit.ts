@@ -20,7 +20,8 @@ function what(event: AuditEvent): string {
   return [event.reason ? `"${event.reason}"` : '', ...details].filter(Boolean).join(' ');
 }
 
-function table(events: AuditEvent[]): string[] {
+/** The audit log as a table for people; `demo` prints its sample's with it. */
+export function auditTable(events: AuditEvent[]): string[] {
   const width = (pick: (e: AuditEvent) => string, title: string) =>
     Math.max(title.length, ...events.map((e) => pick(e).length));
   const kindW = width((e) => e.kind, 'KIND');
@@ -79,7 +80,7 @@ Examples:
         return EXIT_OK;
       }
       if (events.length === 0) output.line('No audit events match.');
-      else for (const line of table(events)) output.line(line);
+      else for (const line of auditTable(events)) output.line(line);
       return EXIT_OK;
     } finally {
       await client.close();
