@@ -8,8 +8,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 describe('isProcessRunning', () => {
   it('a zombie (exited, never reaped) is not running, although kill(pid, 0) still reaches it', async () => {
-    // `sleep` inherits the shell's background child and never waits for it: that child stays a zombie.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], {
+    // The shell starts a child that outlives its `exec`, so the child's parent becomes `sleep 30`, which never
+    // waits for it: when it exits it stays a zombie. (A child that exited before the `exec` could be reaped by
+    // the shell itself.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
@@ -19,7 +21,7 @@ describe('isProcessRunning', () => {
         ),
       );
       for (let waited = 0; !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); waited += 20) {
-        assert.ok(waited < 5_000, 'the background child became a zombie');
+        assert.ok(waited < 15_000, 'the background child became a zombie');
         await sleep(20);
       }
       assert.doesNotThrow(() => process.kill(zombie, 0), 'kill(pid, 0) alone would call it alive');
