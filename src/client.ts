@@ -636,9 +636,20 @@ export const credentials = async (email: string, input?: CredentialsInput, optio
   validateInput.credentials(email, input);
   return withClient(options, (c) => c.credentials(email, input));
 };
-export const audit = async (input?: AuditQueryInput, options?: ClientOptions) => {
+/** The audit log, oldest first. Reads the store only: a security team needs no Temporal connection for it. */
+export const audit = async (
+  input: AuditQueryInput = {},
+  options: ContextOptions = {},
+): Promise<AuditEvent[]> => {
   validateInput.audit(input);
-  return withClient(options, (c) => c.audit(input));
+  const filter = auditFilterFrom(parse(auditQueryInputSchema, input), Date.now());
+  const context = await loadContext(options);
+  const store = await openStore(context.storeSettings, context.keyring);
+  try {
+    return await store.audit.query(filter);
+  } finally {
+    await store.close();
+  }
 };
 /**
  * After a key rotation (every worker restarted with the new current key): moves the stored secrets under that

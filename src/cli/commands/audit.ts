@@ -70,20 +70,13 @@ Examples:
     const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
     const input = inputFrom(values);
-    const { LifecycleClient, validateInput } = clientApi();
-    validateInput.audit(input);
-    const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
-    try {
-      const events = await client.audit(input);
-      if (output.json) {
-        for (const event of events) output.result(event);
-        return EXIT_OK;
-      }
-      if (events.length === 0) output.line('No audit events match.');
-      else for (const line of auditTable(events)) output.line(line);
+    const events = await clientApi().audit(input, { dataDir: values['data-dir'] });
+    if (output.json) {
+      for (const event of events) output.result(event);
       return EXIT_OK;
-    } finally {
-      await client.close();
     }
+    if (events.length === 0) output.line('No audit events match.');
+    else for (const line of auditTable(events)) output.line(line);
+    return EXIT_OK;
   },
 };
