@@ -28,6 +28,7 @@ import { databaseUrlFrom, instanceIdFor, loadAppConfig } from './config';
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
+import { watchForOrphan } from './orphan-watchdog';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
 
@@ -351,8 +352,10 @@ async function startEmbeddedTemporal(
     }),
   );
   fs.writeFileSync(path.join(dataDir, TEMPORAL_PID_FILE), `${temporal.pid}\n`, { mode: 0o600 });
+  const watchdog = watchForOrphan(temporal.pid!, path.join(dataDir, 'temporal.db'));
   cleanups.push(async () => {
     await stopChild(temporal);
+    watchdog.disarm();
     fs.rmSync(path.join(dataDir, TEMPORAL_PID_FILE), { force: true });
   });
   return { exited };

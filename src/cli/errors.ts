@@ -11,6 +11,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 /** The request contradicts what runs (an onboarding of a running email with other settings): not bad input. */
 export const EXIT_CONFLICT = 3;
+/** Stopped by a signal (the shell's 128 + SIGINT's 2). */
+export const EXIT_INTERRUPTED = 130;
 
 /** A usage problem found by the CLI itself (a missing or unknown flag): exit 2, like bad input. */
 export class UsageError extends InputError {}

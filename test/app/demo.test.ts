@@ -11,7 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { cliEnv, describeRun, killAll, processesMentioning, removeDir, runCli } from '../cli/support';
+import {
+  cliEnv,
+  describeRun,
+  eventually,
+  killAll,
+  processesMentioning,
+  removeDir,
+  runCli,
+} from '../cli/support';
 
 const secretFileSchema = z.object({
   ref: z.string(),
@@ -58,6 +66,25 @@ describe('demo', () => {
   after(async () => {
     await killAll();
     removeDir(tmp);
+  });
+
+  it('interrupted halfway (Ctrl-C while it waits for the expiry) it stops its stack, removes its folder, exits 130', async () => {
+    const run = await runCli(['demo'], {
+      env: cliEnv({ TMPDIR: tmp }),
+      interrupt: { stdout: /▶ Waiting for the expiry/, signal: 'SIGINT' },
+      timeoutMs: 240_000,
+    });
+    assert.equal(run.code, 130, describeRun(run));
+    assert.match(run.stderr, /SIGINT: stopping the demo's stack and removing its folder/);
+    await eventually(
+      async () => ((await processesMentioning('marketo-api-users-demo-')).length === 0 ? true : undefined),
+      10_000,
+      'nothing of the interrupted demo runs',
+    );
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((n) => n.startsWith('marketo-api-users-demo-')),
+      [],
+    );
   });
 
   it('hands the credentials over, shows them refused after the expiry, and exits 0', async () => {

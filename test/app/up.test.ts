@@ -1,7 +1,8 @@
 /**
  * `up` as a person runs it in a terminal: Ctrl-C goes to the whole foreground process group, a second `up` on
- * the same folder is refused, a Temporal server that dies under it is reported, one that a killed `up` left
- * running is stopped by the next `up`, and bad ports are bad input.
+ * the same folder is refused, a Temporal server that dies under it is reported, its Temporal server never
+ * outlives it (SIGKILL, a crash, SIGHUP, SIGTERM, a second signal), one left behind anyway is stopped by the
+ * next `up`, and bad ports are bad input.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -131,37 +132,126 @@ describe('up', () => {
     assert.match(up.stderr(), /^hint: see .*temporal\.log/m);
   });
 
-  it('an up killed with SIGKILL leaves its Temporal server running; the next up on the folder stops it first', async () => {
+  /** The Temporal server of `dataDir`'s up: its pid, from the one process whose command line names the database. */
+  const temporalOf = async (dataDir: string): Promise<number> => {
+    const found = await processesMentioning(path.join(fs.realpathSync(dataDir), 'temporal.db'));
+    assert.equal(found.length, 1, found.join('\n'));
+    return Number(found[0]!.split(' ')[0]);
+  };
+  /** Watchdogs carry the server's database in their environment only; /proc tells which is whose. */
+  const watchdogsOf = (dataDir: string): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+          return environ.includes(`WATCHED_MARKER=${path.join(fs.realpathSync(dataDir), 'temporal.db')}`);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number)
+      .filter(isProcessRunning);
+  const goneWithin = async (pid: number, ms: number, what: string): Promise<number> => {
+    const from = Date.now();
+    await eventually(() => Promise.resolve(isProcessRunning(pid) ? undefined : true), ms, what, 50);
+    return Date.now() - from;
+  };
+
+  it('an up killed with SIGKILL takes its Temporal server along within 10 s; the next up starts on the same ports', async () => {
     const dataDir = tempDir('up-killed');
     dirs.push(dataDir);
     const [port, uiPort, sandboxPort] = await freePorts(3);
     const ports = { port: port!, uiPort: uiPort!, sandboxPort: sandboxPort! };
     const first = await startUp({ dataDir, ...ports, env: cliEnv() });
     ups.push(first);
-    const database = path.join(dataDir, 'temporal.db');
-    const before = await processesMentioning(database);
-    assert.equal(before.length, 1, before.join('\n'));
-    const leftBehind = Number(before[0]!.split(' ')[0]);
+    const server = await temporalOf(dataDir);
+    assert.equal(watchdogsOf(dataDir).length, 1, 'one watchdog for the server');
     const exited = exitOf(first);
     process.kill(first.child.pid!, 'SIGKILL'); // `kill -9` of up alone: nothing of up's own cleanup runs
     await exited;
-    assert.ok(
-      isProcessRunning(leftBehind),
-      'the killed up left its Temporal server running, holding the port',
-    );
+    const ms = await goneWithin(server, 10_000, 'the Temporal server of the killed up stopped');
+    console.log(`SIGKILL of up: its Temporal server gone ${ms} ms later`);
+    const second = await startUp({ dataDir, ...ports, env: cliEnv() });
+    ups.push(second);
+    const { code } = await second.stop();
+    assert.equal(code, 0, second.stderr());
+    assert.deepEqual(watchdogsOf(dataDir), [], 'a clean stop takes the watchdog along');
+  });
 
-    // The same ports, as a person restarting `up` would: without the fix the port is taken.
+  it('a server left behind anyway (its watchdog killed too) is stopped by the next up on the folder', async () => {
+    const dataDir = tempDir('up-left-behind');
+    dirs.push(dataDir);
+    const [port, uiPort, sandboxPort] = await freePorts(3);
+    const ports = { port: port!, uiPort: uiPort!, sandboxPort: sandboxPort! };
+    const first = await startUp({ dataDir, ...ports, env: cliEnv() });
+    ups.push(first);
+    const leftBehind = await temporalOf(dataDir);
+    const watchdogs = watchdogsOf(dataDir);
+    assert.equal(watchdogs.length, 1, 'its watchdog found');
+    for (const pid of watchdogs) process.kill(pid, 'SIGKILL');
+    const exited = exitOf(first);
+    process.kill(first.child.pid!, 'SIGKILL');
+    await exited;
+    assert.ok(isProcessRunning(leftBehind), 'with no watchdog the server outlives the killed up');
     const second = await startUp({ dataDir, ...ports, env: cliEnv() });
     ups.push(second);
     assert.ok(!isProcessRunning(leftBehind), 'the Temporal server left behind was stopped');
-    const now = await processesMentioning(database);
-    assert.equal(now.length, 1, `one Temporal server on the folder: ${now.join('\n')}`);
-    assert.notEqual(Number(now[0]!.split(' ')[0]), leftBehind);
+    assert.notEqual(await temporalOf(dataDir), leftBehind);
     const list = await runCli(['list', '--json'], { env: cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir }) });
     assert.equal(list.code, 0, describeRun(list));
     const { code } = await second.stop();
     assert.equal(code, 0, second.stderr());
     assert.ok(!fs.existsSync(path.join(dataDir, 'temporal.pid')), 'the pid record goes with a clean stop');
+  });
+
+  it('a crash of up (SIGABRT: no cleanup of its own runs) leaves no Temporal server', async () => {
+    const dataDir = tempDir('up-crash');
+    dirs.push(dataDir);
+    const up = await started(dataDir, cliEnv());
+    const server = await temporalOf(dataDir);
+    const exited = exitOf(up);
+    process.kill(up.child.pid!, 'SIGABRT');
+    assert.equal((await exited).signal, 'SIGABRT');
+    await goneWithin(server, 10_000, 'the Temporal server of the crashed up stopped');
+  });
+
+  for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+    it(`${signal} drains like Ctrl-C: exit 0, nothing left, within 5 s`, async () => {
+      const dataDir = tempDir(`up-${signal.toLowerCase()}`);
+      dirs.push(dataDir);
+      const up = await started(dataDir, cliEnv());
+      const exited = exitOf(up);
+      const from = Date.now();
+      process.kill(up.child.pid!, signal);
+      const { code } = await exited;
+      const ms = Date.now() - from;
+      console.log(`${signal} with nothing in flight: up exited ${ms} ms later`);
+      assert.equal(code, 0, `handled and drained, not the default death by ${signal}: ${up.stderr()}`);
+      await eventually(
+        async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined),
+        10_000,
+        'no process of this up left',
+      );
+      assert.deepEqual(watchdogsOf(dataDir), []);
+    });
+  }
+
+  it('a second signal during the drain stops at once (exit 130), and the server still goes', async () => {
+    const dataDir = tempDir('up-twice');
+    dirs.push(dataDir);
+    const up = await started(dataDir, cliEnv());
+    const server = await temporalOf(dataDir);
+    const exited = exitOf(up);
+    process.kill(up.child.pid!, 'SIGINT');
+    // Apart, so the kernel cannot merge them into one pending signal; the drain takes longer than this.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(up.child.pid!, 'SIGINT');
+    const { code } = await exited;
+    assert.equal(code, 130, up.stderr());
+    assert.match(up.stderr(), /SIGINT again: stopping at once/);
+    await goneWithin(server, 10_000, 'the Temporal server stopped after the hard stop');
   });
 
   it('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything cleanly: exit 0, nothing left', async () => {

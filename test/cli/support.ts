@@ -45,6 +45,8 @@ export interface RunOptions {
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   input?: string;
   timeoutMs?: number;
+  /** Sends `signal` once stdout matches `stdout`: a person pressing Ctrl-C halfway. */
+  interrupt?: { stdout: RegExp; signal: NodeJS.Signals };
 }
 
 /** One CLI run to completion: `node --import tsx src/cli/main.ts ...args` in the repo root. */
@@ -58,7 +60,14 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
     children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    let interrupted = false;
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (options.interrupt && !interrupted && options.interrupt.stdout.test(stdout)) {
+        interrupted = true;
+        child.kill(options.interrupt.signal);
+      }
+    });
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     if (options.input !== undefined) child.stdin!.end(options.input);
     const timer = setTimeout(() => {

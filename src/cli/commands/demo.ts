@@ -8,11 +8,12 @@ import { formatIssues } from '../../domain/lifecycle-request';
 import { freePorts, startEmbeddedStack, type EmbeddedStack } from '../../app/embedded';
 import { CredentialsUnavailableError, ProblemError } from '../../errors';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
-import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors';
 import type { Output } from '../output';
 import { auditTable } from './audit';
 import { askForToken, describeSecret, type TokenAnswer } from './demo-integration';
 import { describeStatus } from './format';
+import { untilSignal } from '../signals';
 import type { Command } from './types';
 
 const OPTIONS = { help: COMMON_OPTIONS.help, 'expires-in-seconds': { type: 'string' } } as const;
@@ -255,6 +256,22 @@ Example:
     let client: LifecycleClient | undefined;
     let connection: Connection | undefined;
     const startedAt = Date.now();
+    let cleaned: Promise<void> | undefined;
+    const cleanUp = () =>
+      (cleaned ??= (async () => {
+        output.done();
+        await client?.close().catch(() => undefined);
+        await connection?.close().catch(() => undefined);
+        await stack?.stop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      })());
+    // Interrupted, the demo still takes its stack and folder along (a second signal exits at once; the
+    // orphan watchdog then stops its Temporal server).
+    void untilSignal().then(async (signal) => {
+      process.stderr.write(`\n${signal}: stopping the demo's stack and removing its folder\n`);
+      await cleanUp();
+      process.exit(EXIT_INTERRUPTED);
+    });
     try {
       say('Starting the embedded stack: Temporal dev server (SQLite), Marketo sandbox, worker');
       const [temporalPort, uiPort, sandboxPort] = await freePorts(3);
@@ -281,11 +298,7 @@ Example:
       say(`Done in ${Math.round((Date.now() - startedAt) / 1000)} s. Shutting down.`);
       return EXIT_OK;
     } finally {
-      output.done();
-      await client?.close();
-      await connection?.close();
-      await stack?.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await cleanUp();
     }
   },
 };

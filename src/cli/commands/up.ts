@@ -5,6 +5,7 @@ import { SANDBOX_ADMIN_TOKEN_FILE, startEmbeddedStack } from '../../app/embedded
 import { formatIssues } from '../../domain/lifecycle-request';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import { untilSignal } from '../signals';
 import type { Command } from './types';
 
 const OPTIONS = {
@@ -33,26 +34,14 @@ export function parsePorts(values: Record<string, unknown>) {
   return { ...parsed.data, 'ui-port': parsed.data['ui-port'] ?? parsed.data.port + 1000 };
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: string) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
 export const upCommand: Command = {
   help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N] [--json]
 
-Everything in one process, until Ctrl-C or SIGTERM: a Temporal dev server persisting to SQLite in the
-data folder (default ${DEFAULT_DATA_DIR}/), its Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real
-instance) and a worker. Started again on the same folder it keeps everything: workflows, timers,
-sandbox data, the payload key. Other commands find it through DIR/stack.json.
+Everything in one process, until Ctrl-C, SIGTERM or SIGHUP (each drains the worker first; a second one
+stops at once): a Temporal dev server persisting to SQLite in the data folder (default ${DEFAULT_DATA_DIR}/), its
+Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real instance) and a worker. However \`up\`
+ends, even killed, its Temporal server stops with it. Started again on the same folder it keeps everything:
+workflows, timers, sandbox data, the payload key. Other commands find it through DIR/stack.json.
 
 Examples:
   marketo-api-users up
