@@ -69,8 +69,10 @@ describe('demo', () => {
   });
 
   it('interrupted halfway (Ctrl-C while it waits for the expiry) it stops its stack, removes its folder, exits 130', async () => {
+    // A folder of its own: what this run leaves is not confused with the next test's.
+    const own = fs.mkdtempSync(path.join(tmp, 'interrupted-'));
     const run = await runCli(['demo'], {
-      env: cliEnv({ TMPDIR: tmp }),
+      env: cliEnv({ TMPDIR: own }),
       interrupt: { stdout: /▶ Waiting for the expiry/, signal: 'SIGINT' },
       timeoutMs: 240_000,
     });
@@ -82,8 +84,9 @@ describe('demo', () => {
       'nothing of the interrupted demo runs',
     );
     assert.deepEqual(
-      fs.readdirSync(tmp).filter((n) => n.startsWith('marketo-api-users-demo-')),
+      fs.readdirSync(own).filter((n) => n.startsWith('marketo-api-users-demo-')),
       [],
+      'its folder is removed (tsx keeps its cache here too)',
     );
   });
 

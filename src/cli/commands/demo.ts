@@ -256,20 +256,21 @@ Example:
     let client: LifecycleClient | undefined;
     let connection: Connection | undefined;
     const startedAt = Date.now();
-    let cleaned: Promise<void> | undefined;
-    const cleanUp = () =>
-      (cleaned ??= (async () => {
+    let interrupted = false;
+    let stopped: Promise<void> | undefined;
+    const stopStack = () =>
+      (stopped ??= (async () => {
         output.done();
-        await client?.close().catch(() => undefined);
-        await connection?.close().catch(() => undefined);
         await stack?.stop();
         fs.rmSync(dataDir, { recursive: true, force: true });
       })());
-    // Interrupted, the demo still takes its stack and folder along (a second signal exits at once; the
-    // orphan watchdog then stops its Temporal server).
+    // Interrupted, the demo still takes its stack and folder along, then exits 130 (a second signal exits at
+    // once; the orphan watchdog then stops its Temporal server). The Temporal connection stays open: a call
+    // still retrying on a closed channel would throw from its timer and end the process before the clean-up.
     void untilSignal().then(async (signal) => {
+      interrupted = true;
       process.stderr.write(`\n${signal}: stopping the demo's stack and removing its folder\n`);
-      await cleanUp();
+      await stopStack();
       process.exit(EXIT_INTERRUPTED);
     });
     try {
@@ -298,7 +299,11 @@ Example:
       say(`Done in ${Math.round((Date.now() - startedAt) / 1000)} s. Shutting down.`);
       return EXIT_OK;
     } finally {
-      await cleanUp();
+      if (!interrupted) {
+        await client?.close();
+        await connection?.close();
+      }
+      await stopStack();
     }
   },
 };
