@@ -286,6 +286,11 @@ export interface ClientOptions extends ContextOptions {
   connection?: Connection;
 }
 
+/** One reading of the audit query for the client's method and the store-only function: `--since 7d` from now. */
+function queryAudit(store: Store, input: AuditQueryInput): Promise<AuditEvent[]> {
+  return store.audit.query(auditFilterFrom(parse(auditQueryInputSchema, input), Date.now()));
+}
+
 export class LifecycleClient {
   private constructor(
     readonly context: ProductContext,
@@ -454,8 +459,7 @@ export class LifecycleClient {
 
   /** The audit log, oldest first: who did what to which lifecycle, never a secret. */
   async audit(input: AuditQueryInput = {}): Promise<AuditEvent[]> {
-    const filter = auditFilterFrom(parse(auditQueryInputSchema, input), Date.now());
-    return (await this.store()).audit.query(filter);
+    return queryAudit(await this.store(), input);
   }
 
   /** The operator finished a pending step; for a custom service the secret goes to the secret store only. */
@@ -642,11 +646,10 @@ export const audit = async (
   options: ContextOptions = {},
 ): Promise<AuditEvent[]> => {
   validateInput.audit(input);
-  const filter = auditFilterFrom(parse(auditQueryInputSchema, input), Date.now());
   const context = await loadContext(options);
   const store = await openStore(context.storeSettings, context.keyring);
   try {
-    return await store.audit.query(filter);
+    return await queryAudit(store, input);
   } finally {
     await store.close();
   }

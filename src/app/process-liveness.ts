@@ -23,5 +23,5 @@ function isZombie(pid: number): boolean {
     return false; // no /proc to ask: trust kill(pid, 0)
   }
   // "pid (comm) state ...": comm may hold spaces and parentheses, so the state follows the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
 }

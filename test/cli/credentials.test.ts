@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { auditEventSchema } from '../../src/store/types';
 import {
+  auditEventsOf,
   cliEnv,
   describeRun,
   errorJsonSchema,
@@ -190,10 +190,7 @@ describe('credentials and audit against a running `up`', () => {
   it('audit lists onboarding, the reads and the revocation with their actors, and never the secret', async () => {
     const run = await cli('audit', '--email', email, '--json');
     assert.equal(run.code, 0, describeRun(run));
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => auditEventSchema.parse(JSON.parse(line)));
+    const events = auditEventsOf(run);
     const byKind = (kind: string) => events.filter((e) => e.kind === kind);
     assert.deepEqual(
       byKind('onboarded').map((e) => [e.actor, e.reason]),

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { auditEventSchema, type AuditEvent } from '../../src/store/types';
 import { lifecycleStatusSchema } from '../../src/domain/lifecycle-status';
 import { freePorts } from '../../src/temporal-servers/local-ports';
 
@@ -376,6 +377,15 @@ export type OnboardJson = z.infer<typeof onboardJsonSchema>;
 /** What `status --json`, `extend --json` and `revoke --json` print: exactly a lifecycle status, nothing more. */
 export const statusJsonSchema = lifecycleStatusSchema.strict();
 export type StatusJson = z.infer<typeof statusJsonSchema>;
+
+/** The audit events of an `audit --json` run: one JSON object a line, each checked against the event schema. */
+export function auditEventsOf(run: CliRun): AuditEvent[] {
+  return run.stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => auditEventSchema.parse(JSON.parse(line)));
+}
 
 export const errorJsonSchema = z
   .object({ error: z.string().min(1), problems: z.array(z.string()).optional(), hint: z.string().optional() })

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FileStore } from '../../src/store/file-store';
-import { auditEventSchema } from '../../src/store/types';
-import { cliEnv, describeRun, removeDir, runCli, tempDir } from '../cli/support';
+import { auditEventsOf, cliEnv, describeRun, removeDir, runCli, tempDir } from '../cli/support';
 
 describe('audit without Temporal', () => {
   const dataDir = tempDir('audit-no-temporal');
@@ -31,10 +30,7 @@ describe('audit without Temporal', () => {
       }),
     });
     assert.equal(run.code, 0, describeRun(run));
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => auditEventSchema.parse(JSON.parse(line)));
+    const events = auditEventsOf(run);
     assert.deepEqual(
       events.map((e) => [e.kind, e.actor, e.reason]),
       [['onboarded', 'ada', 'TICKET-1']],

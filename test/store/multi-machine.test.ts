@@ -16,8 +16,15 @@ import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { z } from 'zod';
-import { auditEventSchema } from '../../src/store/types';
-import { cliEnv, describeRun, errorJsonSchema, oneJson, onboardJsonSchema, runCli } from '../cli/support';
+import {
+  auditEventsOf,
+  cliEnv,
+  describeRun,
+  errorJsonSchema,
+  oneJson,
+  onboardJsonSchema,
+  runCli,
+} from '../cli/support';
 import {
   eventually,
   sharedBundle,
@@ -256,10 +263,7 @@ describe('two worker machines and a CLI machine sharing only Temporal and Postgr
     const run = await cli('audit', '--email', email, '--json');
     assert.equal(run.code, 0, describeRun(run));
     assert.ok(!run.stdout.includes(secret));
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => auditEventSchema.parse(JSON.parse(line)));
+    const events = auditEventsOf(run);
     // In order of time: the expiry is the workflow's, a month after the reads on the real clock.
     assert.deepEqual(
       events.map((e) => [e.kind, e.actor, e.kind === 'credentials-read' ? e.detail.outcome : null]),

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { z } from 'zod';
-import { auditEventSchema } from '../../src/store/types';
 import {
+  auditEventsOf,
   cliEnv,
   describeRun,
   freePorts,
@@ -97,10 +97,7 @@ describe('a shared PostgreSQL store for up, its workers and the CLI', () => {
   it('audit reads the events back from the database, with their actors', async () => {
     const run = await runCli(['audit', '--email', email, '--json'], { env });
     assert.equal(run.code, 0, describeRun(run));
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => auditEventSchema.parse(JSON.parse(line)));
+    const events = auditEventsOf(run);
     assert.deepEqual(
       events
         .filter((e) => e.kind === 'onboarded' || e.kind === 'credentials-read')
