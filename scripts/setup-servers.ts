@@ -1,12 +1,15 @@
 /**
  * Provides the Temporal dev server (CLI) and the time-skipping test server from the registries this machine
- * reaches, pinned and cached outside the repo. `npm test` runs it first; a cached re-run takes well under 2 s.
+ * reaches, pinned and cached outside the repo, and the initialised template the embedded database's data
+ * folders are copied from. `npm test` runs it first; a cached re-run takes well under 2 s.
  *
  *   npm run setup                 provide both, print where they are
  *   npm run setup -- --measure    also time the test server's JVM start (the SDK allows it about 5 s)
  */
 import { spawn } from 'node:child_process';
+import { ensureTemplate } from '../src/store/postgres/embedded-template';
 import { ensureTemporalCli, ensureTestServer, type ProvidedServer } from '../src/temporal-servers';
+import { serverCacheDir } from '../src/temporal-servers/cache-dir';
 import { freePort, portAnswers } from '../src/temporal-servers/local-ports';
 
 function describe(name: string, server: ProvidedServer, ms: number): string {
@@ -42,6 +45,8 @@ async function main(): Promise<void> {
   const t2 = performance.now();
   console.log(describe('temporal CLI (dev server)', cli, Math.round(t1 - t0)));
   console.log(describe('time-skipping test server', testServer, Math.round(t2 - t1)));
+  const template = await ensureTemplate(serverCacheDir());
+  console.log(`embedded database template: ${template} (${Math.round(performance.now() - t2)} ms)`);
   if (testServer.kind === 'existing-path' && (measure || testServer.source === 'built')) {
     const ms = await measureStartMs(testServer.path);
     console.log(`test server JVM start: ${ms} ms until its port answers (the SDK allows about 5000 ms)`);

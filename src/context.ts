@@ -20,6 +20,8 @@ import {
   instanceIdFor,
   secretDirFor,
 } from './app/config';
+import { isProcessRunning } from './app/process-liveness';
+import { hasEmbeddedDatabase } from './store/embedded-location';
 import type { StoreSettings } from './store/open';
 
 export { DEFAULT_DATA_DIR, DEFAULT_TASK_QUEUE, secretDirFor };
@@ -38,7 +40,9 @@ export const stackFileSchema = z.object({
   pid: z.number(),
   startedAt: z.string(),
   /** Where that `up` keeps secrets and the audit log: this process must use the same store. */
-  store: z.enum(['file', 'postgres']).default('file'),
+  store: z.enum(['file', 'postgres', 'embedded']).default('file'),
+  /** With `embedded`: its database's unix socket (a 0700 folder), as a URL without a password. */
+  databaseUrl: z.string().startsWith('postgres://').optional(),
 });
 export type StackFile = z.infer<typeof stackFileSchema>;
 
@@ -95,20 +99,42 @@ export class ContextError extends ProblemError {
 }
 
 /**
- * A CLI on the file store beside an `up` on PostgreSQL (or the reverse) would read no secrets and write the audit
- * log where nobody looks: refuse, naming the setting.
+ * A CLI on another store than the `up` of its folder would read no secrets and write the audit log where nobody
+ * looks: refuse, naming the setting.
  */
 function refuseStoreMismatch(stack: StackFile | undefined, databaseUrl: string | undefined): void {
-  if (!stack || (stack.store === 'postgres') === (databaseUrl !== undefined)) return;
-  throw stack.store === 'postgres'
-    ? new ContextError(
-        'The `up` of this folder keeps secrets and the audit log in PostgreSQL, and MARKETO_API_USERS_DATABASE_URL is not set here.',
-        'Set MARKETO_API_USERS_DATABASE_URL to the URL that `up` was started with.',
-      )
-    : new ContextError(
-        'MARKETO_API_USERS_DATABASE_URL is set, but the `up` of this folder keeps secrets and the audit log in its data folder.',
-        'Unset MARKETO_API_USERS_DATABASE_URL for this folder, or restart `up` with it set.',
-      );
+  if (!stack) return;
+  if (stack.store === 'postgres' && databaseUrl === undefined) {
+    throw new ContextError(
+      'The `up` of this folder keeps secrets and the audit log in PostgreSQL, and MARKETO_API_USERS_DATABASE_URL is not set here.',
+      'Set MARKETO_API_USERS_DATABASE_URL to the URL that `up` was started with.',
+    );
+  }
+  if (stack.store !== 'postgres' && databaseUrl !== undefined) {
+    throw new ContextError(
+      `MARKETO_API_USERS_DATABASE_URL is set, but the \`up\` of this folder keeps secrets and the audit log in ${stack.store === 'embedded' ? 'its embedded database' : 'its data folder'}.`,
+      'Unset MARKETO_API_USERS_DATABASE_URL for this folder, or restart `up` with it set.',
+    );
+  }
+}
+
+/**
+ * The store this process opens: the configured server; the embedded database through the socket of the `up`
+ * that serves it; the folder's embedded database opened here when no `up` runs; else the file store.
+ */
+function storeSettingsFor(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  stack: StackFile | undefined,
+): StoreSettings {
+  const base = { dataDir, secretDir: secretDirFor(dataDir, env), env };
+  const configured = databaseUrlFrom(env);
+  refuseStoreMismatch(stack, configured);
+  if (configured !== undefined) return { ...base, databaseUrl: configured };
+  if (stack?.store === 'embedded' && stack.databaseUrl !== undefined && isProcessRunning(stack.pid)) {
+    return { ...base, databaseUrl: stack.databaseUrl };
+  }
+  return { ...base, databaseUrl: undefined, embedded: hasEmbeddedDatabase(dataDir) };
 }
 
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
@@ -122,8 +148,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
       'Start `marketo-api-users up` (and pass --data-dir if it uses another folder), or set MARKETO_BASE_URL for a real instance.',
     );
   }
-  const databaseUrl = databaseUrlFrom(env);
-  refuseStoreMismatch(stack, databaseUrl);
+  const storeSettings = storeSettingsFor(dataDir, env, stack);
   const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
   const idKey = deriveWorkflowIdKey(keyring, env);
   const definedEnv = Object.fromEntries(
@@ -143,7 +168,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     instanceId,
     keyring,
     secrets: new FileSecretStore(secretDirFor(dataDir, env)),
-    storeSettings: { dataDir, secretDir: secretDirFor(dataDir, env), databaseUrl, env },
+    storeSettings,
     marketoBaseUrl: env.MARKETO_BASE_URL?.trim() ? env.MARKETO_BASE_URL : stack?.marketoBaseUrl,
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),
     workflowIdKeyFingerprint: workflowIdKeyFingerprint(idKey),

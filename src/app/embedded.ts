@@ -24,7 +24,8 @@ import { loadOrCreateKeyFile } from '../security/keyring';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
-import { databaseUrlFrom, instanceIdFor, loadAppConfig } from './config';
+import { instanceIdFor, loadAppConfig } from './config';
+import { startStackStore, type StackStore, type StoreChoice } from './embedded-store';
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
@@ -41,6 +42,8 @@ export interface EmbeddedOptions {
   /** Default 3070; ignored when a real Marketo instance is configured. */
   sandboxPort?: number;
   taskQueue?: string;
+  /** Where secrets, first sightings and the audit log go without a database URL; default `embedded`. */
+  store?: StoreChoice;
   env?: NodeJS.ProcessEnv;
   /** Progress lines for a person; the stack itself never writes to stdout. */
   log?: (line: string) => void;
@@ -288,11 +291,13 @@ async function startEmbeddedWorkers(
   env: NodeJS.ProcessEnv,
   temporalAddress: string,
   marketo: MarketoSide,
+  stackStore: StackStore,
   cleanups: Cleanups,
 ): Promise<{ taskQueue: string; instanceId: string; notificationsFile: string }> {
   const config = loadAppConfig({
     ...env,
     MARKETO_API_USERS_DATA_DIR: dataDir,
+    MARKETO_API_USERS_DATABASE_URL: stackStore.databaseUrl,
     MARKETO_API_USERS_TASK_QUEUE: options.taskQueue ?? env.MARKETO_API_USERS_TASK_QUEUE,
     // The embedded sandbox runs in automatic mode; a real instance's roles and services are operator steps.
     MARKETO_ADMIN_CONSOLE: marketo.sandbox ? 'sandbox' : 'operator',
@@ -376,6 +381,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
+    const store = await startStackStore(dataDir, options.store, env);
+    cleanups.push(() => store.stop());
+    if (store.kind === 'embedded') log(`embedded database in ${dataDir}`);
     log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
     const { exited: temporalExited } = await startEmbeddedTemporal(
       dataDir,
@@ -391,7 +399,15 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         ? `Marketo sandbox on ${marketo.client.baseUrl}`
         : `using the real Marketo instance at ${marketo.client.baseUrl}`,
     );
-    const worker = await startEmbeddedWorkers(options, dataDir, env, temporalAddress, marketo, cleanups);
+    const worker = await startEmbeddedWorkers(
+      options,
+      dataDir,
+      env,
+      temporalAddress,
+      marketo,
+      store,
+      cleanups,
+    );
     log('worker polling');
     const stack: StackFile = {
       temporalAddress,
@@ -403,7 +419,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       taskQueue: worker.taskQueue,
       pid: process.pid,
       startedAt: new Date().toISOString(),
-      store: databaseUrlFrom(env) === undefined ? 'file' : 'postgres',
+      store: store.kind,
+      // Only the embedded database's socket URL: a configured server's URL may carry a password.
+      ...(store.kind === 'embedded' ? { databaseUrl: store.databaseUrl } : {}),
     };
     writeStackFile(dataDir, stack);
     cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { z } from 'zod';
+import { StoredSecretsWatch } from '../helpers/stored-secrets';
 import {
   cliEnv,
   describeRun,
@@ -20,37 +20,6 @@ import {
   removeDir,
   runCli,
 } from '../cli/support';
-
-const secretFileSchema = z.object({
-  ref: z.string(),
-  value: z.object({ clientId: z.string(), clientSecret: z.string() }),
-});
-
-/**
- * The secrets in the file stores of the demo folders under `tmp`, by client id. The demo deletes its folder on
- * the way out (and the lifecycle its secret at expiry), so this is read while the demo runs.
- */
-function storedSecrets(tmp: string, seen: Map<string, string>): void {
-  for (const demoDir of fs.readdirSync(tmp).filter((n) => n.startsWith('marketo-api-users-demo-'))) {
-    const secretDir = path.join(tmp, demoDir, 'secrets');
-    let files: string[];
-    try {
-      files = fs.readdirSync(secretDir).filter((n) => n.endsWith('.json'));
-    } catch {
-      continue; // not made yet, or gone
-    }
-    for (const file of files) {
-      try {
-        const { value } = secretFileSchema.parse(
-          JSON.parse(fs.readFileSync(path.join(secretDir, file), 'utf8')),
-        );
-        seen.set(value.clientId, value.clientSecret);
-      } catch {
-        // deleted between the listing and the read
-      }
-    }
-  }
-}
 
 /** The lines of the step that starts with `heading`, up to the next step. */
 function stepLines(stdout: string, heading: RegExp): string[] {
@@ -91,8 +60,16 @@ describe('demo', () => {
   });
 
   it('hands the credentials over, shows them refused after the expiry, and exits 0', async () => {
-    const secrets = new Map<string, string>();
-    const watch = setInterval(() => storedSecrets(tmp, secrets), 200);
+    // The demo deletes its folder on the way out (and the lifecycle its secret at expiry): read while it runs.
+    const watch = new StoredSecretsWatch(tmp, 'marketo-api-users-demo-');
+    let watching = true;
+    const watched = (async () => {
+      while (watching) {
+        await watch.poll();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    const secrets = watch.seen;
     const startedAt = Date.now();
     const run = await runCli(['demo'], {
       env: cliEnv({
@@ -105,7 +82,11 @@ describe('demo', () => {
         MARKETO_CLIENT_SECRET: 'someone-elses-secret',
       }),
       timeoutMs: 240_000, // a hang guard, not a speed requirement
-    }).finally(() => clearInterval(watch));
+    }).finally(async () => {
+      watching = false;
+      await watched;
+      await watch.close();
+    });
     const seconds = Math.round((Date.now() - startedAt) / 1000);
     process.stdout.write(`# demo wall time: ${seconds} s\n`);
     assert.equal(run.code, 0, describeRun(run));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSecretStore } from '../../src/security/secret-store';
+import { storedSecret } from '../helpers/stored-secrets';
 import {
   cliEnv,
   describeRun,
@@ -83,8 +83,13 @@ describe('`up` restarted on the same folder', () => {
     const userBefore = await sandboxUser(sandboxUrl, email);
     assert.ok(userBefore && !userBefore.isLocked);
     assert.deepEqual(userBefore.services, [onboarded.clientId]);
-    const secretFile = new FileSecretStore(path.join(dataDir, 'secrets')).pathFor(onboarded.secretRef!);
-    assert.ok(fs.existsSync(secretFile), 'the client secret is in the secret store while active');
+    assert.equal(first.info.store, 'embedded');
+    const secretBefore = await storedSecret(dataDir, onboarded.secretRef!);
+    assert.equal(
+      secretBefore?.clientId,
+      onboarded.clientId,
+      'the client secret is in the store while active',
+    );
 
     // ---- stop: SIGTERM, exit 0, nothing left behind ----
     const dbPath = path.join(path.resolve(dataDir), 'temporal.db');
@@ -107,6 +112,11 @@ describe('`up` restarted on the same folder', () => {
     assert.equal(second.info.adminClientSecret, first.info.adminClientSecret);
     assert.equal(second.info.sandboxUrl, sandboxUrl);
     const restartedAt = Date.now();
+    assert.deepEqual(
+      await storedSecret(dataDir, onboarded.secretRef!),
+      secretBefore,
+      'the embedded database kept the secret across the restart',
+    );
 
     const statusRun = await cli('status', email, '--json');
     assert.equal(statusRun.code, 0, describeRun(statusRun));
@@ -154,7 +164,11 @@ describe('`up` restarted on the same folder', () => {
     const locked = await sandboxUser(sandboxUrl, email);
     assert.equal(locked?.isLocked, true);
     assert.equal(locked.lockedReason, 'Access expired');
-    assert.ok(!fs.existsSync(secretFile), 'the deactivation deleted the stored secret');
+    assert.equal(
+      await storedSecret(dataDir, onboarded.secretRef!),
+      undefined,
+      'the deactivation deleted the stored secret',
+    );
     const notifications = fs.readFileSync(second.info.notificationsFile, 'utf8');
     assert.match(notifications, /"kind":"deactivated"/);
 

@@ -29,10 +29,22 @@ import {
 describe('up', () => {
   const dirs: string[] = [];
   const ups: UpProcess[] = [];
-  const started = async (dataDir: string, env: NodeJS.ProcessEnv, attempts = 2): Promise<UpProcess> => {
+  const started = async (
+    dataDir: string,
+    env: NodeJS.ProcessEnv,
+    attempts = 2,
+    store?: 'file',
+  ): Promise<UpProcess> => {
     const [port, uiPort, sandboxPort] = await freePorts(3);
     try {
-      const up = await startUp({ dataDir, port: port!, uiPort: uiPort!, sandboxPort: sandboxPort!, env });
+      const up = await startUp({
+        dataDir,
+        port: port!,
+        uiPort: uiPort!,
+        sandboxPort: sandboxPort!,
+        env,
+        ...(store === undefined ? {} : { store }),
+      });
       ups.push(up);
       return up;
     } catch (error) {
@@ -67,12 +79,13 @@ describe('up', () => {
     assert.doesNotMatch(run.stderr, /Invalid input|received NaN/);
   });
 
-  it('lists nothing on a fresh stack; keeps secrets in MARKETO_API_USERS_SECRET_DIR; refuses a second up; exits 1 when Temporal dies', async () => {
+  it('lists nothing on a fresh stack; keeps secrets in MARKETO_API_USERS_SECRET_DIR (--store file); refuses a second up; exits 1 when Temporal dies', async () => {
     const dataDir = tempDir('up-robust');
     const secretDir = tempDir('up-secrets');
     dirs.push(dataDir, secretDir);
     const env = cliEnv({ MARKETO_API_USERS_SECRET_DIR: secretDir });
-    const up = await started(dataDir, env);
+    const up = await started(dataDir, env, 2, 'file');
+    assert.equal(up.info.store, 'file');
     const inDir = cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir, MARKETO_API_USERS_SECRET_DIR: secretDir });
 
     const [human, json] = await Promise.all([

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSecretStore } from '../../src/security/secret-store';
+import { storedSecret } from '../helpers/stored-secrets';
 import {
   cliEnv,
   describeRun,
@@ -219,8 +219,7 @@ describe('marketo-api-users CLI against a running `up`', () => {
     assert.ok(Math.abs(Date.parse(user.expiresAt ?? '') - expiresAt) < 1000, 'Marketo has the same expiry');
     assert.equal(state.roles.find((r) => r.name === roleName)?.id, Number(roleId));
     assert.equal(state.services.filter((s) => s.ownerEmail === email).length, 1);
-    serviceSecret = (await new FileSecretStore(path.join(dataDir, 'secrets')).get(onboarded.secretRef!))
-      ?.clientSecret;
+    serviceSecret = (await storedSecret(dataDir, onboarded.secretRef!))?.clientSecret;
     assert.ok(serviceSecret, 'the service secret is in the secret store');
   });
 

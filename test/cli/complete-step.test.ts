@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
-import { FileSecretStore } from '../../src/security/secret-store';
+import { storedSecret } from '../helpers/stored-secrets';
 import {
   cliEnv,
   describeRun,
@@ -207,8 +207,8 @@ describe('complete-step: the operator path through the CLI (sandbox in real-like
     const active = await statusWhen(first, (s) => s.phase === 'active', 'the lifecycle to be active');
     assert.equal(active.clientId, service.clientId);
     assert.equal(active.pendingOperatorAction, undefined);
-    // The secret went to the secret store of the data folder (trimmed), and nowhere in the status.
-    const stored = await new FileSecretStore(path.join(dataDir, 'secrets')).get(active.secretRef!);
+    // The secret went to the store the workers use (trimmed), and nowhere in the status.
+    const stored = await storedSecret(dataDir, active.secretRef!);
     assert.deepEqual(stored, { clientId: service.clientId, clientSecret: service.clientSecret });
     assert.ok(!JSON.stringify(active).includes(service.clientSecret));
   });

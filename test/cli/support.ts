@@ -117,6 +117,7 @@ export const upInfoSchema = z
     sandboxAdminTokenFile: z.string().nullable(),
     dataDir: z.string(),
     notificationsFile: z.string(),
+    store: z.enum(['embedded', 'file', 'postgres']),
   })
   .strict();
 export type UpInfo = z.infer<typeof upInfoSchema>;
@@ -135,6 +136,8 @@ export interface UpOptions {
   port: number;
   uiPort: number;
   sandboxPort: number;
+  /** `up --store`; default: none (the embedded database, or the configured PostgreSQL). */
+  store?: 'embedded' | 'file';
   env?: NodeJS.ProcessEnv;
 }
 
@@ -152,6 +155,7 @@ export function upArgs(options: Omit<UpOptions, 'env'>): string[] {
     String(options.uiPort),
     '--sandbox-port',
     String(options.sandboxPort),
+    ...(options.store === undefined ? [] : ['--store', options.store]),
   ];
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_DATA_DIR } from '../../context';
 import { SANDBOX_ADMIN_TOKEN_FILE, startEmbeddedStack } from '../../app/embedded';
 import { formatIssues } from '../../domain/lifecycle-request';
+import { STORE_CHOICES, type StackStoreKind, type StoreChoice } from '../../app/embedded-store';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { untilSignal } from '../signals';
@@ -13,6 +14,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'ui-port': { type: 'string' },
   'sandbox-port': { type: 'string' },
+  store: { type: 'string' },
 } as const;
 
 const DEFAULT_PORT = 7233;
@@ -34,14 +36,32 @@ export function parsePorts(values: Record<string, unknown>) {
   return { ...parsed.data, 'ui-port': parsed.data['ui-port'] ?? parsed.data.port + 1000 };
 }
 
+const storeSchema = z.enum(STORE_CHOICES).optional();
+
+function parseStore(value: unknown): StoreChoice | undefined {
+  const parsed = storeSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(['--store: must be embedded or file']);
+  return parsed.data;
+}
+
+function describeStore(kind: StackStoreKind, dataDir: string): string {
+  if (kind === 'postgres') return 'PostgreSQL (MARKETO_API_USERS_DATABASE_URL)';
+  return kind === 'embedded' ? `embedded database in ${dataDir}/database` : `files in ${dataDir}`;
+}
+
 export const upCommand: Command = {
-  help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N] [--json]
+  help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N]
+                        [--store embedded|file] [--json]
 
 Everything in one process, until Ctrl-C, SIGTERM or SIGHUP (each drains the worker first; a second one
 stops at once): a Temporal dev server persisting to SQLite in the data folder (default ${DEFAULT_DATA_DIR}/), its
 Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real instance) and a worker. However \`up\`
 ends, even killed, its Temporal server stops with it. Started again on the same folder it keeps everything:
 workflows, timers, sandbox data, the payload key. Other commands find it through DIR/stack.json.
+
+Secrets, the sweep's first sightings and the audit log go to the PostgreSQL of MARKETO_API_USERS_DATABASE_URL
+when it is set; else to an embedded Postgres-compatible database in DIR/database (PGlite: nothing to install),
+served on a unix socket only this user can reach; or, with --store file, to files in DIR (one machine only).
 
 Examples:
   marketo-api-users up
@@ -51,6 +71,7 @@ Examples:
     const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
     const ports = parsePorts(values);
+    const store = parseStore(values.store);
     const stopped = untilSignal();
     output.progress('starting');
     const stack = await startEmbeddedStack({
@@ -58,6 +79,7 @@ Examples:
       temporalPort: ports.port,
       uiPort: ports['ui-port'],
       sandboxPort: ports['sandbox-port'],
+      ...(store === undefined ? {} : { store }),
       log: (line) => output.progress(line),
     });
     output.done();
@@ -73,6 +95,7 @@ Examples:
       sandboxAdminTokenFile: stack.sandbox ? path.join(stack.dataDir, SANDBOX_ADMIN_TOKEN_FILE) : null,
       dataDir: stack.dataDir,
       notificationsFile: stack.notificationsFile,
+      store: stack.stack.store,
     };
     if (output.json) {
       output.result(info);
@@ -89,6 +112,7 @@ Examples:
       } else {
         output.line(`Marketo:       ${info.marketoBaseUrl}`);
       }
+      output.line(`Store:         ${describeStore(stack.stack.store, stack.dataDir)}`);
       output.line(`Notifications: ${stack.notificationsFile}`);
       output.line('Ready. Ctrl-C stops everything.');
     }
