@@ -14,6 +14,8 @@ import { freePort } from '../../src/temporal-servers/local-ports';
 
 export interface RealPostgres {
   databaseUrl: string;
+  /** The cluster's folder (data, socket, server.log): kept by `stop`, removed by `destroy`. */
+  dir: string;
   /** Stops the server, keeping its files: `start` brings the same cluster back (a restart). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -92,6 +94,7 @@ export async function startRealPostgres(): Promise<RealPostgres> {
   let destroyed = false;
   return {
     databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dir,
     start,
     stop,
     async destroy() {
