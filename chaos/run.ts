@@ -1,17 +1,21 @@
 /**
  * `npm run chaos` (full, ~200 lifecycles) and `npm run chaos -- --quick` (~40 lifecycles, under 5 minutes).
  *
- * A Temporal dev server persisting to SQLite, the Marketo sandbox in-process injecting every fault kind at
- * 10% (and 2 s of latency at 10%), two worker processes. Lifecycles are started at load: some expire during
- * the run, some are extended and some revoked (Updates) while active, the rest stay active. Meanwhile the
- * workers are SIGKILLed at random moments and restarted, and the dev server is SIGKILLed and restarted once on
- * the same database file and port. Faults stop a while before the end so that everything settles; then the
- * invariants are checked from the sandbox's own state and the server's raw histories, and one JSON object is
- * printed and written under chaos/results/. Exit 1 when an invariant breaks.
+ * A Temporal dev server persisting to SQLite, a throwaway PostgreSQL (Debian's server binaries) as the shared
+ * store of both worker processes, as two machines would share it, and the Marketo sandbox in-process injecting
+ * every fault kind at 10% (and 2 s of latency at 10%). Lifecycles are started at load: some expire during the
+ * run, some are extended and some revoked (Updates) while active, the rest stay active. Meanwhile the workers
+ * are SIGKILLed at random moments and restarted, the dev server is SIGKILLed and restarted once on the same
+ * database file and port, and PostgreSQL is stopped once at a random moment while lifecycles are in flight,
+ * kept down until store calls have failed on it (StoreUnavailableError, retried by Temporal), and started
+ * again on the same port and data. Faults stop a while before the end so that everything settles; then the
+ * invariants are checked from the sandbox's own state, the server's raw histories and the store's database
+ * (chaos/store-invariants.ts: nothing lost, no secret left behind, one audit event of each due kind), and one
+ * JSON object is printed and written under chaos/results/. Exit 1 when an invariant breaks.
  *
  * Options: --quick, --seed <n>|random (fault seed and the run's own random choices; default fixed; also
  * CHAOS_SEED), --budget unlimited|product (the workers' Marketo call budget; default unlimited), --keep
- * (keep the temporary directory with the database and logs).
+ * (keep the temporary directory with the database and logs, and the PostgreSQL cluster, stopped).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -24,6 +28,7 @@ import { z } from 'zod';
 import type { LifecycleRequestInput } from '../src/domain/lifecycle-request';
 import type { LifecycleStatus } from '../src/domain/lifecycle-status';
 import { freePort } from '../src/app/embedded';
+import { startRealPostgres, type RealPostgres } from '../scripts/lib/real-postgres';
 import { isRunning, mapLimit, sleep, stopChild } from '../scripts/lib/script-support';
 import {
   FAULT_KINDS,
@@ -34,12 +39,19 @@ import {
 } from '../src/sandbox';
 import type { FaultInjector } from '../src/sandbox/faults';
 import { createDataConverter } from '../src/security/data-converter';
-import { loadOrCreateKeyFile } from '../src/security/keyring';
+import { loadOrCreateKeyFile, type Keyring } from '../src/security/keyring';
 import { deriveWorkflowIdKey, workflowIdKeyFingerprint } from '../src/security/workflow-id';
 import { ensureTemporalCli } from '../src/temporal-servers';
 import { bundleLifecycleWorkflows } from '../src/app/worker';
 import { lifecycleWorkflow } from '../src/workflows';
 import { extendUpdate, revokeUpdate, statusQuery } from '../src/workflows/messages';
+import {
+  checkStoreInvariants,
+  readStoreFacts,
+  STORE_INVARIANTS,
+  type LifecycleOutcome,
+} from './store-invariants';
+import { STORE_OUTAGE_FILE } from './worker-hooks';
 
 // ---- parameters -------------------------------------------------------------------------------------------
 
@@ -92,6 +104,8 @@ const PARAMS = quick
       workerKills: 3,
       killWindowS: [6, 68] as const,
       serverKillAtS: 28,
+      // After the server restart's window, while expiries, revocations and late provisioning are under way.
+      postgresRestartS: [48, 72] as const,
       expireS: [25, 75] as const,
       // Late enough that provisioning under every fault at its full 10% is done: `ok` needs extensions.
       extendInitialS: [80, 105] as const,
@@ -107,6 +121,7 @@ const PARAMS = quick
       workerKills: 6,
       killWindowS: [8, 170] as const,
       serverKillAtS: 75,
+      postgresRestartS: [20, 200] as const,
       expireS: [30, 200] as const,
       extendInitialS: [90, 220] as const,
       extendShortByS: 40,
@@ -132,6 +147,12 @@ const FAULTS: FaultConfig = {
 /** The least chaos a run must have seen to prove anything: otherwise `ok` is false, however clean it looks. */
 const MIN_WORKER_KILLS = 3;
 const MIN_SERVER_RESTARTS = 1;
+/**
+ * PostgreSQL stays down at least this long, and on until a worker's store call has found it down (at most the
+ * maximum): an outage no activity noticed would prove nothing about Temporal's retries of store calls.
+ */
+const POSTGRES_DOWN_MIN_MS = 4000;
+const POSTGRES_DOWN_MAX_MS = 15_000;
 /** Generous: the injected 606/615 are the point, genuine ones should be rare. */
 const SANDBOX_LIMITS = { rateLimit: { calls: 2000, windowMs: 1000 }, maxConcurrent: 200, dailyQuota: 1e9 };
 const WORKERS = 2;
@@ -173,11 +194,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /** Every child process started, killed on SIGINT/SIGTERM so that an interrupted run leaves nothing behind. */
 const liveChildren = new Set<ChildProcess>();
+/** pg_ctl daemonises the server, so it is no child of this process: an interrupted run stops it with pg_ctl. */
+let realPostgres: RealPostgres | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`chaos run interrupted (${signal}); killing ${liveChildren.size} child processes\n`);
     for (const child of liveChildren) if (isRunning(child)) child.kill('SIGKILL');
-    process.exit(1);
+    void (realPostgres?.destroy() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(1));
   });
 }
 
@@ -281,6 +304,45 @@ interface Unexpected {
   code: number | null;
   signal: string | null;
   atS: number;
+}
+
+const outageLineSchema = z.object({ op: z.string() });
+
+/** The store calls that found PostgreSQL down, by operation, as the worker hooks noted them. */
+function storeOutages(outageFile: string): { total: number; byOp: Record<string, number> } {
+  const lines = fs.existsSync(outageFile)
+    ? fs.readFileSync(outageFile, 'utf8').split('\n').filter(Boolean)
+    : [];
+  const opOf = (line: string) => {
+    try {
+      return outageLineSchema.safeParse(JSON.parse(line)).data?.op ?? '?';
+    } catch {
+      return '?'; // a line a worker is still writing
+    }
+  };
+  const ops = lines.map(opOf);
+  return { total: lines.length, byOp: countBy(ops) };
+}
+
+/**
+ * Stops PostgreSQL, keeps it down until a store call has failed on it (within the bounds above), and starts it
+ * again on the same port and data. Answers how long it was down, in seconds.
+ */
+async function restartPostgres(postgres: RealPostgres, outageFile: string): Promise<number> {
+  const before = storeOutages(outageFile).total;
+  log('stopping PostgreSQL');
+  const stoppedAt = Date.now();
+  await postgres.stop();
+  await sleep(POSTGRES_DOWN_MIN_MS - (Date.now() - stoppedAt));
+  while (storeOutages(outageFile).total === before && Date.now() - stoppedAt < POSTGRES_DOWN_MAX_MS)
+    await sleep(250);
+  await postgres.start();
+  const downSeconds = Math.round((Date.now() - stoppedAt) / 100) / 10;
+  const felt = storeOutages(outageFile).total - before;
+  log(
+    `PostgreSQL started again on the same port and data after ${downSeconds} s; ${felt} store calls failed on it`,
+  );
+  return downSeconds;
 }
 
 // ---- lifecycles -------------------------------------------------------------------------------------------
@@ -435,6 +497,8 @@ async function main(): Promise<number> {
           MARKETO_API_USERS_WORKFLOW_BUNDLE: bundleFile,
           MARKETO_API_USERS_TASK_QUEUE: TASK_QUEUE,
           MARKETO_API_USERS_WORKER_HOOKS: path.join(__dirname, 'worker-hooks.ts'),
+          // Both workers share the one PostgreSQL store, as two machines would.
+          MARKETO_API_USERS_DATABASE_URL: realPostgres!.databaseUrl,
           MARKETO_BASE_URL: sandbox!.baseUrl,
           MARKETO_CLIENT_ID: sandbox!.adminClientId,
           MARKETO_CLIENT_SECRET: sandbox!.adminClientSecret,
@@ -482,6 +546,7 @@ async function main(): Promise<number> {
   const counts = {
     workerKills: 0,
     serverRestarts: 0,
+    postgresRestarts: 0,
     skippedKills: 0,
     extendAttempts: 0,
     revokeAttempts: 0,
@@ -491,8 +556,13 @@ async function main(): Promise<number> {
     activityAfterServerRestart: boolean | null;
   } = { aliveAcrossServerRestart: [], activityAfterServerRestart: null };
   const accessTokens = new Set<string>();
+  const postgresOutage = { atS: 0, downSeconds: 0 };
 
   let exitCode = 1;
+  // Cluster set-up (initdb) overlaps the sandbox's and the dev server's start.
+  const postgresStarting = startRealPostgres().then((pg) => (realPostgres = pg));
+  // Awaited below; until then a start that fails must not end the process before the clean-up.
+  postgresStarting.catch(() => undefined);
   try {
     sandbox = await startSandbox({
       env: {},
@@ -523,6 +593,8 @@ async function main(): Promise<number> {
     await retrying('the default namespace', () => client.count('WorkflowType = "lifecycleWorkflow"'));
     log(`Temporal dev server on ${address}, database ${dbFile}`);
     fs.writeFileSync(bundleFile, (await bundleLifecycleWorkflows()).code);
+    const postgres = await postgresStarting;
+    log(`PostgreSQL store at ${postgres.databaseUrl}`);
     await Promise.all(workers.map(spawnWorker));
     log(`${WORKERS} worker processes ready; sandbox at ${sandbox.baseUrl}`);
 
@@ -544,43 +616,60 @@ async function main(): Promise<number> {
     );
     log(`started; groups ${JSON.stringify(countBy(lifecycles.map((l) => l.group)))}`);
 
-    // -- chaos: worker kills at random moments, one server restart
+    // -- chaos: worker kills at random moments, one server restart, one PostgreSQL restart
     // Not from just before the server restart to 20 s after it: that window shows whether the workers reconnect.
-    const nearServerKill = (s: number) => s > PARAMS.serverKillAtS - 3 && s < PARAMS.serverKillAtS + 20;
+    const nearServerKill = (s: number, lastingS = 0) =>
+      s + lastingS > PARAMS.serverKillAtS - 3 && s < PARAMS.serverKillAtS + 20;
     const killTimes = Array.from({ length: PARAMS.workerKills }, () => {
       let s = between(PARAMS.killWindowS);
       while (nearServerKill(s)) s = between(PARAMS.killWindowS);
       return s;
     }).sort((a, b) => a - b);
+    // Drawn after the kills, so that a seed's kill moments stay what they were before this fault existed.
+    let postgresAtS = between(PARAMS.postgresRestartS);
+    while (nearServerKill(postgresAtS, POSTGRES_DOWN_MAX_MS / 1000))
+      postgresAtS = between(PARAMS.postgresRestartS);
+    type ChaosEvent = { atS: number; kind: 'worker' | 'server' | 'postgres' };
+    const events: ChaosEvent[] = [
+      ...killTimes.map((atS): ChaosEvent => ({ atS, kind: 'worker' })),
+      { atS: PARAMS.serverKillAtS, kind: 'server' } as const,
+      { atS: postgresAtS, kind: 'postgres' } as const,
+    ].sort((a, b) => a.atS - b.atS);
+    // One at a time: a worker is never restarted while PostgreSQL is down (its start opens the store).
     const chaos = (async () => {
-      let serverDone = false;
-      for (const s of [...killTimes, Infinity]) {
-        if (!serverDone && PARAMS.serverKillAtS <= s) {
-          await sleep(at(PARAMS.serverKillAtS) - Date.now());
-          await restartServer();
-          serverDone = true;
-        }
-        if (s === Infinity) break;
-        await sleep(at(s) - Date.now());
-        // A worker still coming back from an exit of its own is no target: kill another one, and if none is up,
-        // count the kill as skipped so the report shows it (and `ok` sees too few kills).
-        const chosen = workers[Math.floor(random() * workers.length)]!;
-        const w = isRunning(chosen.child) ? chosen : workers.find((other) => isRunning(other.child));
-        if (!w || !isRunning(w.child)) {
-          counts.skippedKills++;
-          log(`kill at +${s.toFixed(0)}s skipped: no worker running`);
-          continue;
-        }
-        log(`SIGKILL worker ${w.slot} (pid ${w.child.pid})`);
-        w.killedByUs = true;
-        const exited = new Promise((r) => w.child!.once('exit', r));
-        w.child.kill('SIGKILL');
-        await exited;
-        counts.workerKills++;
-        await spawnWorker(w);
-        log(`worker ${w.slot} restarted (pid ${w.child.pid})`);
+      for (const event of events) {
+        await sleep(at(event.atS) - Date.now());
+        if (event.kind === 'server') await restartServer();
+        else if (event.kind === 'postgres') await restartPostgresOnce();
+        else await killWorker(event.atS);
       }
     })();
+
+    async function killWorker(s: number): Promise<void> {
+      // A worker still coming back from an exit of its own is no target: kill another one, and if none is up,
+      // count the kill as skipped so the report shows it (and `ok` sees too few kills).
+      const chosen = workers[Math.floor(random() * workers.length)]!;
+      const w = isRunning(chosen.child) ? chosen : workers.find((other) => isRunning(other.child));
+      if (!w || !isRunning(w.child)) {
+        counts.skippedKills++;
+        log(`kill at +${s.toFixed(0)}s skipped: no worker running`);
+        return;
+      }
+      log(`SIGKILL worker ${w.slot} (pid ${w.child.pid})`);
+      w.killedByUs = true;
+      const exited = new Promise((r) => w.child!.once('exit', r));
+      w.child.kill('SIGKILL');
+      await exited;
+      counts.workerKills++;
+      await spawnWorker(w);
+      log(`worker ${w.slot} restarted (pid ${w.child.pid})`);
+    }
+
+    async function restartPostgresOnce(): Promise<void> {
+      postgresOutage.atS = Math.round((Date.now() - t0) / 1000);
+      postgresOutage.downSeconds = await restartPostgres(postgres, path.join(dataDir, STORE_OUTAGE_FILE));
+      counts.postgresRestarts++;
+    }
 
     async function restartServer(): Promise<void> {
       const before = workers.filter((w) => isRunning(w.child)).map((w) => w.child!.pid!);
@@ -726,6 +815,8 @@ async function main(): Promise<number> {
       logDir,
       accessTokens,
       adminSecret: sandbox.adminClientSecret,
+      databaseUrl: postgres.databaseUrl,
+      keyring,
     });
 
     const snapshot = sandbox.snapshot();
@@ -763,6 +854,13 @@ async function main(): Promise<number> {
       workerKills: counts.workerKills,
       skippedKills: counts.skippedKills,
       serverRestarts: counts.serverRestarts,
+      store: {
+        postgresRestarts: counts.postgresRestarts,
+        postgresRestartAtS: postgresOutage.atS,
+        postgresDownSeconds: postgresOutage.downSeconds,
+        storeCallsThatFoundItDown: storeOutages(path.join(dataDir, STORE_OUTAGE_FILE)),
+        ...report.store,
+      },
       workerReconnect: {
         ...workerReconnect,
         unexpectedWorkerExits: unexpectedExits,
@@ -802,7 +900,10 @@ async function main(): Promise<number> {
     await connection?.close().catch(() => undefined);
     await stopChild(server);
     await sandbox?.close().catch(() => undefined);
-    if (keep) log(`kept ${tmp}`);
+    await postgresStarting.catch(() => undefined);
+    if (keep) await realPostgres?.stop().catch(() => undefined);
+    else await realPostgres?.destroy().catch(() => undefined);
+    if (keep) log(`kept ${tmp} and the PostgreSQL cluster in ${realPostgres?.dir ?? '-'}`);
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
   return exitCode;
@@ -815,6 +916,7 @@ const INVARIANTS = [
   '2-no-orphans',
   '3-expiry-and-locks',
   '4-secrecy',
+  ...STORE_INVARIANTS,
 ] as const;
 
 /**
@@ -825,6 +927,7 @@ function chaosShortfalls(result: {
   workerKills: number;
   skippedKills: number;
   serverRestarts: number;
+  store: { postgresRestarts: number; storeCallsThatFoundItDown: { total: number } };
   faultsInjected: Record<string, number>;
   faultsStruckByScope: Record<string, Record<string, number> | undefined>;
   lifecycles: { expired: number; extended: number; revoked: number };
@@ -836,6 +939,9 @@ function chaosShortfalls(result: {
       `${result.workerKills} worker kills (${result.skippedKills} skipped), at least ${MIN_WORKER_KILLS} needed`,
     );
   if (result.serverRestarts < MIN_SERVER_RESTARTS) missing.push(`${result.serverRestarts} server restarts`);
+  if (result.store.postgresRestarts < 1) missing.push('no PostgreSQL restart');
+  else if (result.store.storeCallsThatFoundItDown.total === 0)
+    missing.push('no store call found PostgreSQL down: the outage went unnoticed');
   for (const kind of FAULT_KINDS)
     if (!(result.faultsInjected[kind]! > 0)) missing.push(`no ${kind} fault injected`);
   if (!Object.values(result.faultsStruckByScope.adminStandIn ?? {}).some((n) => n > 0))
@@ -885,6 +991,44 @@ interface Final {
   beforeActive?: boolean;
 }
 
+/** How a lifecycle ended up, for the store's invariants: active, or deactivated by expiry or revocation. */
+function outcomeOf(
+  workflowId: string,
+  final: Final | undefined,
+  statuses: Map<string, LifecycleStatus | undefined>,
+): LifecycleOutcome {
+  const s = statuses.get(workflowId);
+  const cause = final?.cause === 'expired' || final?.cause === 'revoked' ? final.cause : undefined;
+  const end =
+    final?.closed === 'RUNNING' && final.phase === 'active'
+      ? 'active'
+      : final?.phase === 'deactivated'
+        ? cause
+        : undefined;
+  return {
+    workflowId,
+    end,
+    onboarded: end === 'active' || (end !== undefined && !final?.beforeActive),
+    ...(end === 'active' && s?.clientId ? { clientId: s.clientId } : {}),
+    ...(end === 'active' && s?.secretRef ? { secretRef: s.secretRef } : {}),
+  };
+}
+
+/** The sandbox keeps each service's secret as a sha256 only; the store's must hash to it. */
+function sandboxSecretHashes(sandbox: RunningSandbox): Map<string, string> {
+  const services = (
+    sandbox.operator as unknown as {
+      runtime?: { store?: { services?: Map<string, { clientSecretSha256: string }> } };
+    }
+  ).runtime?.store?.services;
+  return new Map(
+    [...(services ?? new Map<string, { clientSecretSha256: string }>())].map(([id, sv]) => [
+      id,
+      sv.clientSecretSha256,
+    ]),
+  );
+}
+
 async function checkInvariants(ctx: {
   client: WorkflowClient;
   lifecycles: Lifecycle[];
@@ -894,6 +1038,8 @@ async function checkInvariants(ctx: {
   logDir: string;
   accessTokens: Set<string>;
   adminSecret: string;
+  databaseUrl: string;
+  keyring: Keyring;
 }) {
   const { client, lifecycles } = ctx;
   const invariants: Record<string, { checked: number; failed: number }> = {};
@@ -1167,10 +1313,22 @@ async function checkInvariants(ctx: {
       `${ended.length} deactivated lifecycles: the scan did not see the notifications`,
   );
 
+  // 5-7. the store, read from the database itself
+  const outcomes = lifecycles.map((lc) => outcomeOf(lc.workflowId, finalOf.get(lc.workflowId), statuses));
+  const storeFacts = await readStoreFacts(ctx.databaseUrl, ctx.keyring);
+  const store = checkStoreInvariants(outcomes, {
+    ...storeFacts,
+    sandboxSecretSha256: sandboxSecretHashes(ctx.sandbox),
+    capturedSecrets: secrets.map((s) => s.clientSecret),
+  });
+  Object.assign(invariants, store.invariants);
+  failures.push(...store.failures);
+
   return {
     invariants,
     failures,
     finals,
+    store: store.counts,
     secrecy: {
       historiesScanned,
       historyBytes,

@@ -1,7 +1,8 @@
 /**
  * The chaos harness in its quick mode (about 3-4 minutes): ~40 lifecycles under injected Marketo faults,
- * worker processes SIGKILLed and restarted, the Temporal dev server SIGKILLed and restarted once. It must exit 0
- * and report `ok: true` with every invariant checked and none broken.
+ * worker processes SIGKILLed and restarted, the Temporal dev server SIGKILLed and restarted once, the workers'
+ * shared PostgreSQL store stopped and started once. It must exit 0 and report `ok: true` with every invariant
+ * checked and none broken.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,6 +22,13 @@ interface ChaosResult {
   workerKills: number;
   skippedKills: number;
   serverRestarts: number;
+  store: {
+    postgresRestarts: number;
+    storeCallsThatFoundItDown: { total: number };
+    activeWithSecret: number;
+    endedWithoutSecret: number;
+    auditByKind: Record<string, number>;
+  };
   faultsInjected: Record<string, number>;
   faultsStruckByScope: { adminStandIn?: Record<string, number>; identity?: Record<string, number> };
   lifecycles: { started: number; expired: number; extended: number; revoked: number };
@@ -34,11 +42,14 @@ const INVARIANTS = [
   '2-no-orphans',
   '3-expiry-and-locks',
   '4-secrecy',
+  '5-store-nothing-lost',
+  '6-store-no-secret-left',
+  '7-audit-once-each',
 ];
 
 describe('chaos harness, quick mode', () => {
   it(
-    'keeps every invariant through faults, worker kills and a server restart',
+    'keeps every invariant through faults, worker kills, a server restart and a PostgreSQL restart',
     { timeout: TIMEOUT_MS },
     async () => {
       const child = spawn(
@@ -71,6 +82,11 @@ describe('chaos harness, quick mode', () => {
       // The chaos happened: `ok` requires it too, but a harness bug there must not let a tame run pass here.
       assert.ok(result.workerKills >= 3, `workers were killed (${result.skippedKills} kills skipped)`);
       assert.equal(result.serverRestarts, 1, 'the server was restarted');
+      assert.equal(result.store.postgresRestarts, 1, 'PostgreSQL was restarted');
+      assert.ok(result.store.storeCallsThatFoundItDown.total > 0, 'store calls found PostgreSQL down');
+      assert.ok(result.store.activeWithSecret > 0, 'the secrets of active lifecycles were read back');
+      assert.ok(result.store.endedWithoutSecret > 0, 'ended lifecycles were looked up in the store');
+      assert.ok((result.store.auditByKind.onboarded ?? 0) > 0, 'the audit log was read');
       for (const kind of FAULT_KINDS)
         assert.ok((result.faultsInjected[kind] ?? 0) > 0, `${kind} faults were injected`);
       assert.ok(
