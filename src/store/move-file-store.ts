@@ -5,9 +5,10 @@
  * can go on with it) or the target whole (run the move again to finish): nothing lost, nothing doubled.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { SweepMemory } from '../activities/deps';
 import type { FileSecretStore, SecretStore, StoredServiceCredentials } from '../security/secret-store';
-import type { FileStore } from './file-store';
+import { FileStore } from './file-store';
 import type { AuditEvent, AuditLog, Store } from './types';
 
 export interface MoveCount {
@@ -55,7 +56,7 @@ async function moveSightings(
   const there = await target.firstSeenOf(sightings.map(([userid]) => userid));
   const byDate = new Map<string, string[]>();
   for (const [userid, at] of sightings) {
-    if (there[userid] === undefined) byDate.set(at, [...(byDate.get(at) ?? []), userid]);
+    if (!Object.hasOwn(there, userid)) byDate.set(at, [...(byDate.get(at) ?? []), userid]);
   }
   if (!dryRun) for (const [at, userids] of byDate) await target.recordFirstSeen(userids, at);
   const moved = [...byDate.values()].reduce((sum, userids) => sum + userids.length, 0);
@@ -122,7 +123,8 @@ async function verify(
   }
   const userids = moved.sightings.map(([userid]) => userid);
   const seen = await target.firstSeen.firstSeenOf(userids);
-  const missingSighting = userids.find((userid) => seen[userid] === undefined);
+  // hasOwn: a userid such as `constructor` must not find what every object inherits.
+  const missingSighting = userids.find((userid) => !Object.hasOwn(seen, userid));
   if (missingSighting !== undefined) throw incomplete(`the first sighting of ${missingSighting}`);
   for (const batch of batches(moved.events)) {
     const known = await target.audit.knownIds(batch.map((e) => e.id));
@@ -154,6 +156,16 @@ async function removeSecretFiles(secrets: FileSecretStore, refs: string[]): Prom
   return secrets.removeAbandonedTempFiles();
 }
 
+/** A move onto the same files would delete the secrets it has just "copied". */
+function sharesFiles(source: FileStore, target: Store): boolean {
+  return (
+    target instanceof FileStore &&
+    (target.secrets.dir === source.secrets.dir ||
+      target.audit.file === source.audit.file ||
+      path.resolve(target.firstSeen.file) === path.resolve(source.firstSeen.file))
+  );
+}
+
 /**
  * Copies, reads back, and only then removes the secret files (a plaintext copy left behind is what a move to
  * an encrypting store must not leave) and sets the audit log and first-seen record aside as `<name>.moved`.
@@ -164,6 +176,9 @@ export async function moveFileStore(
   target: Store,
   options: MoveOptions = {},
 ): Promise<MoveReport> {
+  if (sharesFiles(source, target)) {
+    throw new Error(`refusing to move the file store of ${path.dirname(source.audit.file)} onto itself`);
+  }
   const dryRun = options.dryRun === true;
   const progress = options.onProgress ?? (() => undefined);
   progress('reading the data folder');

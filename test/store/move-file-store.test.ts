@@ -222,6 +222,25 @@ describe('moving the file store into PostgreSQL', () => {
     assert.equal(secretFiles(seeded.dataDir).length, 2);
   });
 
+  it('a userid named like an Object property (constructor, __proto__) moves like any other', async () => {
+    await resetDatabase();
+    const seeded = await seed(0);
+    await seeded.source.firstSeen.recordFirstSeen(['constructor', '__proto__'], '2026-10-01T00:00:00.000Z');
+    const report = await moveFileStore(seeded.source, await open());
+    assert.deepEqual(report.firstSeen, { moved: 5, alreadyThere: 0 });
+    assert.deepEqual(await (await open()).firstSeen.firstSeenOf(['constructor', '__proto__']), {
+      constructor: '2026-10-01T00:00:00.000Z',
+      ['__proto__']: '2026-10-01T00:00:00.000Z',
+    });
+  });
+
+  it('refuses to move a file store onto itself, which would delete every secret', async () => {
+    const seeded = await seed(1);
+    const same = new FileStore({ dataDir: seeded.dataDir, secretDir: path.join(seeded.dataDir, 'secrets') });
+    await assert.rejects(moveFileStore(seeded.source, same), /onto itself/);
+    assert.equal(secretFiles(seeded.dataDir).length, 1);
+  });
+
   it('removes the plaintext temp file of a write that never finished', async () => {
     await resetDatabase();
     const seeded = await seed(1);
