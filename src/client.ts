@@ -671,6 +671,13 @@ export async function reencryptSecrets(options: ContextOptions = {}): Promise<Re
     await store.close();
   }
 }
+export {
+  moveStore,
+  moveStoreInputSchema,
+  type MoveStoreInput,
+  type MoveStoreOptions,
+  type MoveStoreOutcome,
+} from './move-store';
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {

@@ -137,9 +137,15 @@ function storeSettingsFor(
   return { ...base, databaseUrl: undefined, embedded: hasEmbeddedDatabase(dataDir) };
 }
 
+/** The data folder: the one given, else MARKETO_API_USERS_DATA_DIR, else `.data`; absolute. */
+export function dataDirOf(options: ContextOptions): string {
+  const env = options.env ?? process.env;
+  return path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
+}
+
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
   const env = options.env ?? process.env;
-  const dataDir = path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
+  const dataDir = dataDirOf(options);
   const stack = readStackFile(dataDir);
   const instanceId = instanceIdFor(env.MARKETO_INSTANCE_ID, env.MARKETO_BASE_URL) ?? stack?.instanceId;
   if (!instanceId) {

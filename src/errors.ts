@@ -19,6 +19,14 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * The request cannot run as things stand (a setting missing, a process in the way): nothing was changed, and
+ * the caller must change something first. The CLI exits 2 for it, as for bad input.
+ */
+export class PreconditionError extends ProblemError {
+  override readonly name = 'PreconditionError';
+}
+
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
 export class InputError extends Error {
   override readonly name = 'InputError';

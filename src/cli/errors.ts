@@ -3,6 +3,7 @@ import {
   LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
+  PreconditionError,
   ProblemError,
 } from '../errors';
 
@@ -97,6 +98,13 @@ export function report(error: unknown): Reported {
       exitCode: EXIT_FAILURE,
       lines: [`error: ${error.message}`, `hint: ${hint}`],
       json: { error: error.message, hint },
+    };
+  }
+  if (error instanceof PreconditionError) {
+    return {
+      exitCode: EXIT_BAD_INPUT,
+      lines: [`error: ${error.problem}`, `hint: ${error.hint}`],
+      json: { error: error.problem, hint: error.hint },
     };
   }
   if (error instanceof ProblemError) {

@@ -6,6 +6,7 @@ import type * as Demo from './commands/demo';
 import type * as ReencryptSecrets from './commands/reencrypt-secrets';
 import type * as Extend from './commands/extend';
 import type * as List from './commands/list';
+import type * as MoveStore from './commands/move-store';
 import type * as Onboard from './commands/onboard';
 import type * as Revoke from './commands/revoke';
 import type * as ScheduleSweep from './commands/schedule-sweep';
@@ -79,6 +80,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'reencrypt-secrets',
     summary: 'after a key rotation, move the stored secrets under the current key',
     load: () => (load('./commands/reencrypt-secrets') as typeof ReencryptSecrets).reencryptSecretsCommand,
+  },
+  {
+    name: 'move-store',
+    summary: "move the data folder's secrets, first sightings and audit log into PostgreSQL",
+    load: () => (load('./commands/move-store') as typeof MoveStore).moveStoreCommand,
   },
   {
     name: 'list',

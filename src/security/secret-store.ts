@@ -175,6 +175,53 @@ export class FileSecretStore implements SecretStore {
     await fs.rm(this.pathFor(ref), { force: true });
   }
 
+  /**
+   * Every ref with a secret here, read from the files (their names are hashes). A file that is not one of ours,
+   * or sits under another ref's name, stops the listing: whoever moves secrets away must not skip one silently.
+   */
+  async refs(): Promise<string[]> {
+    const refs: string[] = [];
+    for (const name of await this.names()) {
+      if (name.startsWith('.') || !name.endsWith('.json')) continue;
+      const file = path.join(this.#dir, name);
+      const raw = await this.#readRef(file);
+      if (raw === undefined || this.pathFor(raw) !== file) {
+        throw new Error(`${file} is not a secret file of this store (unexpected shape or name)`);
+      }
+      refs.push(raw);
+    }
+    return refs.sort();
+  }
+
+  /**
+   * Removes the temp files of writes that never reached their rename (a crash mid-put): each holds a plaintext
+   * secret nobody reads. Only while no process writes here, or a write in flight loses its file.
+   */
+  async removeAbandonedTempFiles(): Promise<number> {
+    const temps = (await this.names()).filter((name) => name.startsWith('.') && name.endsWith('.tmp'));
+    for (const name of temps) await fs.rm(path.join(this.#dir, name), { force: true });
+    return temps.length;
+  }
+
+  private async names(): Promise<string[]> {
+    try {
+      return await fs.readdir(this.#dir);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw error;
+    }
+  }
+
+  async #readRef(file: string): Promise<string | undefined> {
+    try {
+      const parsed = fileContentSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+      return parsed.success ? parsed.data.ref : undefined;
+    } catch (error) {
+      if (error instanceof SyntaxError) return undefined;
+      throw error;
+    }
+  }
+
   private ensureDir(): Promise<void> {
     // A folder others can write to would let them swap a secret file; one we did not create is not ours to chmod.
     this.#dirReady ??= Promise.resolve()

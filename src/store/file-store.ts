@@ -90,7 +90,13 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
-  private async readAll(): Promise<AuditEvent[]> {
+  async knownIds(ids: string[]): Promise<Set<string>> {
+    const wanted = new Set(ids);
+    return new Set((await this.readAll()).filter((e) => wanted.has(e.id)).map((e) => e.id));
+  }
+
+  /** Every event in the file, in the order written (a torn or invalid line is skipped). */
+  async readAll(): Promise<AuditEvent[]> {
     try {
       return parseLines(await fs.readFile(this.#file, 'utf8'));
     } catch (error) {

@@ -53,6 +53,8 @@ export interface AuditLog {
   append(event: AuditEvent): Promise<void>;
   /** Oldest first. */
   query(filter: AuditFilter): Promise<AuditEvent[]>;
+  /** Which of these event ids the log holds: what a move into it would find already there. */
+  knownIds(ids: string[]): Promise<Set<string>>;
 }
 
 /** Everything that must outlive one machine, behind one connection. */

@@ -24,7 +24,7 @@ function parseRecord(text: string): Map<string, string> {
 export class FileFirstSeenStore implements SweepMemory {
   private cache: Map<string, string> | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(readonly file: string) {}
 
   private load(): Map<string, string> {
     if (this.cache) return this.cache;
@@ -39,6 +39,12 @@ export class FileFirstSeenStore implements SweepMemory {
       this.cache = new Map();
     }
     return this.cache;
+  }
+
+  /** Every recorded sighting as [lowercased userid, first-seen date], read anew from the file. */
+  entries(): [string, string][] {
+    this.cache = undefined;
+    return [...this.load()];
   }
 
   firstSeenOf(userids: string[]): Promise<Record<string, string>> {

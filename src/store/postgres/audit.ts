@@ -66,6 +66,14 @@ export class PostgresAuditLog implements AuditLog {
     );
   }
 
+  async knownIds(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.db.transaction((tx) =>
+      tx.query<{ id: string }>('SELECT id FROM audit_events WHERE id = ANY($1::text[])', [ids]),
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   async query(filter: AuditFilter): Promise<AuditEvent[]> {
     const parsedFilter = auditFilterSchema.safeParse(filter);
     if (!parsedFilter.success) throw new InputError(issueLines(parsedFilter.error.issues));
