@@ -67,6 +67,10 @@ class OutageNotingAuditLog implements AuditLog {
   query(filter: AuditFilter): Promise<AuditEvent[]> {
     return this.inner.query(filter).catch(noteOutage(this.outageFile, 'audit.query'));
   }
+
+  knownIds(ids: string[]): Promise<Set<string>> {
+    return this.inner.knownIds(ids).catch(noteOutage(this.outageFile, 'audit.knownIds'));
+  }
 }
 
 export const hooks: WorkerHooks = {
