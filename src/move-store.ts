@@ -3,6 +3,7 @@
  * the `move-store` command. It needs the two stores, not Temporal.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { databaseUrlFrom, secretDirFor } from './app/config';
@@ -11,6 +12,7 @@ import { dataDirOf, readStackFile, type ContextOptions } from './context';
 import { InputError, PreconditionError } from './errors';
 import { formatIssues } from './domain/lifecycle-request';
 import { KEY_FILE_ENV, PAYLOAD_KEY_ENV, keyringFromEnv, loadKeyring, type Keyring } from './security/keyring';
+import { hasEmbeddedDatabase } from './store/embedded-location';
 import { FileStore } from './store/file-store';
 import { moveFileStore, type MoveReport } from './store/move-file-store';
 import { openStore, type StoreSettings } from './store/open';
@@ -28,16 +30,38 @@ export interface MoveStoreOptions extends ContextOptions {
 
 export interface MoveStoreOutcome extends MoveReport {
   dataDir: string;
-  target: 'postgres';
+  /** `postgres`: MARKETO_API_USERS_DATABASE_URL's server; `embedded`: the data folder's own database (`up`'s default). */
+  target: 'postgres' | 'embedded';
 }
 
-/** Where a move goes: the store the workers will start with. The embedded default is one more line here. */
-function targetOf(settings: StoreSettings): MoveStoreOutcome['target'] {
-  if (settings.databaseUrl !== undefined) return 'postgres';
-  throw new PreconditionError(
-    'No store to move into: MARKETO_API_USERS_DATABASE_URL is not set.',
-    'set MARKETO_API_USERS_DATABASE_URL to the PostgreSQL the workers will use (the same value they get), then run again',
-  );
+interface Target {
+  kind: MoveStoreOutcome['target'];
+  settings: StoreSettings;
+  /** Removes what a dry run made to count against. */
+  dispose(): void;
+}
+
+/**
+ * Where a move goes: the store the workers will start with, the configured PostgreSQL, else the folder's
+ * embedded database. A dry run changes nothing: while `up` serves that database it reads through its socket,
+ * and where none exists yet it counts against an empty one made aside, so no `database/` appears in the folder.
+ */
+function targetOf(settings: StoreSettings, dryRun: boolean): Target {
+  const none = () => undefined;
+  if (settings.databaseUrl !== undefined) return { kind: 'postgres', settings, dispose: none };
+  const stack = readStackFile(settings.dataDir);
+  if (stack?.store === 'embedded' && stack.databaseUrl !== undefined && isProcessRunning(stack.pid)) {
+    return { kind: 'embedded', settings: { ...settings, databaseUrl: stack.databaseUrl }, dispose: none };
+  }
+  if (!dryRun || hasEmbeddedDatabase(settings.dataDir)) {
+    return { kind: 'embedded', settings: { ...settings, embedded: true }, dispose: none };
+  }
+  const aside = fs.mkdtempSync(path.join(os.tmpdir(), 'mau-move-dry-run-'));
+  return {
+    kind: 'embedded',
+    settings: { ...settings, dataDir: aside, embedded: true },
+    dispose: () => fs.rmSync(aside, { recursive: true, force: true }),
+  };
 }
 
 /** Its workers would go on writing files behind the move: a secret written then would stay behind, unmoved. */
@@ -66,7 +90,7 @@ async function existingKeyring(dataDir: string, env: NodeJS.ProcessEnv): Promise
 
 /**
  * Moves the data folder's secrets, first sightings and audit log into the store that
- * MARKETO_API_USERS_DATABASE_URL names, reads everything back, then deletes the secret files and keeps the
+ * MARKETO_API_USERS_DATABASE_URL names, else into the folder's embedded database, reads everything back, then deletes the secret files and keeps the
  * logs as `<name>.moved`. Safe to repeat: a run stopped half-way is finished by the next one.
  */
 export async function moveStore(
@@ -83,7 +107,6 @@ export async function moveStore(
     databaseUrl: databaseUrlFrom(env),
     env,
   };
-  const target = targetOf(settings);
   if (!fs.existsSync(dataDir)) {
     throw new PreconditionError(
       `There is no data folder at ${dataDir}.`,
@@ -91,14 +114,20 @@ export async function moveStore(
     );
   }
   if (!parsed.data.dryRun) refuseWhileUpRuns(dataDir);
-  const store = await openStore(settings, await existingKeyring(dataDir, env));
+  const keyring = await existingKeyring(dataDir, env);
+  const target = targetOf(settings, parsed.data.dryRun);
   try {
-    const report = await moveFileStore(new FileStore(settings), store, {
-      dryRun: parsed.data.dryRun,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    return { ...report, dataDir, target };
+    const store = await openStore(target.settings, keyring);
+    try {
+      const report = await moveFileStore(new FileStore(settings), store, {
+        dryRun: parsed.data.dryRun,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      return { ...report, dataDir, target: target.kind };
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
+    target.dispose();
   }
 }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ProblemError } from '../errors';
+import { PreconditionError } from '../errors';
 import { startEmbeddedDatabase } from '../store/embedded-database';
 import { hasEmbeddedDatabase } from '../store/embedded-location';
 import { AUDIT_FILE_NAME, FIRST_SEEN_FILE_NAME } from '../store/file-store';
@@ -23,10 +23,8 @@ export interface StackStore {
   stop(): Promise<void>;
 }
 
-/** `up` cannot use the store asked for; `hint` says how to go on. */
-export class StoreChoiceError extends ProblemError {
-  override readonly name = 'StoreChoiceError';
-}
+/** `up` cannot use the store asked for (exit 2, nothing started); `hint` says how to go on. */
+export class StoreChoiceError extends PreconditionError {}
 
 /** The file store has something in this folder: an audit log, first sightings or a stored secret. */
 export function hasFileStoreData(dataDir: string, env: NodeJS.ProcessEnv): boolean {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessRunning } from '../app/process-liveness';
-import { ProblemError } from '../errors';
+import { PreconditionError } from '../errors';
 import { ensurePrivateDir } from '../security/private-dir';
 import { serverCacheDir } from '../temporal-servers/cache-dir';
 import {
@@ -19,9 +19,7 @@ import {
 import { MAX_SOCKET_PATH_BYTES, SOCKET_FILE_NAME, startEmbeddedPostgres } from './postgres/embedded';
 
 /** Another live process has the folder's embedded database open. */
-export class EmbeddedDatabaseBusyError extends ProblemError {
-  override readonly name = 'EmbeddedDatabaseBusyError';
-}
+export class EmbeddedDatabaseBusyError extends PreconditionError {}
 
 export interface EmbeddedDatabase {
   databaseUrl: string;

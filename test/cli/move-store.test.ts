@@ -1,6 +1,7 @@
 /**
- * `move-store`: refuses (exit 2, with a hint) without a database URL and while an `up` runs on the folder;
- * otherwise moves the folder's file store into PostgreSQL and answers with one JSON object under --json.
+ * `move-store`: refuses (exit 2, with a hint) while an `up` runs on the folder; otherwise moves the folder's file
+ * store into PostgreSQL (with a database URL) or into the folder's embedded database (without one), and
+ * answers with one JSON object under --json.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,10 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { writeStackFile, type StackFile } from '../../src/context';
 import { parsePayloadKeyList } from '../../src/security/keyring';
+import { hasEmbeddedDatabase } from '../../src/store/embedded-location';
 import { FileStore } from '../../src/store/file-store';
+import { openStore } from '../../src/store/open';
 import { openPostgresStore } from '../../src/store/postgres';
 import { startRealPostgres, type RealPostgres } from '../helpers/postgres';
-import { cliEnv, describeRun, oneJson, removeDir, runCli, tempDir } from './support';
+import { auditEventsOf, cliEnv, describeRun, oneJson, removeDir, runCli, tempDir } from './support';
 
 const PAYLOAD_KEY = `k1:${randomBytes(32).toString('base64')}`;
 const ID_KEY = randomBytes(32).toString('base64');
@@ -28,7 +31,7 @@ const countSchema = z.strictObject({ moved: z.number(), alreadyThere: z.number()
 const outcomeSchema = z.strictObject({
   dryRun: z.boolean(),
   dataDir: z.string(),
-  target: z.literal('postgres'),
+  target: z.enum(['postgres', 'embedded']),
   secrets: countSchema,
   firstSeen: countSchema,
   auditEvents: countSchema,
@@ -76,14 +79,55 @@ describe('move-store', () => {
     await postgres?.destroy();
   });
 
-  it('without MARKETO_API_USERS_DATABASE_URL: exit 2, says where to set it, touches nothing', async () => {
-    const dataDir = folder('nourl');
-    await new FileStore({ dataDir, secretDir: path.join(dataDir, 'secrets') }).secrets.put(ref(1), secret(1));
+  it('without MARKETO_API_USERS_DATABASE_URL: into the folder’s embedded database, which `audit` then reads (a dry run makes none)', async () => {
+    const dataDir = folder('embedded');
+    const source = new FileStore({ dataDir, secretDir: path.join(dataDir, 'secrets') });
+    await source.secrets.put(ref(1), secret(1));
+    await source.audit.append({
+      id: 'wf-e/onboarded',
+      at: '2026-12-01T09:00:00.000Z',
+      kind: 'onboarded',
+      email: 'e@x.com',
+      workflowId: 'wf-e',
+      actor: 'ada',
+      reason: 'TICKET-7',
+      detail: {},
+    });
+    const dry = await command(dataDir, ['--json', '--dry-run'], false);
+    assert.equal(dry.code, 0, describeRun(dry));
+    assert.equal(outcomeSchema.parse(oneJson(dry)).target, 'embedded');
+    assert.deepEqual(outcomeSchema.parse(oneJson(dry)).secrets, { moved: 1, alreadyThere: 0 });
+    assert.ok(!hasEmbeddedDatabase(dataDir), 'a dry run makes no database in the folder');
+
     const run = await command(dataDir, ['--json'], false);
-    assert.equal(run.code, 2, describeRun(run));
-    const answer = errorSchema.parse(oneJson(run));
-    assert.match(answer.hint, /MARKETO_API_USERS_DATABASE_URL/);
-    assert.equal(fs.readdirSync(path.join(dataDir, 'secrets')).length, 1);
+    assert.equal(run.code, 0, describeRun(run));
+    const outcome = outcomeSchema.parse(oneJson(run));
+    assert.equal(outcome.target, 'embedded');
+    assert.deepEqual(outcome.auditEvents, { moved: 1, alreadyThere: 0 });
+    assert.ok(hasEmbeddedDatabase(dataDir));
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'secrets')), []);
+    const audit = await runCli(['audit', '--json'], {
+      env: cliEnv({
+        MARKETO_API_USERS_DATA_DIR: dataDir,
+        MARKETO_API_USERS_PAYLOAD_KEY: PAYLOAD_KEY,
+        MARKETO_API_USERS_WORKFLOW_ID_KEY: ID_KEY,
+        MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com',
+      }),
+    });
+    assert.equal(audit.code, 0, describeRun(audit));
+    assert.deepEqual(
+      auditEventsOf(audit).map((e) => [e.id, e.reason]),
+      [['wf-e/onboarded', 'TICKET-7']],
+    );
+    const store = await openStore(
+      { dataDir, secretDir: path.join(dataDir, 'secrets'), databaseUrl: undefined, env: {}, embedded: true },
+      parsePayloadKeyList(PAYLOAD_KEY, ID_KEY),
+    );
+    try {
+      assert.equal((await store.secrets.get(ref(1)))?.clientId, 'client-1');
+    } finally {
+      await store.close();
+    }
   });
 
   it('while an `up` runs on the folder: exit 2, says to stop it first, touches nothing', async () => {
