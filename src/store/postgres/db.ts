@@ -27,6 +27,9 @@ class StaleConnection extends Error {
 }
 
 function describeTarget(databaseUrl: string): string {
+  // A unix socket (the embedded database's) is named by its folder; WHATWG URLs refuse an empty host.
+  const socketDir = /[?&]host=([^&]+)/.exec(databaseUrl)?.[1];
+  if (socketDir !== undefined) return `the socket in ${decodeURIComponent(socketDir)}`;
   // The URL may carry a password: name host, port and database only.
   try {
     const url = new URL(databaseUrl);
