@@ -52,25 +52,36 @@ function refuseOtherStore(dataDir: string, choice: StoreChoice, env: NodeJS.Proc
   }
 }
 
-/** Opens what `up` stores in: refuses a folder whose store is elsewhere, starts the embedded database. */
-export async function startStackStore(
+/**
+ * Which store `up` will run on, checked before anything starts: refuses a folder whose store is elsewhere and a
+ * --store beside a database URL.
+ */
+export function chooseStackStore(
   dataDir: string,
   choice: StoreChoice | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<StackStore> {
-  const configured = databaseUrlFrom(env);
-  if (configured !== undefined) {
-    if (choice !== undefined) {
-      throw new StoreChoiceError(
-        `--store ${choice} was given, but MARKETO_API_USERS_DATABASE_URL names the store to use.`,
-        'Leave out --store, or unset MARKETO_API_USERS_DATABASE_URL.',
-      );
-    }
-    return { kind: 'postgres', databaseUrl: configured, stop: () => Promise.resolve() };
+): StackStoreKind {
+  if (databaseUrlFrom(env) !== undefined) {
+    if (choice === undefined) return 'postgres';
+    throw new StoreChoiceError(
+      `--store ${choice} was given, but MARKETO_API_USERS_DATABASE_URL names the store to use.`,
+      'Leave out --store, or unset MARKETO_API_USERS_DATABASE_URL.',
+    );
   }
   const chosen = choice ?? 'embedded';
   refuseOtherStore(dataDir, chosen, env);
-  if (chosen === 'file') return { kind: 'file', databaseUrl: undefined, stop: () => Promise.resolve() };
+  return chosen;
+}
+
+/** Opens the store chosen: for the embedded one, starts the folder's database (taking its lock). */
+export async function startStackStore(
+  kind: StackStoreKind,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<StackStore> {
+  const none = () => Promise.resolve();
+  if (kind === 'postgres') return { kind, databaseUrl: databaseUrlFrom(env), stop: none };
+  if (kind === 'file') return { kind, databaseUrl: undefined, stop: none };
   const database = await startEmbeddedDatabase(dataDir, env);
-  return { kind: 'embedded', databaseUrl: database.databaseUrl, stop: () => database.stop() };
+  return { kind, databaseUrl: database.databaseUrl, stop: () => database.stop() };
 }

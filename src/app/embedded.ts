@@ -25,7 +25,7 @@ import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
 import { instanceIdFor, loadAppConfig } from './config';
-import { startStackStore, type StackStore, type StoreChoice } from './embedded-store';
+import { chooseStackStore, startStackStore, type StackStore, type StoreChoice } from './embedded-store';
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
@@ -381,9 +381,10 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    const store = await startStackStore(dataDir, options.store, env);
-    cleanups.push(() => store.stop());
-    if (store.kind === 'embedded') log(`embedded database in ${dataDir}`);
+    // The embedded database starts while the Temporal server does: neither waits for the other.
+    const storeStarting = startStackStore(chooseStackStore(dataDir, options.store, env), dataDir, env);
+    const storeStarted = storeStarting.catch(() => undefined); // its failure is thrown where it is awaited below
+    cleanups.push(async () => (await storeStarted)?.stop());
     log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
     const { exited: temporalExited } = await startEmbeddedTemporal(
       dataDir,
@@ -399,6 +400,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         ? `Marketo sandbox on ${marketo.client.baseUrl}`
         : `using the real Marketo instance at ${marketo.client.baseUrl}`,
     );
+    const store = await storeStarting;
+    if (store.kind === 'embedded') log(`embedded database in ${dataDir}`);
     const worker = await startEmbeddedWorkers(
       options,
       dataDir,
