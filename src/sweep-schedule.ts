@@ -242,8 +242,8 @@ export interface SweepScheduleDescription {
   paused: boolean;
   /** The last pause's or resume's note (Temporal writes its own when it pauses by itself). */
   note: string | null;
-  /** null when the schedule was changed outside this product to a shape it does not make. */
-  timing: SweepScheduleTiming | null;
+  /** When it runs; null when it was changed outside this product to a shape this product does not make. */
+  spec: SweepScheduleTiming | null;
   /** The next (at most 5) times it runs, soonest first; none while paused. */
   nextRuns: string[];
   /** Its last (at most 5) runs, newest first; `lastRun` is the first of them. */
@@ -335,7 +335,7 @@ export function describeSweepSchedule(client: Client): Promise<SweepScheduleDesc
       scheduleId: d.scheduleId,
       paused: d.state.paused,
       note: d.state.note || null,
-      timing: timingOf(d.spec),
+      spec: timingOf(d.spec),
       nextRuns: d.info.nextActionTimes.slice(0, DESCRIBED_RUNS).map((t) => t.toISOString()),
       recentRuns,
       lastRun: recentRuns[0] ?? null,

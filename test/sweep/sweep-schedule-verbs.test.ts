@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { Client, ScheduleNotFoundError } from '@temporalio/client';
 import {
   InputError,
   LifecycleClient,
@@ -13,6 +13,7 @@ import {
   SweepScheduleNotFoundError,
   type SweepScheduleInput,
 } from '../../src/client';
+import { createDataConverter } from '../../src/security/data-converter';
 import { eventually, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 
 /** The wall-clock time `iso` shows in `timeZone`, as HH:MM. */
@@ -41,7 +42,8 @@ describe('sweep schedule verbs', () => {
       await lifecycles.deleteSweepSchedule().catch(() => undefined);
       await lifecycles.close();
     });
-    temporal = env.client;
+    // The product's codec: a schedule's action arguments are encrypted like any payload.
+    temporal = new Client({ connection: env.connection, dataConverter: createDataConverter(h.keyring) });
   });
 
   const assertNoSchedule = () =>
@@ -98,7 +100,7 @@ describe('sweep schedule verbs', () => {
       timezone: 'America/Chicago',
     });
     const d = await lifecycles.describeSweepSchedule();
-    assert.deepEqual(d.timing, { at: '00:05', timezone: 'America/Chicago' });
+    assert.deepEqual(d.spec, { at: '00:05', timezone: 'America/Chicago' });
     assert.equal(d.paused, false);
     assert.equal(d.nextRuns.length, 5);
     for (const run of d.nextRuns) {
@@ -142,7 +144,7 @@ describe('sweep schedule verbs', () => {
     assert.equal(updated.created, false);
     d = await lifecycles.describeSweepSchedule();
     assert.equal(d.paused, true, 'updating the timing or policy does not resume the schedule');
-    assert.deepEqual(d.timing, { at: '23:30', timezone: 'UTC' });
+    assert.deepEqual(d.spec, { at: '23:30', timezone: 'UTC' });
     assert.equal(d.policy?.requireExpiry, 'set');
     assert.equal(d.note, 'still maintenance');
 
@@ -163,6 +165,31 @@ describe('sweep schedule verbs', () => {
 
     await assert.rejects(lifecycles.pauseSweepSchedule({ note: 'two\nlines' }), InputError);
     assert.equal((await lifecycles.describeSweepSchedule()).paused, false, 'a refused note pauses nothing');
+  });
+
+  it('trigger while a sweep of the schedule still runs starts none and names the running one', async () => {
+    await lifecycles.scheduleSweep({ every: '1h' });
+    const schedule = temporal.schedule.getHandle(SWEEP_SCHEDULE_ID);
+    // No worker polls the queue yet: the triggered sweep stays running, waiting for one.
+    assert.equal((await lifecycles.triggerSweepSchedule()).triggered, true);
+    const running = await eventually(async () => (await schedule.describe()).info.runningActions[0], 10_000);
+    const runningId = running.workflow.workflowId;
+    assert.deepEqual(await lifecycles.triggerSweepSchedule(), {
+      scheduleId: SWEEP_SCHEDULE_ID,
+      triggered: false,
+      runningWorkflowId: runningId,
+    });
+    assert.equal((await schedule.describe()).info.recentActions.length, 1, 'no second sweep was started');
+    const d = await lifecycles.describeSweepSchedule();
+    assert.deepEqual(
+      d.lastRun && { workflowId: d.lastRun.workflowId, status: d.lastRun.status, outcome: d.lastRun.outcome },
+      { workflowId: runningId, status: 'running', outcome: null },
+    );
+    await temporal.workflow.getHandle(runningId).terminate('the test is done with it');
+    await eventually(async () =>
+      (await schedule.describe()).info.runningActions.length === 0 ? true : undefined,
+    );
+    assert.equal((await lifecycles.describeSweepSchedule()).lastRun?.status, 'terminated');
   });
 
   it('trigger runs a sweep now: describe lists it under recent runs with its outcome', async () => {

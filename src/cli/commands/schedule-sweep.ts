@@ -89,7 +89,7 @@ export function describeLines(d: SweepScheduleDescription): string[] {
   const p = d.policy;
   return [
     `Sweep schedule ${d.scheduleId}: ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` (note: ${d.note})` : ''}`,
-    `Runs: ${timingText(d.timing)}; a sweep still running is ${d.overlap === 'skip' ? 'not doubled' : 'subject to the schedule\u2019s own overlap policy'}`,
+    `Runs: ${timingText(d.spec)}; a sweep still running is ${d.overlap === 'skip' ? 'not doubled' : 'subject to the schedule\u2019s own overlap policy'}`,
     `Next runs (UTC): ${d.nextRuns.length ? d.nextRuns.join(', ') : d.paused ? 'none while paused' : 'none'}`,
     `Last run: ${d.lastRun ? runText(d.lastRun) : 'none yet'}`,
     p
