@@ -5,9 +5,7 @@
 import {
   Client,
   Connection,
-  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
@@ -22,7 +20,7 @@ import {
   type CredentialsInput,
   type ServiceCredentials,
 } from './credentials-handover';
-import { durationMsSchema, formatDuration } from './domain/durations';
+import { durationMsSchema } from './domain/durations';
 import {
   actorSchema,
   emailSchema,
@@ -44,6 +42,7 @@ import {
   LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
+  SweepScheduleNotFoundError,
   TemporalUnavailableError,
 } from './errors';
 import { onboardDifferences } from './onboard-conflict';
@@ -54,6 +53,21 @@ import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { openStore } from './store/open';
 import type { ReencryptReport } from './store/postgres/secrets';
 import type { AuditEvent, Store } from './store/types';
+import {
+  describeSweepSchedule as describeSchedule,
+  scheduleNoteInputSchema,
+  setSweepSchedulePaused,
+  SWEEP_SCHEDULE_ID,
+  sweepScheduleInputSchema,
+  triggerSweepSchedule as triggerSchedule,
+  upsertSweepSchedule,
+  type ScheduledSweep,
+  type ScheduleNoteInput,
+  type SweepScheduleDescription,
+  type SweepScheduleInput,
+  type SweepSchedulePauseResult,
+  type SweepScheduleTriggerResult,
+} from './sweep-schedule';
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
 import {
@@ -69,11 +83,25 @@ export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
 export type { AuditEvent, AuditEventKind } from './store/types';
 export type { AuditQueryInput, CredentialsInput, ServiceCredentials } from './credentials-handover';
 export { auditQueryInputSchema, credentialsInputSchema };
+export { SWEEP_SCHEDULE_ID, scheduleNoteInputSchema, sweepScheduleInputSchema };
+export type {
+  ScheduledSweep,
+  ScheduleNoteInput,
+  SweepScheduleDescription,
+  SweepScheduleInput,
+  SweepSchedulePauseResult,
+  SweepScheduleTriggerResult,
+} from './sweep-schedule';
+export type {
+  SweepOutcome,
+  SweepPolicySummary,
+  SweepRunStatus,
+  SweepScheduleRun,
+  SweepScheduleTiming,
+} from './sweep-schedule';
 
 /** Who a call is recorded as when it does not say: a pipeline using this API. */
 export const CLIENT_API_ACTOR = 'client-api';
-
-type SweepPolicyArgs = Parameters<typeof sweepWorkflow>[0];
 
 export {
   ContextError,
@@ -82,6 +110,7 @@ export {
   LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
+  SweepScheduleNotFoundError,
   TemporalUnavailableError,
 };
 
@@ -192,6 +221,9 @@ export const validateInput = {
   scheduleSweep(input: SweepScheduleInput): void {
     parse(sweepScheduleInputSchema, input);
   },
+  scheduleNote(input: ScheduleNoteInput = {}): void {
+    parse(scheduleNoteInputSchema, input);
+  },
   credentials(email: string, input: CredentialsInput = {}): void {
     validateInput.email(email);
     parse(credentialsInputSchema, input);
@@ -262,18 +294,10 @@ function refusal(error: unknown): never {
   throw error;
 }
 
-export const SWEEP_SCHEDULE_ID = 'marketo-api-users-sweep';
-
 export const sweepRunInputSchema = z
   .object({ policy: sweepPolicySchema.optional(), dryRun: z.boolean().default(false) })
   .strict();
 export type SweepRunInput = z.input<typeof sweepRunInputSchema>;
-
-export const sweepScheduleInputSchema = z
-  .object({ every: durationMsSchema, policy: sweepPolicySchema.optional() })
-  .strict()
-  .refine((input) => input.every >= 60_000, { path: ['every'], message: 'must be at least 1m' });
-export type SweepScheduleInput = z.input<typeof sweepScheduleInputSchema>;
 
 /** What reencryptSecrets did: `failed` names each secret left under an old key (ref, key id, why), never a secret. */
 export interface ReencryptOutcome extends ReencryptReport {
@@ -529,29 +553,32 @@ export class LifecycleClient {
     }
   }
 
-  /** Creates the sweep's Temporal Schedule, or updates it when it exists; a sweep still running is not doubled. */
-  async scheduleSweep(
-    input: SweepScheduleInput,
-  ): Promise<{ scheduleId: string; created: boolean; every: string }> {
-    const parsed = parse(sweepScheduleInputSchema, input);
-    const action = {
-      type: 'startWorkflow' as const,
-      workflowType: sweepWorkflow,
-      taskQueue: this.context.taskQueue,
-      args: [{ dryRun: false, ...(parsed.policy ? { policy: parsed.policy } : {}) }] as [SweepPolicyArgs],
-    };
-    const spec = { intervals: [{ every: parsed.every }] };
-    const policies = { overlap: ScheduleOverlapPolicy.SKIP };
-    try {
-      await this.client.schedule.create({ scheduleId: SWEEP_SCHEDULE_ID, spec, action, policies });
-      return { scheduleId: SWEEP_SCHEDULE_ID, created: true, every: formatDuration(parsed.every) };
-    } catch (error) {
-      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await this.client.schedule
-        .getHandle(SWEEP_SCHEDULE_ID)
-        .update((previous) => ({ ...previous, spec, action, policies }));
-      return { scheduleId: SWEEP_SCHEDULE_ID, created: false, every: formatDuration(parsed.every) };
-    }
+  /**
+   * Creates the sweep's Temporal Schedule, or updates it when it exists (a paused one stays paused): `every`
+   * an interval, or `at` HH:MM daily in `timezone` (default UTC). A sweep still running is not doubled.
+   */
+  async scheduleSweep(input: SweepScheduleInput): Promise<ScheduledSweep> {
+    return upsertSweepSchedule(this.client, this.context.taskQueue, parse(sweepScheduleInputSchema, input));
+  }
+
+  /** Pauses the schedule with a note (describe and the Web UI show it); SweepScheduleNotFoundError without one. */
+  async pauseSweepSchedule(input: ScheduleNoteInput = {}): Promise<SweepSchedulePauseResult> {
+    return setSweepSchedulePaused(this.client, true, parse(scheduleNoteInputSchema, input));
+  }
+
+  /** Resumes the schedule with a note; SweepScheduleNotFoundError without one. */
+  async resumeSweepSchedule(input: ScheduleNoteInput = {}): Promise<SweepSchedulePauseResult> {
+    return setSweepSchedulePaused(this.client, false, parse(scheduleNoteInputSchema, input));
+  }
+
+  /** Runs the scheduled sweep now, unless one of its sweeps still runs; SweepScheduleNotFoundError without one. */
+  async triggerSweepSchedule(): Promise<SweepScheduleTriggerResult> {
+    return triggerSchedule(this.client);
+  }
+
+  /** Paused and why, when it runs, its next 5 times, its last 5 runs with their outcome, and the policy. */
+  async describeSweepSchedule(): Promise<SweepScheduleDescription> {
+    return describeSchedule(this.client);
   }
 
   /** Removes the sweep's schedule; false when there was none. */
@@ -680,6 +707,18 @@ export {
 } from './move-store';
 export const deleteSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.deleteSweepSchedule());
+export const pauseSweepSchedule = async (input?: ScheduleNoteInput, options?: ClientOptions) => {
+  validateInput.scheduleNote(input);
+  return withClient(options, (c) => c.pauseSweepSchedule(input));
+};
+export const resumeSweepSchedule = async (input?: ScheduleNoteInput, options?: ClientOptions) => {
+  validateInput.scheduleNote(input);
+  return withClient(options, (c) => c.resumeSweepSchedule(input));
+};
+export const triggerSweepSchedule = (options?: ClientOptions) =>
+  withClient(options, (c) => c.triggerSweepSchedule());
+export const describeSweepSchedule = (options?: ClientOptions) =>
+  withClient(options, (c) => c.describeSweepSchedule());
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {
   validateInput.completeStep(email, input);
   return withClient(options, (c) => c.completeStep(email, input));

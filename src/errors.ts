@@ -92,3 +92,14 @@ export class CredentialsUnavailableError extends ProblemError {
     super(problem, hint);
   }
 }
+
+/** A verb on the sweep's schedule (pause, resume, trigger, describe) found no schedule to act on. */
+export class SweepScheduleNotFoundError extends ProblemError {
+  override readonly name = 'SweepScheduleNotFoundError';
+  constructor(readonly scheduleId: string) {
+    super(
+      `there is no sweep schedule (${scheduleId}) on this namespace; nothing was changed`,
+      'create it first with `schedule-sweep --every 1h` (or `--at 00:05 --timezone America/Chicago`)',
+    );
+  }
+}

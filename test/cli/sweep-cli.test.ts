@@ -25,6 +25,20 @@ import {
 
 const HAND = ['cli-000001@sandbox.local', 'cli-000002@sandbox.local'];
 
+/** The parts of `schedule-sweep --describe --json` these tests read. */
+const describedSchema = z.object({
+  paused: z.boolean(),
+  note: z.string().nullable(),
+  nextRuns: z.array(z.string()),
+  lastRun: z
+    .object({
+      workflowId: z.string(),
+      status: z.string(),
+      outcome: z.object({ counts: z.object({ scanned: z.number() }) }).nullable(),
+    })
+    .nullable(),
+});
+
 describe('sweep CLI', () => {
   let up: UpProcess | undefined;
   let dataDir: string;
@@ -134,6 +148,61 @@ describe('sweep CLI', () => {
     assert.match(deleted.stdout, /^The sweep schedule is deleted\.$/m);
     const again = await runCli(['schedule-sweep', '--delete', '--json'], { env });
     assert.deepEqual(oneJson(again), { deleted: false });
+  });
+
+  it('schedule-sweep --at, --pause --note, --describe, --resume, --trigger as a user runs them', async () => {
+    const missing = await runCli(['schedule-sweep', '--describe'], { env });
+    assert.equal(missing.code, 1, describeRun(missing));
+    assert.match(missing.stderr, /^error: there is no sweep schedule/m);
+    assert.match(missing.stderr, /^hint: create it first with `schedule-sweep --every 1h`/m);
+
+    const args = ['--at', '00:05', '--timezone', 'America/Chicago', '--require-expiry', 'report'];
+    const created = await runCli(['schedule-sweep', ...args, '--json'], { env });
+    assert.equal(created.code, 0, describeRun(created));
+    assert.deepEqual(oneJson(created), {
+      scheduleId: 'marketo-api-users-sweep',
+      created: true,
+      at: '00:05',
+      timezone: 'America/Chicago',
+    });
+    const paused = await runCli(['schedule-sweep', '--pause', '--note', 'quota maintenance'], { env });
+    assert.equal(paused.code, 0, describeRun(paused));
+    assert.match(paused.stdout, /^The sweep schedule is paused: quota maintenance$/m);
+    const shown = await runCli(['schedule-sweep', '--describe'], { env });
+    assert.equal(shown.code, 0, describeRun(shown));
+    assert.match(
+      shown.stdout,
+      /^Sweep schedule marketo-api-users-sweep: PAUSED \(note: quota maintenance\)$/m,
+    );
+    assert.match(shown.stdout, /^Runs: daily at 00:05 America\/Chicago; /m);
+    assert.match(shown.stdout, /^Last run: none yet$/m);
+    assert.match(shown.stdout, /^Policy: require expiry report /m);
+
+    const resumed = await runCli(['schedule-sweep', '--resume', '--json'], { env });
+    assert.equal(resumed.code, 0, describeRun(resumed));
+    assert.deepEqual(z.object({ paused: z.boolean(), changed: z.boolean() }).parse(oneJson(resumed)), {
+      paused: false,
+      changed: true,
+    });
+    const triggered = await runCli(['schedule-sweep', '--trigger', '--json'], { env });
+    assert.equal(triggered.code, 0, describeRun(triggered));
+    assert.equal(z.object({ triggered: z.boolean() }).parse(oneJson(triggered)).triggered, true);
+
+    // up's worker runs the triggered sweep; describe shows it once it finished.
+    let last: z.infer<typeof describedSchema> | undefined;
+    for (let i = 0; i < 15 && last?.lastRun?.status !== 'completed'; i++) {
+      const run = await runCli(['schedule-sweep', '--describe', '--json'], { env });
+      assert.equal(run.code, 0, describeRun(run));
+      last = describedSchema.parse(oneJson(run));
+    }
+    assert.equal(last?.lastRun?.status, 'completed', JSON.stringify(last));
+    assert.equal(last.paused, false);
+    assert.ok(last.lastRun.workflowId.startsWith('marketo-api-users-sweep-'), last.lastRun.workflowId);
+    assert.equal(last.lastRun.outcome?.counts.scanned, (await sandboxState(sandboxUrl)).users.length);
+    assert.equal(last.nextRuns.length, 5);
+    for (const at of last.nextRuns) assert.match(at, /T0[56]:05:00\.000Z$/, 'CST is UTC-6, CDT UTC-5');
+    const deleted = await runCli(['schedule-sweep', '--delete'], { env });
+    assert.equal(deleted.code, 0, describeRun(deleted));
   });
 
   it('--help of both commands shows usage and examples', async () => {

@@ -78,7 +78,7 @@ describe('input is checked before anything connects', () => {
     });
   });
 
-  it('flags: a repeated flag, a flag as a value, --every under the floor and --delete with other flags exit 2', async () => {
+  it('flags: a repeated flag, a flag as a value, --every under the floor, schedule verbs with other flags, a bad --at or --timezone exit 2', async () => {
     const good = [...onboardArgs, '--role', 'R', '--expires-in', '3d'];
     const cases: { args: string[]; problem: RegExp }[] = [
       { args: [...good, '--email', 'other@example.com'], problem: /^email: given more than once/m },
@@ -96,6 +96,40 @@ describe('input is checked before anything connects', () => {
       {
         args: ['schedule-sweep', '--delete', '--no-lock-expired'],
         problem: /^delete: takes no other flags/m,
+      },
+      {
+        args: ['schedule-sweep', '--at', '00:05', '--timezone', 'Mars/Olympus_Mons'],
+        problem: /^timezone: must be an IANA time zone such as America\/Chicago or UTC$/m,
+      },
+      { args: ['schedule-sweep', '--at', '24:00'], problem: /^at: must be a time of day as HH:MM/m },
+      {
+        args: ['schedule-sweep', '--every', '1h', '--at', '00:05'],
+        problem: /^every: give --every or --at, not both$/m,
+      },
+      {
+        args: ['schedule-sweep', '--every', '1h', '--timezone', 'UTC'],
+        problem: /^timezone: only with --at/m,
+      },
+      {
+        args: ['schedule-sweep', '--pause', '--every', '1h', '--note', 'x'],
+        problem: /^pause: takes no other flags but --note \(got --every\)$/m,
+      },
+      {
+        args: ['schedule-sweep', '--pause', '--resume'],
+        problem: /^pause: one at a time \(got --pause, --resume\)$/m,
+      },
+      {
+        args: ['schedule-sweep', '--describe', '--at', '00:05'],
+        problem: /^describe: takes no other flags \(got --at\)$/m,
+      },
+      { args: ['schedule-sweep', '--trigger', '--note', 'now'], problem: /^trigger: takes no other flags/m },
+      {
+        args: ['schedule-sweep', '--every', '1h', '--note', 'x'],
+        problem: /^note: only with --pause or --resume$/m,
+      },
+      {
+        args: ['schedule-sweep', '--pause', '--note', 'a\u0007b'],
+        problem: /^note: must be one line of text, without control characters$/m,
       },
     ];
     const runs = await inPairs(cases.map((c) => () => runCli(c.args, { env })));

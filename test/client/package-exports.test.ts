@@ -10,7 +10,9 @@ import { cliEnv, REPO_ROOT, removeDir, tempDir } from '../cli/support';
 
 const SCRIPT = `
 const api = require('marketo-api-users');
-const names = ['onboard', 'status', 'extend', 'revoke', 'list', 'completeStep', 'InputError', 'ContextError'];
+const names = ['onboard', 'status', 'extend', 'revoke', 'list', 'completeStep', 'InputError', 'ContextError',
+  'scheduleSweep', 'pauseSweepSchedule', 'resumeSweepSchedule', 'triggerSweepSchedule', 'describeSweepSchedule',
+  'deleteSweepSchedule', 'SweepScheduleNotFoundError'];
 const missing = names.filter((n) => typeof api[n] !== 'function');
 api
   .onboard(
