@@ -11,7 +11,6 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { ProblemError } from './errors';
 import { loadKeyring, type Keyring } from './security/keyring';
-import { FileSecretStore, type SecretStore } from './security/secret-store';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from './security/workflow-id';
 import {
   databaseUrlFrom,
@@ -76,7 +75,6 @@ export interface ProductContext {
   /** The Marketo instance lifecycles belong to; part of every workflow id. */
   instanceId: string;
   keyring: Keyring;
-  secrets: SecretStore;
   /** Where openStore finds the store this folder and environment use (the workers' must be the same). */
   storeSettings: StoreSettings;
   /** The Marketo instance's base URL when known (MARKETO_BASE_URL, else the `up` of this folder). */
@@ -173,7 +171,6 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
     taskQueue: env.MARKETO_API_USERS_TASK_QUEUE ?? stack?.taskQueue ?? DEFAULT_TASK_QUEUE,
     instanceId,
     keyring,
-    secrets: new FileSecretStore(secretDirFor(dataDir, env)),
     storeSettings,
     marketoBaseUrl: env.MARKETO_BASE_URL?.trim() ? env.MARKETO_BASE_URL : stack?.marketoBaseUrl,
     workflowIdFor: (email) => lifecycleWorkflowId(instanceId, email, idKey),

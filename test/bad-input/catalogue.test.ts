@@ -28,6 +28,8 @@ import { InputError, LifecycleClient, LifecycleRefusedError, type OnboardResult 
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import { createDataConverter } from '../../src/security/data-converter';
 import { secretRefFor, type StoredServiceCredentials } from '../../src/security/secret-store';
+import { openStore } from '../../src/store/open';
+import type { Store } from '../../src/store/types';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { completeOperatorStepUpdate, extendUpdate, revokeUpdate } from '../../src/workflows/messages';
 import {
@@ -1300,6 +1302,7 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
   let sandboxUrl: string;
   let env: NodeJS.ProcessEnv;
   let lifecycles: LifecycleClient;
+  let store: Store;
   let connection: Connection;
   let temporalClient: Client;
   let anchor: OnboardResult;
@@ -1323,6 +1326,8 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
     sandboxUrl = up.info.sandboxUrl!;
     env = cliEnv({ MARKETO_API_USERS_DATA_DIR: dataDir });
     lifecycles = await LifecycleClient.connect({ dataDir, env });
+    // The store the workers of that `up` use (its embedded database), to check the anchor's secret directly.
+    store = await openStore(lifecycles.context.storeSettings, lifecycles.context.keyring);
     connection = await Connection.connect(lifecycles.context.temporal.connectionOptions);
     temporalClient = new Client({
       connection,
@@ -1341,12 +1346,13 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
     anchorHandle = temporalClient.workflow.getHandle<typeof lifecycleWorkflow>(anchor.workflowId);
     anchorSecretRef = secretRefFor(anchor.workflowId);
     assert.equal(anchor.secretRef, anchorSecretRef);
-    anchorSecret = await lifecycles.context.secrets.get(anchorSecretRef);
+    anchorSecret = await store.secrets.get(anchorSecretRef);
     assert.ok(anchorSecret, 'the anchor has its service secret in the store');
     lifecyclesBefore = await lifecycleIds(temporalClient);
   });
 
   after(async () => {
+    await store?.close().catch(() => undefined);
     await lifecycles?.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await up?.stop().catch(() => undefined);
@@ -1366,12 +1372,12 @@ describe(`bad-input catalogue: ${CASES.length} cases (${LAYERS.map((l) => `${l} 
   }
 
   async function assertSecretUnchanged(label: string): Promise<void> {
-    const now = await lifecycles.context.secrets.get(anchorSecretRef);
+    const now = await store.secrets.get(anchorSecretRef);
     try {
       assert.deepEqual(now, anchorSecret, `${label}: the anchor's stored service secret was overwritten`);
     } finally {
       // Put the real one back, so that a failure here does not spill into the cases after it.
-      if (anchorSecret) await lifecycles.context.secrets.put(anchorSecretRef, anchorSecret);
+      if (anchorSecret) await store.secrets.put(anchorSecretRef, anchorSecret);
     }
   }
 
