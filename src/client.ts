@@ -10,7 +10,13 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { z } from 'zod';
-import { ContextError, loadContext, type ContextOptions, type ProductContext } from './context';
+import {
+  ContextError,
+  loadContext,
+  loadStoreContext,
+  type ContextOptions,
+  type ProductContext,
+} from './context';
 import {
   auditFilterFrom,
   auditQueryInputSchema,
@@ -673,7 +679,7 @@ export const audit = async (
   options: ContextOptions = {},
 ): Promise<AuditEvent[]> => {
   validateInput.audit(input);
-  const context = await loadContext(options);
+  const context = await loadStoreContext(options);
   const store = await openStore(context.storeSettings, context.keyring);
   try {
     return await queryAudit(store, input);
@@ -688,7 +694,7 @@ export const audit = async (
  * keyring: nothing to do there.
  */
 export async function reencryptSecrets(options: ContextOptions = {}): Promise<ReencryptOutcome> {
-  const context = await loadContext(options);
+  const context = await loadStoreContext(options);
   const store = await openStore(context.storeSettings, context.keyring);
   try {
     const currentKeyId = context.keyring.currentKeyId;

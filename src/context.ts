@@ -141,6 +141,21 @@ export function dataDirOf(options: ContextOptions): string {
   return path.resolve(options.dataDir ?? env.MARKETO_API_USERS_DATA_DIR ?? DEFAULT_DATA_DIR);
 }
 
+/** What a store-only command (`audit`, `reencrypt-secrets`) needs: no Marketo instance, no Temporal. */
+export interface StoreContext {
+  dataDir: string;
+  keyring: Keyring;
+  storeSettings: StoreSettings;
+}
+
+export async function loadStoreContext(options: ContextOptions = {}): Promise<StoreContext> {
+  const env = options.env ?? process.env;
+  const dataDir = dataDirOf(options);
+  const storeSettings = storeSettingsFor(dataDir, env, readStackFile(dataDir));
+  const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
+  return { dataDir, keyring, storeSettings };
+}
+
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
   const env = options.env ?? process.env;
   const dataDir = dataDirOf(options);
