@@ -1,5 +1,6 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
 import type * as Audit from './commands/audit';
+import type * as CodecServer from './commands/codec-server';
 import type * as CompleteStep from './commands/complete-step';
 import type * as Credentials from './commands/credentials';
 import type * as Demo from './commands/demo';
@@ -115,6 +116,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'worker',
     summary: 'run a worker against your own Temporal cluster and Marketo instance',
     load: () => (load('./commands/worker') as typeof Worker).workerCommand,
+  },
+  {
+    name: 'codec-server',
+    summary: "decode payloads for the Temporal Web UI with the workers' keys (POST /encode, /decode)",
+    load: () => (load('./commands/codec-server') as typeof CodecServer).codecServerCommand,
   },
   {
     name: 'sandbox',
