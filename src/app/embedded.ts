@@ -20,7 +20,9 @@ import type { MarketoClientOptions } from '../marketo/client';
 import { hasMarketoEnv, loadMarketoConfig, type MarketoConfig } from '../marketo/config';
 import { startSandbox, writeAdminTokenFile, type RunningSandbox } from '../sandbox';
 import { createDataConverter } from '../security/data-converter';
-import { loadOrCreateKeyFile } from '../security/keyring';
+import { loadOrCreateKeyFile, type Keyring } from '../security/keyring';
+import { EncryptionCodec } from '../security/payload-codec';
+import { startCodecServer, type RunningCodecServer } from '../codec-server/server';
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
@@ -53,6 +55,8 @@ export interface EmbeddedStack {
   dataDir: string;
   temporalAddress: string;
   uiUrl: string;
+  /** The codec server the Web UI decodes payloads with (loopback, the UI's origin only). */
+  codecEndpoint: string;
   /** Set when the embedded sandbox runs. */
   sandbox: RunningSandbox | undefined;
   marketoBaseUrl: string;
@@ -130,10 +134,11 @@ export function realMarketoSettings(config: MarketoConfig): {
 /** Starts `temporal server start-dev` with SQLite in the data folder; its output goes to a log file there. */
 async function startTemporalDevServer(
   dataDir: string,
-  port: number,
-  uiPort: number,
+  ports: { temporal: number; ui: number },
+  codecEndpoint: string,
   env: NodeJS.ProcessEnv,
 ): Promise<ChildProcess> {
+  const port = ports.temporal;
   if (await portAnswers(port)) {
     throw new EmbeddedStartError(
       `Port ${port} is taken, so the Temporal dev server cannot listen on it.`,
@@ -162,7 +167,9 @@ async function startTemporalDevServer(
         '--port',
         String(port),
         '--ui-port',
-        String(uiPort),
+        String(ports.ui),
+        '--ui-codec-endpoint',
+        codecEndpoint,
         '--namespace',
         'default',
         '--log-level',
@@ -292,6 +299,7 @@ async function startEmbeddedWorkers(
   temporalAddress: string,
   marketo: MarketoSide,
   stackStore: StackStore,
+  keyring: Keyring,
   cleanups: Cleanups,
 ): Promise<{ taskQueue: string; instanceId: string; notificationsFile: string }> {
   const config = loadAppConfig({
@@ -303,7 +311,6 @@ async function startEmbeddedWorkers(
     MARKETO_ADMIN_CONSOLE: marketo.sandbox ? 'sandbox' : 'operator',
     MARKETO_SANDBOX_ADMIN_TOKEN: marketo.sandbox?.adminToken,
   });
-  const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
   const instanceId = marketo.sandbox
     ? EMBEDDED_INSTANCE_ID
     : instanceIdFor(config.instanceId, marketo.client.baseUrl);
@@ -342,15 +349,33 @@ async function startEmbeddedWorkers(
   return { taskQueue: config.taskQueue, instanceId, notificationsFile };
 }
 
+/**
+ * The Web UI's codec server, on a free loopback port, for the UI's own origin (as 127.0.0.1 and as localhost,
+ * the two names a person opens it by). It starts before the dev server, which is told its address.
+ */
+async function startEmbeddedCodecServer(
+  keyring: Keyring,
+  uiPort: number,
+  cleanups: Cleanups,
+): Promise<RunningCodecServer> {
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(keyring),
+    origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
 /** Starts the dev server, records its pid for the next up, and resolves `exited` if it dies while not stopping. */
 async function startEmbeddedTemporal(
   dataDir: string,
   ports: { temporal: number; ui: number },
+  codecEndpoint: string,
   env: NodeJS.ProcessEnv,
   cleanups: Cleanups,
   isStopping: () => boolean,
 ): Promise<{ exited: Promise<string> }> {
-  const temporal = await startTemporalDevServer(dataDir, ports.temporal, ports.ui, env);
+  const temporal = await startTemporalDevServer(dataDir, ports, codecEndpoint, env);
   const exited = new Promise<string>((resolve) =>
     temporal.once('exit', (code, signal) => {
       if (!isStopping()) resolve(`exit code ${code ?? '-'}${signal ? `, signal ${signal}` : ''}`);
@@ -385,10 +410,13 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     const storeStarting = startStackStore(chooseStackStore(dataDir, options.store, env), dataDir, env);
     const storeStarted = storeStarting.catch(() => undefined); // its failure is thrown where it is awaited below
     cleanups.push(async () => (await storeStarted)?.stop());
+    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
+    const codec = await startEmbeddedCodecServer(keyring, ports.ui, cleanups);
     log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
     const { exited: temporalExited } = await startEmbeddedTemporal(
       dataDir,
       ports,
+      codec.url,
       env,
       cleanups,
       () => !!stopping,
@@ -409,6 +437,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       temporalAddress,
       marketo,
       store,
+      keyring,
       cleanups,
     );
     log('worker polling');
@@ -432,6 +461,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       dataDir,
       temporalAddress,
       uiUrl: stack.uiUrl!,
+      codecEndpoint: codec.url,
       sandbox: marketo.sandbox,
       marketoBaseUrl: marketo.client.baseUrl,
       notificationsFile: worker.notificationsFile,

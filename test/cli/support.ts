@@ -110,6 +110,7 @@ export const upInfoSchema = z
   .object({
     temporalAddress: z.string().regex(/^127\.0\.0\.1:\d+$/),
     uiUrl: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
+    codecEndpoint: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
     sandboxUrl: z.string().nullable(),
     marketoBaseUrl: z.string(),
     adminClientId: z.string().nullable(),

@@ -55,7 +55,8 @@ export const upCommand: Command = {
 
 Everything in one process, until Ctrl-C, SIGTERM or SIGHUP (each drains the worker first; a second one
 stops at once): a Temporal dev server persisting to SQLite in the data folder (default ${DEFAULT_DATA_DIR}/), its
-Web UI, the Marketo sandbox (unless MARKETO_BASE_URL points at a real instance) and a worker. However \`up\`
+Web UI with a codec server (payloads decoded with the data folder's keys, for the UI's origin only, on a free
+loopback port: codecEndpoint), the Marketo sandbox (unless MARKETO_BASE_URL points at a real instance) and a worker. However \`up\`
 ends, even killed, its Temporal server stops with it. Started again on the same folder it keeps everything:
 workflows, timers, sandbox data, the payload key. Other commands find it through DIR/stack.json.
 
@@ -86,6 +87,7 @@ Examples:
     const info = {
       temporalAddress: stack.temporalAddress,
       uiUrl: stack.uiUrl,
+      codecEndpoint: stack.codecEndpoint,
       sandboxUrl: stack.sandbox?.baseUrl ?? null,
       marketoBaseUrl: stack.marketoBaseUrl,
       // The local sandbox's own admin credentials, so a person can call it by hand; never a real secret.
@@ -102,6 +104,7 @@ Examples:
     } else {
       output.line(`Temporal:      ${info.temporalAddress}`);
       output.line(`Temporal UI:   ${info.uiUrl}`);
+      output.line(`Codec server:  ${info.codecEndpoint} (the UI shows payloads decoded)`);
       if (stack.sandbox) {
         output.line(`Sandbox:       ${stack.sandbox.baseUrl} (state in ${stack.dataDir})`);
         output.line(`Sandbox admin: client id ${stack.sandbox.adminClientId}`);
