@@ -44,6 +44,7 @@ const COMMANDS = [
   'demo',
   'worker',
   'sandbox',
+  'codec-server',
 ];
 
 /** `field: problem` lines of a bad-input answer (not the `error:` and `hint:` lines). */
