@@ -54,8 +54,8 @@ key file (MARKETO_API_USERS_KEY_FILE, else DIR/keys.json); every key id in them 
 
 Only pages of an --origin may call it (any other origin gets 403); it listens on 127.0.0.1:${DEFAULT_CODEC_PORT} unless
 --host/--port say otherwise (--port 0: any free port). With --token-file every request must carry
-"Authorization: Bearer <token>" (set the UI's codec "pass access token" or put a proxy in front); a --host
-other than loopback requires it. --json prints {"codecEndpoint": ...} once it listens. Runs until Ctrl-C.
+"Authorization: Bearer <token>": the \`temporal\` CLI sends it with --codec-auth, a browser only through a proxy
+that adds it (the Web UI passes its own login's token, not this one); a --host other than loopback requires it. --json prints {"codecEndpoint": ...} once it listens. Runs until Ctrl-C.
 
 Examples:
   marketo-api-users codec-server --origin http://localhost:8233
