@@ -351,7 +351,9 @@ async function startEmbeddedWorkers(
 
 /**
  * The Web UI's codec server, on a free loopback port, for the UI's own origin (as 127.0.0.1 and as localhost,
- * the two names a person opens it by). It starts before the dev server, which is told its address.
+ * the two names a person opens it by). It starts before the dev server, which is told its address. It only
+ * decodes: it has no token (the UI could not send one), so another user's process on this machine could call it,
+ * and /encode would hand that process payloads the worker accepts, which the 0600 key file otherwise prevents.
  */
 async function startEmbeddedCodecServer(
   keyring: Keyring,
@@ -361,6 +363,7 @@ async function startEmbeddedCodecServer(
   const server = await startCodecServer({
     codec: new EncryptionCodec(keyring),
     origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+    encode: false,
   });
   cleanups.push(() => server.close());
   return server;

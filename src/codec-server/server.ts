@@ -25,6 +25,11 @@ export interface CodecServerOptions {
   /** Default 0: any free port. */
   port?: number;
   maxBodyBytes?: number;
+  /**
+   * Default true. Without a token, any process on the machine can call a loopback server (an Origin header is
+   * easily forged outside a browser); /encode would let it write payloads the workers accept, /decode only read.
+   */
+  encode?: boolean;
 }
 
 export interface RunningCodecServer {
@@ -79,6 +84,7 @@ interface Settings {
   origins: ReadonlySet<string>;
   tokenHash: Buffer | undefined;
   maxBodyBytes: number;
+  encode: boolean;
 }
 
 async function codecAnswer(request: http.IncomingMessage, path: string, settings: Settings): Promise<Answer> {
@@ -117,6 +123,9 @@ async function answer(request: http.IncomingMessage, settings: Settings): Promis
     return { status: 403, body: { error: 'this origin is not allowed to use the codec server' } };
   }
   const path = new URL(request.url ?? '/', 'http://codec').pathname;
+  if (path === '/encode' && !settings.encode) {
+    return { status: 403, body: { error: 'this codec server only decodes' } };
+  }
   if (path !== '/encode' && path !== '/decode')
     return { status: 404, body: { error: 'POST /encode or /decode' } };
   if (request.method === 'OPTIONS') {
@@ -172,6 +181,7 @@ export function startCodecServer(options: CodecServerOptions): Promise<RunningCo
     origins: new Set(options.origins),
     tokenHash: options.token === undefined ? undefined : sha256(options.token),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    encode: options.encode ?? true,
   };
   const server = http.createServer(handler(settings));
   const host = options.host ?? '127.0.0.1';

@@ -82,6 +82,7 @@ describe('codec-server command', () => {
         `${UI}/ui/`,
         '--port',
         '0',
+        '--decode-only',
         '--json',
       ],
       { cwd: REPO_ROOT, env: cliEnv({ [PAYLOAD_KEY_ENV]: keyList }), stdio: ['ignore', 'pipe', 'pipe'] },
@@ -109,6 +110,12 @@ describe('codec-server command', () => {
     assert.equal(ok.status, 200);
     const body = (await ok.json()) as { payloads: { data: string }[] };
     assert.equal(Buffer.from(body.payloads[0]!.data, 'base64').toString(), '"crm@example.com"');
+    const encode = await fetch(`${started.codecEndpoint}/encode`, {
+      method: 'POST',
+      headers: { origin: UI, 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    assert.equal(encode.status, 403, '--decode-only refuses /encode');
     const other = await decode('https://elsewhere.example.com');
     assert.equal(other.status, 403);
     assert.equal(other.headers.get('access-control-allow-origin'), null);

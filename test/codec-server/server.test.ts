@@ -192,6 +192,23 @@ describe('codec server', () => {
     assert.equal(after.status, 200);
   });
 
+  it('decode-only: /encode is refused, /decode served', async () => {
+    const decodeOnly = await startCodecServer({
+      codec: new EncryptionCodec(rotated),
+      origins: [UI],
+      encode: false,
+    });
+    try {
+      const body = JSON.stringify({ payloads: [toJson(plain('x'))] });
+      const encode = await post(decodeOnly.url, '/encode', body);
+      assert.equal(encode.status, 403);
+      assert.match(((await encode.json()) as { error: string }).error, /only decodes/);
+      assert.equal((await post(decodeOnly.url, '/decode', body)).status, 200);
+    } finally {
+      await decodeOnly.close();
+    }
+  });
+
   it('serves only POST /encode and /decode', async () => {
     assert.equal((await post(server.url, '/other', '{}')).status, 404);
     assert.equal((await fetch(`${server.url}/decode`, { headers: { origin: UI } })).status, 405);

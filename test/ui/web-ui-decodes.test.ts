@@ -68,6 +68,15 @@ describe('the Web UI of `up` shows payloads decoded by its codec server', () => 
     assert.equal(statusJsonSchema.parse(oneJson(revoke)).phase, 'deactivated');
   });
 
+  it("up's codec server only decodes: /encode is refused even from the UI's origin", async () => {
+    const response = await fetch(`${up!.info.codecEndpoint}/encode`, {
+      method: 'POST',
+      headers: { origin: up!.info.uiUrl, 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    assert.equal(response.status, 403);
+  });
+
   after(async () => {
     await browser?.close();
     await up?.stop();

@@ -16,6 +16,7 @@ const OPTIONS = {
   host: { type: 'string' },
   origin: { type: 'string', multiple: true },
   'token-file': { type: 'string' },
+  'decode-only': { type: 'boolean' },
 } as const;
 
 export const DEFAULT_CODEC_PORT = 8888;
@@ -46,19 +47,22 @@ function parseFlags(values: Record<string, unknown>): z.infer<typeof flagsSchema
 
 export const codecServerCommand: Command = {
   help: `Usage: marketo-api-users codec-server --origin URL [--origin URL ...] [--port N] [--host H]
-                                  [--token-file F] [--data-dir DIR] [--json]
+                                  [--token-file F] [--decode-only] [--data-dir DIR] [--json]
 
 Temporal's remote codec (POST /encode and /decode) with the workers' payload keys, so the Temporal Web UI shows
 lifecycles' inputs and results decoded. Keys as the workers have them: MARKETO_API_USERS_PAYLOAD_KEY, else the
 key file (MARKETO_API_USERS_KEY_FILE, else DIR/keys.json); every key id in them decodes. \`up\` runs one itself.
 
-Only pages of an --origin may call it (any other origin gets 403); it listens on 127.0.0.1:${DEFAULT_CODEC_PORT} unless
---host/--port say otherwise (--port 0: any free port). With --token-file every request must carry
-"Authorization: Bearer <token>": the \`temporal\` CLI sends it with --codec-auth, a browser only through a proxy
-that adds it (the Web UI passes its own login's token, not this one); a --host other than loopback requires it. --json prints {"codecEndpoint": ...} once it listens. Runs until Ctrl-C.
+Only pages of an --origin may call it (any other origin gets 403); it listens on 127.0.0.1:${DEFAULT_CODEC_PORT}
+unless --host/--port say otherwise (--port 0: any free port). With --token-file every request must carry
+"Authorization: Bearer <token>": the \`temporal\` CLI sends it with --codec-auth, a browser only through a
+proxy that adds it (the Web UI passes its own login's token, not this one); a --host other than loopback
+requires it. --decode-only refuses /encode (403): without it, whoever can call the server can write payloads
+the workers accept (\`up\`'s own codec server only decodes). --json prints {"codecEndpoint": ...} once it
+listens. Runs until Ctrl-C.
 
 Examples:
-  marketo-api-users codec-server --origin http://localhost:8233
+  marketo-api-users codec-server --origin http://localhost:8233 --decode-only
   marketo-api-users codec-server --origin https://temporal-ui.example.com --token-file /etc/mau/codec-token
 `,
   async run(argv, makeOutput) {
@@ -75,6 +79,7 @@ Examples:
       host: flags.host,
       port: flags.port,
       ...(token === undefined ? {} : { token }),
+      encode: values['decode-only'] !== true,
     }).catch((error: unknown) => {
       throw new PreconditionError(
         `the codec server cannot listen on ${flags.host}:${flags.port} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
