@@ -394,84 +394,113 @@ async function startEmbeddedTemporal(
   return { exited };
 }
 
+/** stack.json: how the folder's other commands find this stack and its store; removed when it stops. */
+function recordStack(
+  dataDir: string,
+  cleanups: Cleanups,
+  parts: {
+    temporalAddress: string;
+    uiUrl: string;
+    marketo: MarketoSide;
+    worker: { instanceId: string; taskQueue: string };
+    store: StackStore;
+  },
+): StackFile {
+  const { marketo, worker, store } = parts;
+  const stack: StackFile = {
+    temporalAddress: parts.temporalAddress,
+    namespace: 'default',
+    uiUrl: parts.uiUrl,
+    ...(marketo.sandbox ? { sandboxUrl: marketo.sandbox.baseUrl } : {}),
+    marketoBaseUrl: marketo.client.baseUrl,
+    instanceId: worker.instanceId,
+    taskQueue: worker.taskQueue,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    store: store.kind,
+    // Only the embedded database's socket URL: a configured server's URL may carry a password.
+    ...(store.kind === 'embedded' ? { databaseUrl: store.databaseUrl } : {}),
+  };
+  writeStackFile(dataDir, stack);
+  cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));
+  return stack;
+}
+
+/** Everything of the stack but its stop: the store, the codec server, Temporal, Marketo, the workers, stack.json. */
+async function startStackParts(
+  options: EmbeddedOptions,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  cleanups: Cleanups,
+  isStopping: () => boolean,
+): Promise<Omit<EmbeddedStack, 'stop'>> {
+  const log = options.log ?? (() => {});
+  const ports = { temporal: options.temporalPort ?? 7233, ui: options.uiPort ?? 8233 };
+  // The embedded database starts while the Temporal server does: neither waits for the other.
+  const storeStarting = startStackStore(chooseStackStore(dataDir, options.store, env), dataDir, env);
+  const storeStarted = storeStarting.catch(() => undefined); // its failure is thrown where it is awaited below
+  cleanups.push(async () => (await storeStarted)?.stop());
+  const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
+  const codec = await startEmbeddedCodecServer(keyring, ports.ui, cleanups);
+  log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
+  const { exited: temporalExited } = await startEmbeddedTemporal(
+    dataDir,
+    ports,
+    codec.url,
+    env,
+    cleanups,
+    isStopping,
+  );
+  const temporalAddress = `127.0.0.1:${ports.temporal}`;
+  const marketo = await startMarketoSide(options, dataDir, env, cleanups);
+  log(
+    marketo.sandbox
+      ? `Marketo sandbox on ${marketo.client.baseUrl}`
+      : `using the real Marketo instance at ${marketo.client.baseUrl}`,
+  );
+  const store = await storeStarting;
+  if (store.kind === 'embedded') log(`embedded database in ${dataDir}`);
+  const worker = await startEmbeddedWorkers(
+    options,
+    dataDir,
+    env,
+    temporalAddress,
+    marketo,
+    store,
+    keyring,
+    cleanups,
+  );
+  log('worker polling');
+  const uiUrl = `http://127.0.0.1:${ports.ui}`;
+  const stack = recordStack(dataDir, cleanups, { temporalAddress, uiUrl, marketo, worker, store });
+  return {
+    dataDir,
+    temporalAddress,
+    uiUrl,
+    codecEndpoint: codec.url,
+    sandbox: marketo.sandbox,
+    marketoBaseUrl: marketo.client.baseUrl,
+    notificationsFile: worker.notificationsFile,
+    stack,
+    temporalExited,
+  };
+}
+
 export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
   quietSdkLogs();
-  const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
-  prepareDataDir(dataDir, log);
+  prepareDataDir(dataDir, options.log ?? (() => {}));
   refuseSecondUp(dataDir);
-  await stopTemporalLeftBehind(dataDir, log);
-  const ports = { temporal: options.temporalPort ?? 7233, ui: options.uiPort ?? 8233 };
+  await stopTemporalLeftBehind(dataDir, options.log ?? (() => {}));
   const cleanups: Cleanups = [];
   let stopping: Promise<void> | undefined;
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    // The embedded database starts while the Temporal server does: neither waits for the other.
-    const storeStarting = startStackStore(chooseStackStore(dataDir, options.store, env), dataDir, env);
-    const storeStarted = storeStarting.catch(() => undefined); // its failure is thrown where it is awaited below
-    cleanups.push(async () => (await storeStarted)?.stop());
-    const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'), env);
-    const codec = await startEmbeddedCodecServer(keyring, ports.ui, cleanups);
-    log(`starting the Temporal dev server on 127.0.0.1:${ports.temporal} (SQLite in ${dataDir})`);
-    const { exited: temporalExited } = await startEmbeddedTemporal(
-      dataDir,
-      ports,
-      codec.url,
-      env,
-      cleanups,
-      () => !!stopping,
-    );
-    const temporalAddress = `127.0.0.1:${ports.temporal}`;
-    const marketo = await startMarketoSide(options, dataDir, env, cleanups);
-    log(
-      marketo.sandbox
-        ? `Marketo sandbox on ${marketo.client.baseUrl}`
-        : `using the real Marketo instance at ${marketo.client.baseUrl}`,
-    );
-    const store = await storeStarting;
-    if (store.kind === 'embedded') log(`embedded database in ${dataDir}`);
-    const worker = await startEmbeddedWorkers(
-      options,
-      dataDir,
-      env,
-      temporalAddress,
-      marketo,
-      store,
-      keyring,
-      cleanups,
-    );
-    log('worker polling');
-    const stack: StackFile = {
-      temporalAddress,
-      namespace: 'default',
-      uiUrl: `http://127.0.0.1:${ports.ui}`,
-      ...(marketo.sandbox ? { sandboxUrl: marketo.sandbox.baseUrl } : {}),
-      marketoBaseUrl: marketo.client.baseUrl,
-      instanceId: worker.instanceId,
-      taskQueue: worker.taskQueue,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      store: store.kind,
-      // Only the embedded database's socket URL: a configured server's URL may carry a password.
-      ...(store.kind === 'embedded' ? { databaseUrl: store.databaseUrl } : {}),
-    };
-    writeStackFile(dataDir, stack);
-    cleanups.push(() => Promise.resolve(fs.rmSync(stackFilePath(dataDir), { force: true })));
-    return {
-      dataDir,
-      temporalAddress,
-      uiUrl: stack.uiUrl!,
-      codecEndpoint: codec.url,
-      sandbox: marketo.sandbox,
-      marketoBaseUrl: marketo.client.baseUrl,
-      notificationsFile: worker.notificationsFile,
-      stack,
-      temporalExited,
-      stop: () => (stopping ??= undo()),
-    };
+    const parts = await startStackParts(options, dataDir, env, cleanups, () => !!stopping);
+    return { ...parts, stop: () => (stopping ??= undo()) };
   } catch (error) {
     await undo();
     throw error;
