@@ -17,6 +17,7 @@ import type { Store } from '../store/types';
 import { deriveWorkflowIdKey, lifecycleWorkflowId, workflowIdKeyFingerprint } from '../security/workflow-id';
 import { createSweepDeps } from './sweep-deps';
 import type { AppConfig } from './config';
+import type { ProductMetrics } from './product-metrics';
 
 /** What the settings alone cannot say: the live Marketo connection, the keys, the instance and a client. */
 export interface DepsContext {
@@ -29,6 +30,8 @@ export interface DepsContext {
   workflowClient: WorkflowClient;
   /** Secrets, first sightings and the audit log (openStore's); default the file store of the data folder. */
   store?: Store;
+  /** The product's metrics (Marketo calls, audit events, sweep actions); none when omitted. */
+  metrics?: ProductMetrics;
 }
 
 export interface DepsOverrides extends Partial<ActivityDeps> {
@@ -52,21 +55,39 @@ export function workflowIds(keyring: Keyring, instanceId: string, env: NodeJS.Pr
   };
 }
 
+/** The client's own `onCall` (a test's) and the metrics' both hear every call. */
+function withCallMetrics(
+  options: MarketoClientOptions,
+  metrics: ProductMetrics | undefined,
+): MarketoClientOptions {
+  if (!metrics) return options;
+  const own = options.onCall;
+  return {
+    ...options,
+    onCall: (event) => {
+      own?.(event);
+      metrics.marketoCall(event);
+    },
+  };
+}
+
 export function buildActivityDeps(context: DepsContext, overrides: DepsOverrides = {}): ActivityDeps {
   const { config } = context;
   const { wrapSecrets, notificationStream, ...replaced } = overrides;
   const ids = workflowIds(context.keyring, context.instanceId, config.env);
   const store = context.store ?? new FileStore(config);
   const files = replaced.secrets ?? store.secrets;
+  const { metrics } = context;
+  const audit = replaced.audit ?? store.audit;
   return {
-    marketo: replaced.marketo ?? createMarketoClient(context.marketo),
+    marketo: replaced.marketo ?? createMarketoClient(withCallMetrics(context.marketo, metrics)),
     adminConsole:
       replaced.adminConsole ??
       (config.adminConsole.mode === 'sandbox'
         ? sandboxAdminConsole(context.marketo.baseUrl, config.adminConsole.token)
         : operatorOnlyConsole),
     secrets: wrapSecrets ? wrapSecrets(files) : files,
-    audit: replaced.audit ?? store.audit,
+    audit: metrics ? metrics.countingAudit(audit) : audit,
     notifier:
       replaced.notifier ??
       createNotifierFromEnv(config.env, notificationStream ? { stream: notificationStream } : {}),

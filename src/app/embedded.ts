@@ -31,6 +31,7 @@ import { chooseStackStore, startStackStore, type StackStore, type StoreChoice } 
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
+import { createProductMetrics } from './product-metrics';
 import { watchForOrphan } from './orphan-watchdog';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
@@ -44,6 +45,8 @@ export interface EmbeddedOptions {
   /** Default 3070; ignored when a real Marketo instance is configured. */
   sandboxPort?: number;
   taskQueue?: string;
+  /** Serve Prometheus metrics (the SDK's and the product's) on 127.0.0.1 at this port; none by default. */
+  metricsPort?: number;
   /** Where secrets, first sightings and the audit log go without a database URL; default `embedded`. */
   store?: StoreChoice;
   env?: NodeJS.ProcessEnv;
@@ -237,15 +240,26 @@ function prepareDataDir(dataDir: string, log: (line: string) => void): void {
 }
 
 /** The SDK logs every worker state change at INFO; a command's stderr is for the person running it. */
-function quietSdkLogs(): void {
+/** Quiet SDK logs, and the Prometheus endpoint when asked for (the SDK's metrics and the product's). */
+function installRuntime(metricsPort: number | undefined): void {
   try {
     Runtime.install({
       // ERROR: a worker polling only activities warns that it has no workflows, which is the design here.
       logger: new DefaultLogger('ERROR'),
-      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } },
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' } },
+        ...(metricsPort === undefined
+          ? {}
+          : { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } }),
+      },
     });
-  } catch {
-    // Already installed by the host (tests, a service embedding us): keep its choice.
+  } catch (error) {
+    // Already installed by the host (tests, a service embedding us): keep its choice, unless metrics were asked for.
+    if (metricsPort === undefined) return;
+    throw new EmbeddedStartError(
+      `The Prometheus endpoint on 127.0.0.1:${metricsPort} could not be set up (${(error as Error).message}).`,
+      'Choose another --metrics-port, or leave it out where the process installs its own Temporal runtime.',
+    );
   }
 }
 
@@ -335,7 +349,15 @@ async function startEmbeddedWorkers(
     taskQueue: config.taskQueue,
     dataConverter,
     deps: buildActivityDeps(
-      { config, marketo: marketo.client, keyring, instanceId, workflowClient, store },
+      {
+        config,
+        marketo: marketo.client,
+        keyring,
+        instanceId,
+        workflowClient,
+        store,
+        metrics: createProductMetrics(Runtime.instance().metricMeter, { budget: marketo.budget }),
+      },
       // Notifications go to a log file in the data folder (stdout stays for the command's own output).
       { notificationStream },
     ),
@@ -488,7 +510,7 @@ async function startStackParts(
 
 export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
-  quietSdkLogs();
+  installRuntime(options.metricsPort);
   const dataDir = path.resolve(options.dataDir);
   prepareDataDir(dataDir, options.log ?? (() => {}));
   refuseSecondUp(dataDir);

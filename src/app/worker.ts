@@ -39,6 +39,7 @@ import {
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
+import { createProductMetrics } from './product-metrics';
 
 export interface MarketoQueueBudget {
   /** Calls per window, across every worker on the queue. */
@@ -241,6 +242,7 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
   const workflowClient = new WorkflowClient({ connection: clientConnection, namespace, dataConverter });
   const store = await openStore(config, keyring);
   const reencrypting = reencryptInBackground(store, { info: console.log, warn: console.warn });
+  const budget = marketoQueueBudget(marketoConfig);
   const deps = buildActivityDeps({
     config,
     marketo: marketoConfig,
@@ -248,8 +250,8 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
     instanceId: instanceIdFor(config.instanceId, marketoConfig.baseUrl),
     workflowClient,
     store,
+    metrics: createProductMetrics(Runtime.instance().metricMeter, { budget }),
   });
-  const budget = marketoQueueBudget(marketoConfig);
   const options: LifecycleWorkerOptions = {
     connection,
     namespace,

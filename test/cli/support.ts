@@ -119,6 +119,7 @@ export const upInfoSchema = z
     dataDir: z.string(),
     notificationsFile: z.string(),
     store: z.enum(['embedded', 'file', 'postgres']),
+    metricsUrl: z.string().nullable(),
   })
   .strict();
 export type UpInfo = z.infer<typeof upInfoSchema>;
@@ -139,6 +140,8 @@ export interface UpOptions {
   sandboxPort: number;
   /** `up --store`; default: none (the embedded database, or the configured PostgreSQL). */
   store?: 'embedded' | 'file';
+  /** `up --metrics-port`. */
+  metricsPort?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -157,6 +160,7 @@ export function upArgs(options: Omit<UpOptions, 'env'>): string[] {
     '--sandbox-port',
     String(options.sandboxPort),
     ...(options.store === undefined ? [] : ['--store', options.store]),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
   ];
 }
 

@@ -15,6 +15,7 @@ const OPTIONS = {
   'ui-port': { type: 'string' },
   'sandbox-port': { type: 'string' },
   store: { type: 'string' },
+  'metrics-port': { type: 'string' },
 } as const;
 
 const DEFAULT_PORT = 7233;
@@ -28,6 +29,7 @@ const portsSchema = z.object({
   port: portSchema.default(DEFAULT_PORT),
   'ui-port': portSchema.optional(),
   'sandbox-port': portSchema.default(3070),
+  'metrics-port': portSchema.optional(),
 });
 
 export function parsePorts(values: Record<string, unknown>) {
@@ -51,7 +53,7 @@ function describeStore(kind: StackStoreKind, dataDir: string): string {
 
 export const upCommand: Command = {
   help: `Usage: marketo-api-users up [--data-dir DIR] [--port N] [--ui-port N] [--sandbox-port N]
-                        [--store embedded|file] [--json]
+                        [--store embedded|file] [--metrics-port N] [--json]
 
 Everything in one process, until Ctrl-C, SIGTERM or SIGHUP (each drains the worker first; a second one
 stops at once): a Temporal dev server persisting to SQLite in the data folder (default ${DEFAULT_DATA_DIR}/), its
@@ -63,6 +65,10 @@ workflows, timers, sandbox data, the payload key. Other commands find it through
 Secrets, the sweep's first sightings and the audit log go to the PostgreSQL of MARKETO_API_USERS_DATABASE_URL
 when it is set; else to an embedded Postgres-compatible database in DIR/database (PGlite: nothing to install),
 served on a unix socket only this user can reach; or, with --store file, to files in DIR (one machine only).
+
+--metrics-port N serves Prometheus metrics on 127.0.0.1:N/metrics: the Temporal SDK's, and the product's own
+(marketo_api_users_marketo_calls by kind and answer, so 606/615/607; marketo_api_users_audit_events by kind;
+marketo_api_users_sweep_actions by action; the Marketo call budget when one is set).
 
 Examples:
   marketo-api-users up
@@ -81,6 +87,7 @@ Examples:
       uiPort: ports['ui-port'],
       sandboxPort: ports['sandbox-port'],
       ...(store === undefined ? {} : { store }),
+      ...(ports['metrics-port'] === undefined ? {} : { metricsPort: ports['metrics-port'] }),
       log: (line) => output.progress(line),
     });
     output.done();
@@ -98,6 +105,8 @@ Examples:
       dataDir: stack.dataDir,
       notificationsFile: stack.notificationsFile,
       store: stack.stack.store,
+      metricsUrl:
+        ports['metrics-port'] === undefined ? null : `http://127.0.0.1:${ports['metrics-port']}/metrics`,
     };
     if (output.json) {
       output.result(info);
@@ -117,6 +126,7 @@ Examples:
       }
       output.line(`Store:         ${describeStore(stack.stack.store, stack.dataDir)}`);
       output.line(`Notifications: ${stack.notificationsFile}`);
+      if (info.metricsUrl) output.line(`Metrics:       ${info.metricsUrl}`);
       output.line('Ready. Ctrl-C stops everything.');
     }
     const ended = await Promise.race([
