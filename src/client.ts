@@ -392,6 +392,7 @@ export class LifecycleClient {
       request,
       workflowIdKeyFingerprint: this.context.workflowIdKeyFingerprint,
       actor: parse(onboardInputSchema, input).actor ?? CLIENT_API_ACTOR,
+      instanceId: this.context.instanceId,
     });
     if (!started) await this.refuseOtherSettings(input, request);
     const status = await this.waitUntilSettled(request.email, options);
