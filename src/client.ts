@@ -35,6 +35,12 @@ import {
   type LifecycleRequest,
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+import {
+  listFilterSchema,
+  listFromVisibility,
+  type LifecycleSummary,
+  type ListFilterInput,
+} from './lifecycle-list';
 import { startLifecycle } from './lifecycle-start';
 import {
   CredentialsUnavailableError,
@@ -79,6 +85,8 @@ import {
 } from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+export type { LifecycleSummary, ListFilterInput } from './lifecycle-list';
+export { listFilterSchema };
 export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
 export type { AuditEvent, AuditEventKind } from './store/types';
 export type { AuditQueryInput, CredentialsInput, ServiceCredentials } from './credentials-handover';
@@ -246,15 +254,6 @@ export interface OnboardResult {
   failure: LifecycleStatus['failure'] | null;
   /** True when this call started the lifecycle, false when it found it running. */
   started: boolean;
-}
-
-export interface LifecycleSummary {
-  workflowId: string;
-  email: string | null;
-  phase: LifecyclePhase | 'unknown';
-  expiresAt: string | null;
-  workflowStatus: string;
-  startedAt: string;
 }
 
 export interface WaitOptions {
@@ -593,8 +592,19 @@ export class LifecycleClient {
     }
   }
 
-  /** Every lifecycle on this namespace with its phase and expiry, newest first. */
-  async list(): Promise<LifecycleSummary[]> {
+  /**
+   * The lifecycles on this namespace matching `filter`, newest first, from visibility alone: one call per page,
+   * whatever the number of lifecycles.
+   */
+  async list(filter: ListFilterInput = {}): Promise<LifecycleSummary[]> {
+    return listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
+  }
+
+  /**
+   * `list` as it was before search attributes: a status Query to every lifecycle (a workflow task each, a
+   * replay for any not in a worker's cache). Kept only so the bench can measure it against `list`.
+   */
+  async listByStatusQueries(): Promise<LifecycleSummary[]> {
     const executions = [];
     for await (const execution of this.client.workflow.list({
       query: `WorkflowType = 'lifecycleWorkflow'`,
@@ -655,7 +665,10 @@ export const revoke = async (email: string, input?: RevokeOptions, options?: Cli
   validateInput.revoke(email, input);
   return withClient(options, (c) => c.revoke(email, input));
 };
-export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
+export const list = async (options?: ClientOptions, filter?: ListFilterInput) => {
+  parse(listFilterSchema, filter ?? {});
+  return withClient(options, (c) => c.list(filter));
+};
 export const sweep = async (input?: SweepRunInput, options?: ClientOptions) => {
   validateInput.sweep(input);
   return withClient(options, (c) => c.sweep(input));
