@@ -51,6 +51,7 @@ import {
   SweepScheduleNotFoundError,
   TemporalUnavailableError,
 } from './errors';
+import { setupNamespace, type NamespaceSetupReport } from './namespace-setup';
 import { onboardDifferences } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
@@ -86,6 +87,7 @@ import {
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 export type { LifecycleSummary, ListFilterInput } from './lifecycle-list';
+export type { NamespaceSetupReport } from './namespace-setup';
 export { listFilterSchema };
 export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
 export type { AuditEvent, AuditEventKind } from './store/types';
@@ -598,6 +600,11 @@ export class LifecycleClient {
    */
   async list(filter: ListFilterInput = {}): Promise<LifecycleSummary[]> {
     return listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
+  }
+
+  /** Registers the lifecycle's search attributes on this namespace where missing; says what it added and found. */
+  async setupNamespace(): Promise<NamespaceSetupReport> {
+    return setupNamespace(this.client.connection, this.context.temporal.namespace);
   }
 
   /**

@@ -37,7 +37,7 @@ export function searchAttributesToAdd(
 }
 
 export async function setupNamespace(
-  connection: Connection,
+  connection: Pick<Connection, 'operatorService'>,
   namespace: string,
 ): Promise<NamespaceSetupReport> {
   const listed = await connection.operatorService.listSearchAttributes({ namespace });
