@@ -3,8 +3,15 @@
  * continued-as-new run too) and at every phase change or extension, so visibility answers `list` and the Web UI
  * without asking the workflow. Never the email: visibility stores search attributes unencrypted.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
-import { MANAGED_BY, MauExpiresAt, MauManagedBy, MauPhase, MauRole } from '../../domain/search-attributes';
+import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  EMAIL_MEMO_FIELD,
+  MANAGED_BY,
+  MauExpiresAt,
+  MauManagedBy,
+  MauPhase,
+  MauRole,
+} from '../../domain/search-attributes';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
 
 export function publishVisibility(status: Pick<LifecycleStatus, 'phase' | 'expiresAt' | 'roleName'>): void {
@@ -14,4 +21,12 @@ export function publishVisibility(status: Pick<LifecycleStatus, 'phase' | 'expir
     { key: MauRole, value: status.roleName },
     { key: MauManagedBy, value: MANAGED_BY },
   ]);
+}
+
+/**
+ * The email for `list` and the sweep, whoever started the run: a memo goes through the payload codec, so it is
+ * encrypted like the input that already holds the email.
+ */
+export function publishEmail(email: string): void {
+  upsertMemo({ [EMAIL_MEMO_FIELD]: email });
 }

@@ -23,7 +23,7 @@ import { deactivate, endBeforeActive } from './deactivation';
 import { EndedBeforeActive, invalidInput } from './failures';
 import { Lifecycle } from './lifecycle';
 import { provision } from './provisioning';
-import { publishVisibility } from './visibility';
+import { publishEmail, publishVisibility } from './visibility';
 
 function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
   const parsed = lifecycleWorkflowInputSchema.safeParse(rawInput);
@@ -81,6 +81,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   const lc = new Lifecycle(input, lifecycleActivities(workflowInfo().taskQueue));
   installHandlers(lc);
   publishVisibility(lc.status);
+  publishEmail(lc.request.email);
   if (!input.carried) judgeAtStart(lc);
   let next: ActiveOutcome;
   try {
