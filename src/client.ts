@@ -37,6 +37,7 @@ import {
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
 import {
   listFilterSchema,
+  listByStatusQueries,
   listFromVisibility,
   type LifecycleSummary,
   type ListFilterInput,
@@ -612,34 +613,7 @@ export class LifecycleClient {
    * replay for any not in a worker's cache). Kept only so the bench can measure it against `list`.
    */
   async listByStatusQueries(): Promise<LifecycleSummary[]> {
-    const executions = [];
-    for await (const execution of this.client.workflow.list({
-      query: `WorkflowType = 'lifecycleWorkflow'`,
-    })) {
-      executions.push(execution);
-    }
-    // Keep only the latest run of each lifecycle (continue-as-new and re-onboarding leave older runs).
-    const latest = new Map<string, (typeof executions)[number]>();
-    for (const e of executions) {
-      const seen = latest.get(e.workflowId);
-      if (!seen || seen.startTime < e.startTime) latest.set(e.workflowId, e);
-    }
-    const summaries: LifecycleSummary[] = [];
-    for (const e of latest.values()) {
-      const status = await this.client.workflow
-        .getHandle<typeof lifecycleWorkflow>(e.workflowId, e.runId)
-        .query(statusQuery)
-        .catch(() => undefined);
-      summaries.push({
-        workflowId: e.workflowId,
-        email: status?.email ?? null,
-        phase: status?.phase ?? 'unknown',
-        expiresAt: status?.expiresAt ?? null,
-        workflowStatus: e.status.name,
-        startedAt: e.startTime.toISOString(),
-      });
-    }
-    return summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return listByStatusQueries(this.client.workflow);
   }
 }
 

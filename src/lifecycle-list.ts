@@ -7,6 +7,7 @@ import type { WorkflowClient, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { durationMsSchema } from './domain/durations';
 import { lifecyclePhaseSchema, type LifecyclePhase } from './domain/lifecycle-status';
+import { statusQuery } from './workflows/messages';
 import { EMAIL_MEMO_FIELD, MauExpiresAt, MauPhase, MauRole } from './domain/search-attributes';
 
 export const listFilterSchema = z
@@ -104,4 +105,32 @@ export async function listFromVisibility(
     if (summaries.length >= limit) break;
   }
   return summaries;
+}
+
+/**
+ * How `list` answered before search attributes: every run from visibility, then a status Query to the latest run
+ * of each (a workflow task each, a replay for any not in a worker's cache). Kept for the bench's comparison.
+ */
+export async function listByStatusQueries(workflows: WorkflowClient): Promise<LifecycleSummary[]> {
+  const latest = new Map<string, WorkflowExecutionInfo>();
+  for await (const e of workflows.list({ query: `WorkflowType = 'lifecycleWorkflow'` })) {
+    const seen = latest.get(e.workflowId);
+    if (!seen || seen.startTime < e.startTime) latest.set(e.workflowId, e);
+  }
+  const summaries: LifecycleSummary[] = [];
+  for (const e of latest.values()) {
+    const status = await workflows
+      .getHandle(e.workflowId, e.runId)
+      .query(statusQuery)
+      .catch(() => undefined);
+    summaries.push({
+      workflowId: e.workflowId,
+      email: status?.email ?? null,
+      phase: status?.phase ?? 'unknown',
+      expiresAt: status?.expiresAt ?? null,
+      workflowStatus: e.status.name,
+      startedAt: e.startTime.toISOString(),
+    });
+  }
+  return summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
