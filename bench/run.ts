@@ -6,6 +6,8 @@
  * 1. budgetUtilization: N onboardings by 2 worker processes sharing a scaled budget (50 calls per 2 s).
  * 2. overheadRatio: lifecycle provisioning throughput over a baseline of as many no-op activities.
  * 3. sleepingScale: K lifecycles asleep on their expiry timers; worker RSS per 1,000.
+ *    listScale, in the same run: `list` over those K lifecycles from visibility and the old way (a status Query
+ *    to each), as wall time and as Temporal calls made.
  * 4. expiryLateness: K lifecycles expiring at one instant; how late the lock and the deactivation come.
  * 5. sweepScale: one sweep over an instance of U hand-made API-only users (full mode only: 10,000), its calls
  *    against the budget, and what the same sweep takes at Marketo's default budget of 50 calls per 20 s.
@@ -17,7 +19,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Connection, WorkflowClient } from '@temporalio/client';
+import {
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  WorkflowClient,
+  type ConnectionOptions,
+  type DataConverter,
+} from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort } from '../src/app/embedded';
 import { mapLimit, sleep, spawnHeadlessDevServer, stopChild, waitFor } from '../scripts/lib/script-support';
@@ -36,6 +45,7 @@ import { buildActivityDeps } from '../src/app/deps';
 import { bundleLifecycleWorkflows, createWorkers } from '../src/app/worker';
 import { lifecycleWorkflow, sweepWorkflow } from '../src/workflows';
 import { statusQuery } from '../src/workflows/messages';
+import { listByStatusQueries, listFromVisibility, type LifecycleSummary } from '../src/lifecycle-list';
 import { baselineActivities } from './baseline-activities';
 import { callsPerSecondSvg } from './chart';
 import { benchWorkerEnv, WORKER_ENTRY } from './worker-env';
@@ -142,6 +152,8 @@ interface Context {
   bundleFile: string;
   children: ChildProcess[];
   serverPid: number;
+  /** The product's (encrypting) converter, for clients of the bench's own. */
+  dataConverter: DataConverter;
 }
 
 /** Workflow ids double as secret-store keys, which allow no `@`: the local part is unique here. */
@@ -533,6 +545,8 @@ async function sleepingAndLateness(ctx: Context) {
     cpuCores: sleepingCores,
   };
 
+  const list = await listScale(ctx, k);
+
   const l = PARAMS.latenessK;
   // Enough time to provision all of them first, from the rate just measured, plus a margin.
   const leadMs = Math.ceil((l / sleeping.onboardingsPerSecond) * 1500) + 10_000;
@@ -573,6 +587,7 @@ async function sleepingAndLateness(ctx: Context) {
   await sandbox.close();
   return {
     sleeping,
+    list,
     lateness: {
       params: {
         lifecycles: l,
@@ -595,6 +610,44 @@ async function sleepingAndLateness(ctx: Context) {
       cpuCoresFromExpiryToLastDeactivation: deactivationCores,
     },
   };
+}
+
+/**
+ * `list` over the k sleeping lifecycles, both ways in the same run, on a client of its own whose gRPC calls are
+ * counted: from visibility (one ListWorkflowExecutions call per page) and the old way (a status Query to each,
+ * which the worker answers, replaying whatever left its cache).
+ */
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+async function listScale(ctx: Context, k: number) {
+  let calls = 0;
+  const connection = await Connection.connect({
+    address: ctx.address,
+    interceptors: [
+      makeGrpcRetryInterceptor(defaultGrpcRetryOptions()),
+      (options, next) => {
+        calls += 1;
+        return next(options) as ReturnType<GrpcInterceptor>;
+      },
+    ],
+  });
+  const client = new WorkflowClient({ connection, dataConverter: ctx.dataConverter });
+  const measure = async (how: string, body: () => Promise<LifecycleSummary[]>) => {
+    log(`listScale: ${how} over ${k} sleeping lifecycles`);
+    calls = 0;
+    const t0 = Date.now();
+    const listed = await body();
+    const seconds = (Date.now() - t0) / 1000;
+    const active = listed.filter((l) => l.phase === 'active' && l.email !== null).length;
+    return { wallSeconds: Number(seconds.toFixed(2)), temporalCalls: calls, listed: listed.length, active };
+  };
+  try {
+    const visibility = await measure('from visibility', () => listFromVisibility(client, {}));
+    const statusQueries = await measure('by status queries', () => listByStatusQueries(client));
+    return { params: { lifecycles: k, pageSize: 1000 }, visibility, statusQueries };
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The most calls any one-second window held, from samples of the cumulative count every 250 ms. */
@@ -780,6 +833,7 @@ async function main(): Promise<void> {
     bundleFile: '',
     children: [],
     serverPid: temporal.pid!,
+    dataConverter: undefined as never,
   };
   try {
     const keyring = await loadOrCreateKeyFile(path.join(dataDir, 'keys.json'));
@@ -794,7 +848,8 @@ async function main(): Promise<void> {
       60_000,
       'the Temporal dev server',
     );
-    ctx.client = new WorkflowClient({ connection: connection!, dataConverter: createDataConverter(keyring) });
+    ctx.dataConverter = createDataConverter(keyring);
+    ctx.client = new WorkflowClient({ connection: connection!, dataConverter: ctx.dataConverter });
     ctx.fingerprint = workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring));
     const bundle = await bundleLifecycleWorkflows();
     ctx.bundleFile = path.join(dataDir, 'bundle.js');
@@ -803,9 +858,9 @@ async function main(): Promise<void> {
 
     const budget = wanted('budgetUtilization') ? await budgetUtilization(ctx) : undefined;
     const overhead = wanted('overheadRatio') ? await overheadRatio(ctx, nativeConnection, bundle) : undefined;
-    const { sleeping, lateness } = wanted('sleepingScale')
+    const { sleeping, list, lateness } = wanted('sleepingScale')
       ? await sleepingAndLateness(ctx)
-      : { sleeping: undefined, lateness: undefined };
+      : { sleeping: undefined, list: undefined, lateness: undefined };
     const sweep = wanted('sweepScale') ? await sweepScale(ctx) : undefined;
 
     const serverVersion = spawnSync(cli.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -829,6 +884,7 @@ async function main(): Promise<void> {
       budgetUtilization: budget?.figure,
       overheadRatio: overhead,
       sleepingScale: sleeping,
+      listScale: list,
       expiryLateness: lateness,
       sweepScale: sweep,
     };

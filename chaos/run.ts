@@ -52,6 +52,7 @@ import {
   type LifecycleOutcome,
 } from './store-invariants';
 import { STORE_OUTAGE_FILE } from './worker-hooks';
+import { devServerSearchAttributeFlags } from '../src/domain/search-attributes';
 
 // ---- parameters -------------------------------------------------------------------------------------------
 
@@ -458,6 +459,7 @@ async function main(): Promise<number> {
           dbFile,
           '--log-level',
           'warn',
+          ...devServerSearchAttributeFlags(),
         ],
         { stdio: ['ignore', out, out] },
       ),

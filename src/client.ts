@@ -41,6 +41,13 @@ import {
   type LifecycleRequest,
 } from './domain/lifecycle-request';
 import type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+import {
+  listFilterSchema,
+  listByStatusQueries,
+  listFromVisibility,
+  type LifecycleSummary,
+  type ListFilterInput,
+} from './lifecycle-list';
 import { startLifecycle } from './lifecycle-start';
 import {
   CredentialsUnavailableError,
@@ -51,6 +58,7 @@ import {
   SweepScheduleNotFoundError,
   TemporalUnavailableError,
 } from './errors';
+import { setupNamespace, type NamespaceSetupReport } from './namespace-setup';
 import { onboardDifferences } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
@@ -85,6 +93,9 @@ import {
 } from './workflows/messages';
 
 export type { LifecycleStatus, LifecyclePhase } from './domain/lifecycle-status';
+export type { LifecycleSummary, ListFilterInput } from './lifecycle-list';
+export type { NamespaceSetupReport } from './namespace-setup';
+export { listFilterSchema };
 export type { SweepReport, SweepPolicyInput } from './domain/sweep-policy';
 export type { AuditEvent, AuditEventKind } from './store/types';
 export type { AuditQueryInput, CredentialsInput, ServiceCredentials } from './credentials-handover';
@@ -254,15 +265,6 @@ export interface OnboardResult {
   started: boolean;
 }
 
-export interface LifecycleSummary {
-  workflowId: string;
-  email: string | null;
-  phase: LifecyclePhase | 'unknown';
-  expiresAt: string | null;
-  workflowStatus: string;
-  startedAt: string;
-}
-
 export interface WaitOptions {
   /** Default 120 s. */
   timeoutMs?: number;
@@ -398,6 +400,7 @@ export class LifecycleClient {
       request,
       workflowIdKeyFingerprint: this.context.workflowIdKeyFingerprint,
       actor: parse(onboardInputSchema, input).actor ?? CLIENT_API_ACTOR,
+      instanceId: this.context.instanceId,
     });
     if (!started) await this.refuseOtherSettings(input, request);
     const status = await this.waitUntilSettled(request.email, options);
@@ -598,36 +601,25 @@ export class LifecycleClient {
     }
   }
 
-  /** Every lifecycle on this namespace with its phase and expiry, newest first. */
-  async list(): Promise<LifecycleSummary[]> {
-    const executions = [];
-    for await (const execution of this.client.workflow.list({
-      query: `WorkflowType = 'lifecycleWorkflow'`,
-    })) {
-      executions.push(execution);
-    }
-    // Keep only the latest run of each lifecycle (continue-as-new and re-onboarding leave older runs).
-    const latest = new Map<string, (typeof executions)[number]>();
-    for (const e of executions) {
-      const seen = latest.get(e.workflowId);
-      if (!seen || seen.startTime < e.startTime) latest.set(e.workflowId, e);
-    }
-    const summaries: LifecycleSummary[] = [];
-    for (const e of latest.values()) {
-      const status = await this.client.workflow
-        .getHandle<typeof lifecycleWorkflow>(e.workflowId, e.runId)
-        .query(statusQuery)
-        .catch(() => undefined);
-      summaries.push({
-        workflowId: e.workflowId,
-        email: status?.email ?? null,
-        phase: status?.phase ?? 'unknown',
-        expiresAt: status?.expiresAt ?? null,
-        workflowStatus: e.status.name,
-        startedAt: e.startTime.toISOString(),
-      });
-    }
-    return summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  /**
+   * The lifecycles on this namespace matching `filter`, newest first, from visibility alone: one call per page,
+   * whatever the number of lifecycles.
+   */
+  async list(filter: ListFilterInput = {}): Promise<LifecycleSummary[]> {
+    return listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
+  }
+
+  /** Registers the lifecycle's search attributes on this namespace where missing; says what it added and found. */
+  async setupNamespace(): Promise<NamespaceSetupReport> {
+    return setupNamespace(this.client.connection, this.context.temporal.namespace);
+  }
+
+  /**
+   * `list` as it was before search attributes: a status Query to every lifecycle (a workflow task each, a
+   * replay for any not in a worker's cache). Kept only so the bench can measure it against `list`.
+   */
+  async listByStatusQueries(): Promise<LifecycleSummary[]> {
+    return listByStatusQueries(this.client.workflow);
   }
 }
 
@@ -660,7 +652,10 @@ export const revoke = async (email: string, input?: RevokeOptions, options?: Cli
   validateInput.revoke(email, input);
   return withClient(options, (c) => c.revoke(email, input));
 };
-export const list = (options?: ClientOptions) => withClient(options, (c) => c.list());
+export const list = async (options?: ClientOptions, filter?: ListFilterInput) => {
+  parse(listFilterSchema, filter ?? {});
+  return withClient(options, (c) => c.list(filter));
+};
 export const sweep = async (input?: SweepRunInput, options?: ClientOptions) => {
   validateInput.sweep(input);
   return withClient(options, (c) => c.sweep(input));

@@ -103,3 +103,8 @@ export class SweepScheduleNotFoundError extends ProblemError {
     );
   }
 }
+
+/** A search attribute the product needs is registered on the namespace with another type: nothing was changed. */
+export class SearchAttributeConflictError extends ProblemError {
+  override readonly name = 'SearchAttributeConflictError';
+}

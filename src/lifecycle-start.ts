@@ -6,6 +6,7 @@
 import type { WorkflowClient } from '@temporalio/client';
 import type { LifecycleRequest } from './domain/lifecycle-request';
 import type { LifecycleStatus } from './domain/lifecycle-status';
+import { EMAIL_MEMO_FIELD, MANAGED_BY, MauInstance, MauManagedBy } from './domain/search-attributes';
 import { lifecycleWorkflow } from './workflows';
 import { previousLifecycleSchema, type PreviousLifecycle } from './workflows/lifecycle-input';
 import { statusQuery } from './workflows/messages';
@@ -48,6 +49,8 @@ export async function startLifecycle(
     workflowIdKeyFingerprint: string;
     /** Who onboarded, for the audit log. */
     actor?: string;
+    /** The Marketo instance, as a search attribute (the workflow upserts the rest). */
+    instanceId?: string;
   },
 ): Promise<{ started: boolean }> {
   const { running, previous } = await findPreviousLifecycle(workflows, options.workflowId);
@@ -57,6 +60,12 @@ export async function startLifecycle(
     // Starting twice returns the running lifecycle; a new one may start after the old one ended.
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    // The email goes in the memo, which the payload codec encrypts; search attributes are stored in clear.
+    memo: { [EMAIL_MEMO_FIELD]: options.request.email },
+    typedSearchAttributes: [
+      { key: MauManagedBy, value: MANAGED_BY },
+      ...(options.instanceId ? [{ key: MauInstance, value: options.instanceId }] : []),
+    ],
     args: [
       {
         request: options.request,

@@ -35,6 +35,7 @@ import { createProductMetrics } from './product-metrics';
 import { watchForOrphan } from './orphan-watchdog';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
+import { devServerSearchAttributeFlags } from '../domain/search-attributes';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -177,6 +178,7 @@ async function startTemporalDevServer(
         'default',
         '--log-level',
         'warn',
+        ...devServerSearchAttributeFlags(),
       ],
       // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
       { stdio: ['ignore', logFile, logFile], env: temporalServerEnv(env), detached: true },

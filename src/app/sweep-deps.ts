@@ -6,6 +6,8 @@ import { QueryNotRegisteredError, WorkflowNotFoundError, type WorkflowClient } f
 import type { SweepDeps, SweepMemory } from '../activities/deps';
 import type { ManagedLifecycle } from '../activities/types';
 import { normalizeEmail } from '../security/workflow-id';
+import { EMAIL_MEMO_FIELD, MauExpiresAt, MauPhase } from '../domain/search-attributes';
+import { queryLiteral } from '../lifecycle-list';
 import { statusQuery } from '../workflows/messages';
 
 export interface ManagedScope {
@@ -15,37 +17,48 @@ export interface ManagedScope {
   workflowIdFor(email: string): string;
 }
 
+/** Workflow ids per visibility query: keeps the query short whatever the sweep's page size. */
+const IDS_PER_QUERY = 100;
+
+function managedQuery(workflowIds: string[], taskQueue: string): string {
+  // Another deployment's queue is not ours to judge; a lifecycle not (or no longer) active does not govern.
+  return [
+    `WorkflowType = 'lifecycleWorkflow'`,
+    `ExecutionStatus = 'Running'`,
+    `TaskQueue = ${queryLiteral(taskQueue)}`,
+    `${MauPhase.name} = 'active'`,
+    `WorkflowId IN (${workflowIds.map(queryLiteral).join(', ')})`,
+  ].join(' AND ');
+}
+
 /**
  * Of `emails` (one page of a sweep), those an active lifecycle of this instance manages, by lowercased email.
- * Each lifecycle's id is derived from its email (keyed hash), so only the page's own lifecycles are asked, and
- * only matches come back: the cost and the answer grow with the page, not with every lifecycle of the namespace.
+ * Each lifecycle's id is derived from its email (keyed hash), so visibility is asked for the page's own ids only:
+ * one call per hundred users, and no lifecycle is queried (a query is a workflow task, a replay when uncached).
+ * The email comes from the memo and must be the one the id was derived for.
  */
 export function managedLifecyclesOfFrom(
   client: WorkflowClient,
   scope: ManagedScope,
 ): (emails: string[]) => Promise<Record<string, ManagedLifecycle>> {
   return async (emails) => {
-    const pending = [...new Set(emails.map(normalizeEmail))].filter(Boolean);
+    const byId = new Map<string, string>();
+    for (const email of new Set(emails.map(normalizeEmail))) {
+      if (email) byId.set(scope.workflowIdFor(email), email);
+    }
+    const ids = [...byId.keys()];
     const managed: Record<string, ManagedLifecycle> = {};
-    const lanes = Array.from({ length: Math.min(10, pending.length) }, async () => {
-      for (let email = pending.pop(); email !== undefined; email = pending.pop()) {
-        const handle = client.getHandle(scope.workflowIdFor(email));
-        let description;
-        try {
-          description = await handle.describe();
-        } catch (error) {
-          if (error instanceof WorkflowNotFoundError) continue; // no lifecycle: the policy alone governs
-          throw error;
-        }
-        // A closed lifecycle no longer governs its user; another deployment's queue is not ours to judge.
-        if (description.status.name !== 'RUNNING' || description.taskQueue !== scope.taskQueue) continue;
-        // A lifecycle that cannot answer is not counted as managing its user.
-        const status = await handle.query(statusQuery).catch(() => undefined);
-        if (status?.phase !== 'active' || normalizeEmail(status.email) !== email) continue;
-        managed[email] = { workflowId: handle.workflowId, expiresAt: status.expiresAt };
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const query = managedQuery(ids.slice(i, i + IDS_PER_QUERY), scope.taskQueue);
+      for await (const execution of client.list({ query })) {
+        const email = byId.get(execution.workflowId);
+        const memoEmail = execution.memo?.[EMAIL_MEMO_FIELD];
+        const expiresAt = execution.typedSearchAttributes.get(MauExpiresAt);
+        if (!email || typeof memoEmail !== 'string' || normalizeEmail(memoEmail) !== email || !expiresAt)
+          continue;
+        managed[email] = { workflowId: execution.workflowId, expiresAt: expiresAt.toISOString() };
       }
-    });
-    await Promise.all(lanes);
+    }
     return managed;
   };
 }

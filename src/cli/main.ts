@@ -11,6 +11,7 @@ import type * as MoveStore from './commands/move-store';
 import type * as Onboard from './commands/onboard';
 import type * as Revoke from './commands/revoke';
 import type * as ScheduleSweep from './commands/schedule-sweep';
+import type * as SetupNamespace from './commands/setup-namespace';
 import type * as Sweep from './commands/sweep';
 import type * as Sandbox from './commands/sandbox';
 import type * as Status from './commands/status';
@@ -106,6 +107,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'schedule-sweep',
     summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
     load: () => (load('./commands/schedule-sweep') as typeof ScheduleSweep).scheduleSweepCommand,
+  },
+  {
+    name: 'setup-namespace',
+    summary: "register the lifecycle's search attributes on your own cluster's namespace (idempotent)",
+    load: () => (load('./commands/setup-namespace') as typeof SetupNamespace).setupNamespaceCommand,
   },
   {
     name: 'demo',

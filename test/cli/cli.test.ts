@@ -41,6 +41,7 @@ const COMMANDS = [
   'reencrypt-secrets',
   'list',
   'complete-step',
+  'setup-namespace',
   'demo',
   'worker',
   'sandbox',

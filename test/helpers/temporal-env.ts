@@ -2,21 +2,32 @@ import { after, before } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { installQuietRuntime } from './quiet-runtime';
 import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/temporal-servers';
+import { LIFECYCLE_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { searchAttributesToAdd } from '../../src/namespace-setup';
 
 /** A real Temporal dev server (the Temporal CLI), in memory, on a free port. One per test file. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: toSdkExecutable(ensureTemporalCli()) },
+    server: {
+      executable: toSdkExecutable(ensureTemporalCli()),
+      searchAttributes: [...LIFECYCLE_SEARCH_ATTRIBUTES],
+    },
   });
 }
 
 /** The Java time-skipping test server: timers complete as soon as every workflow is waiting. */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: toSdkExecutable(ensureTestServer()) },
   });
+  // The test server takes no flags for them and cannot list them, but adds them as a cluster would.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: searchAttributesToAdd(LIFECYCLE_SEARCH_ATTRIBUTES),
+  });
+  return env;
 }
 
 /**

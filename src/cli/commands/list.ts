@@ -1,22 +1,46 @@
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { clientApi } from '../client-api';
-import { EXIT_OK } from '../errors';
+import { formatIssues } from '../../domain/lifecycle-request';
+import { EXIT_OK, UsageError } from '../errors';
 import type { Command } from './types';
 
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  phase: { type: 'string' },
+  'expiring-within': { type: 'string' },
+  role: { type: 'string' },
+  limit: { type: 'string' },
+} as const;
+
 export const listCommand: Command = {
-  help: `Usage: marketo-api-users list [--json] [--data-dir DIR]
+  help: `Usage: marketo-api-users list [--phase PHASE] [--expiring-within 14d] [--role NAME] [--limit N]
+                              [--json] [--data-dir DIR]
+
+One visibility query per page of results (Temporal's search attributes); no lifecycle is asked anything.
+  --phase            provisioning, awaiting-operator, active, deactivated or failed
+  --expiring-within  an expiry no later than this far from now (an expiry already past counts)
+  --role             the role name, exactly
+  --limit            at most this many lifecycles, newest first
 
 Examples:
   marketo-api-users list
-  marketo-api-users list --json | jq '.[] | select(.phase == "active")'
+  marketo-api-users list --phase active --expiring-within 14d --json
 `,
   async run(argv, makeOutput) {
-    const { values } = parseCommandArgs(argv, COMMON_OPTIONS);
+    const { values } = parseCommandArgs(argv, OPTIONS);
     const output = makeOutput(values.json === true);
-    const { LifecycleClient } = clientApi();
+    const { LifecycleClient, listFilterSchema } = clientApi();
+    const filter = {
+      phase: values.phase,
+      expiringWithin: values['expiring-within'],
+      role: values.role,
+      limit: values.limit === undefined ? undefined : Number(values.limit),
+    };
+    const parsed = listFilterSchema.safeParse(filter);
+    if (!parsed.success) throw new UsageError(formatIssues(parsed.error));
     const client = await LifecycleClient.connect({ dataDir: values['data-dir'] });
     try {
-      const lifecycles = await client.list();
+      const lifecycles = await client.list(parsed.data);
       if (output.json) {
         output.result(lifecycles);
         return EXIT_OK;

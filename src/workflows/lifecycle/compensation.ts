@@ -5,6 +5,7 @@
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { rootCause } from './failures';
 import type { Lifecycle } from './lifecycle';
+import { publishVisibility } from './visibility';
 
 /** Runs every undo, newest first; a failed undo is noted (remove it by hand), never stops the others. */
 export async function compensate(lc: Lifecycle): Promise<string[]> {
@@ -28,6 +29,7 @@ export async function fail(lc: Lifecycle, error: unknown, undone: string[]): Pro
   const { status } = lc;
   const { type, message } = rootCause(error);
   status.phase = 'failed';
+  publishVisibility(status);
   status.pendingOperatorAction = undefined;
   status.failure = { type, message };
   lc.record('failed', `${type}: ${message}`);

@@ -7,6 +7,7 @@ import type { MarketoUserView } from '../../activities/types';
 import { checkDrift } from './active';
 import type { EndedBeforeActive } from './failures';
 import type { Lifecycle } from './lifecycle';
+import { publishVisibility } from './visibility';
 
 /** Marketo would not lock this user by itself (again, after an admin's unlock): no expiry, or one still ahead. */
 function expiryStillAhead(user: MarketoUserView): boolean {
@@ -39,6 +40,7 @@ async function lockUser(lc: Lifecycle, userId: string, cause: 'expired' | 'revok
 /** The status and timeline of an ended lifecycle, however it ended. */
 function markDeactivated(lc: Lifecycle, cause: 'expired' | 'revoked', outcome: string): void {
   lc.status.phase = 'deactivated';
+  publishVisibility(lc.status);
   lc.status.deactivation = {
     at: new Date().toISOString(),
     cause,

@@ -8,6 +8,7 @@ import type { OperatorStep, PendingOperatorAction } from '../../domain/lifecycle
 import { operatorInstructions } from '../operator-instructions';
 import { stepFailed } from './failures';
 import type { Lifecycle } from './lifecycle';
+import { publishVisibility } from './visibility';
 
 /** Answers why a completion is not (yet) right, or undefined once it is verified. */
 export type VerifyCompletion = (completion: CompleteOperatorStepInput) => Promise<string | undefined>;
@@ -31,6 +32,7 @@ function openStep(
     deadline: new Date(deadline).toISOString(),
   };
   lc.status.phase = 'awaiting-operator';
+  publishVisibility(lc.status);
   lc.status.pendingOperatorAction = pending;
   lc.record('operator action needed', step);
   const message = `Operator action needed for ${lc.request.email}: ${step}`;
@@ -90,6 +92,7 @@ export async function awaitOperatorStep(
   }
   lc.status.pendingOperatorAction = undefined;
   lc.status.phase = 'provisioning';
+  publishVisibility(lc.status);
   lc.record('operator step verified', step);
   void lc.audit('operator-step-done', `operator-step/${step}`, { actor: 'operator', detail: { step } });
 }

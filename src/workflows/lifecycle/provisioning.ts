@@ -12,6 +12,7 @@ import { invalidInput, stepFailed } from './failures';
 import { sameInstant, type Lifecycle } from './lifecycle';
 import { createServiceByOperator } from './operator-steps';
 import { ensureRole } from './roles';
+import { publishVisibility } from './visibility';
 
 export async function provision(lc: Lifecycle): Promise<void> {
   const { status } = lc;
@@ -33,6 +34,7 @@ export async function provision(lc: Lifecycle): Promise<void> {
   else await createServiceByOperator(lc);
   lc.checkStillWanted();
   status.phase = 'active';
+  publishVisibility(status);
   lc.record('active', `until ${status.expiresAt}`);
   void lc.audit('onboarded', 'onboarded', {
     actor: lc.input.actor,

@@ -23,6 +23,7 @@ import { deactivate, endBeforeActive } from './deactivation';
 import { EndedBeforeActive, invalidInput } from './failures';
 import { Lifecycle } from './lifecycle';
 import { provision } from './provisioning';
+import { publishEmail, publishVisibility } from './visibility';
 
 function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
   const parsed = lifecycleWorkflowInputSchema.safeParse(rawInput);
@@ -36,10 +37,16 @@ function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
   return parsed.data;
 }
 
+/** An extension moves the expiry that visibility filters on. */
+function extended(status: LifecycleStatus): LifecycleStatus {
+  publishVisibility(status);
+  return status;
+}
+
 function installHandlers(lc: Lifecycle): void {
   setHandler(messages.statusQuery, () => lc.status);
   setHandler(messages.requestQuery, () => lc.request);
-  setHandler(messages.extendUpdate, (u) => lc.extend(u), {
+  setHandler(messages.extendUpdate, (u) => lc.extend(u).then(extended), {
     validator: (u: ExtendInput) => lc.validateExtend(u),
   });
   setHandler(messages.revokeUpdate, (u) => lc.revoke(u), {
@@ -73,6 +80,8 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   const input = parseInput(rawInput);
   const lc = new Lifecycle(input, lifecycleActivities(workflowInfo().taskQueue));
   installHandlers(lc);
+  publishVisibility(lc.status);
+  publishEmail(lc.request.email);
   if (!input.carried) judgeAtStart(lc);
   let next: ActiveOutcome;
   try {

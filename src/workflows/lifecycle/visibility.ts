@@ -1,0 +1,32 @@
+/**
+ * Keeps the lifecycle's search attributes in step with its status: upserted when the run starts (a
+ * continued-as-new run too) and at every phase change or extension, so visibility answers `list` and the Web UI
+ * without asking the workflow. Never the email: visibility stores search attributes unencrypted.
+ */
+import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  EMAIL_MEMO_FIELD,
+  MANAGED_BY,
+  MauExpiresAt,
+  MauManagedBy,
+  MauPhase,
+  MauRole,
+} from '../../domain/search-attributes';
+import type { LifecycleStatus } from '../../domain/lifecycle-status';
+
+export function publishVisibility(status: Pick<LifecycleStatus, 'phase' | 'expiresAt' | 'roleName'>): void {
+  upsertSearchAttributes([
+    { key: MauPhase, value: status.phase },
+    { key: MauExpiresAt, value: new Date(status.expiresAt) },
+    { key: MauRole, value: status.roleName },
+    { key: MauManagedBy, value: MANAGED_BY },
+  ]);
+}
+
+/**
+ * The email for `list` and the sweep, whoever started the run: a memo goes through the payload codec, so it is
+ * encrypted like the input that already holds the email.
+ */
+export function publishEmail(email: string): void {
+  upsertMemo({ [EMAIL_MEMO_FIELD]: email });
+}
