@@ -31,6 +31,7 @@ import { chooseStackStore, startStackStore, type StackStore, type StoreChoice } 
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
+import { startLifecycleGauges } from './lifecycle-gauges';
 import { createProductMetrics } from './product-metrics';
 import { watchForOrphan } from './orphan-watchdog';
 import { isProcessRunning } from './process-liveness';
@@ -365,6 +366,12 @@ async function startEmbeddedWorkers(
     ),
     ...(marketo.budget ? { marketoBudget: marketo.budget } : {}),
   });
+  if (options.metricsPort !== undefined) {
+    const gauges = startLifecycleGauges(workflowClient, Runtime.instance().metricMeter, {
+      onError: (error) => log(`lifecycle gauges not refreshed: ${(error as Error).message}`),
+    });
+    cleanups.push(() => gauges.stop());
+  }
   const running = workers.all.map((w) => w.run());
   cleanups.push(async () => {
     for (const w of workers.all) if (w.getState() === 'RUNNING') w.shutdown();

@@ -39,6 +39,7 @@ import {
 import { openStore } from '../store/open';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
+import { startLifecycleGauges } from './lifecycle-gauges';
 import { createProductMetrics } from './product-metrics';
 
 export interface MarketoQueueBudget {
@@ -265,12 +266,18 @@ export async function runWorker(config: AppConfig = loadAppConfig(), hooks: Work
     ...(budget ? { marketoBudget: budget } : {}),
   };
   const workers = await createWorkers(hooks.workers ? hooks.workers(options) : options);
+  const gauges = config.metricsBindAddress
+    ? startLifecycleGauges(workflowClient, Runtime.instance().metricMeter, {
+        onError: (error) => console.warn(`lifecycle gauges not refreshed: ${(error as Error).message}`),
+      })
+    : undefined;
   try {
     const running = runWorkers(workers);
     hooks.started?.(workers);
     console.log(`worker polling ${config.taskQueue} and ${config.taskQueue}${MARKETO_QUEUE_SUFFIX}`);
     await running;
   } finally {
+    await gauges?.stop();
     await connection.close();
     await clientConnection.close();
     await reencrypting;

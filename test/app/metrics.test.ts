@@ -1,6 +1,7 @@
 /**
  * `up --metrics-port`: one Prometheus endpoint with the Temporal SDK's metrics and the product's own. Marketo's
- * calls by kind and answer (a throttled 606 among them), audit events by kind; no tag holds an email.
+ * calls by kind and answer (a throttled 606 among them), audit events by kind, the lifecycles by phase and by
+ * expiry from visibility; no tag holds an email.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -89,5 +90,20 @@ describe('up --metrics-port', () => {
     assert.equal(sample(text, 'marketo_api_users_audit_events', { kind: 'onboarded' }), 1, text);
     assert.ok(/^temporal_\w+/m.test(text), 'the SDK’s own metrics are there too');
     assert.ok(!text.includes(email) && !text.includes('metrics%40example.com'), 'no email in any tag');
+
+    // The lifecycle gauges, from visibility: one active lifecycle, expiring in a day, so within 7 and 30 days.
+    const gauges = await eventually(
+      async () => {
+        const now = await scrape();
+        return sample(now, 'marketo_api_users_lifecycles{', { phase: 'active' }) === 1 ? now : undefined;
+      },
+      45_000,
+      'marketo_api_users_lifecycles{phase="active"} 1',
+      500,
+    );
+    assert.equal(sample(gauges, 'marketo_api_users_lifecycles{', { phase: 'provisioning' }), 0, gauges);
+    assert.equal(sample(gauges, 'marketo_api_users_lifecycles_expiring', { within: '7d' }), 1, gauges);
+    assert.equal(sample(gauges, 'marketo_api_users_lifecycles_expiring', { within: '30d' }), 1, gauges);
+    assert.equal(sample(gauges, 'marketo_api_users_operator_pending_oldest_seconds', {}), 0, gauges);
   });
 });
