@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import {
   EMBEDDED_INSTANCE_ID,
   writeStackFile,
@@ -26,9 +26,10 @@ import { startCodecServer, type RunningCodecServer } from '../codec-server/serve
 import { ensurePrivateDir, tightenOwnFile, withUmask } from '../security/private-dir';
 import { ensureTemporalCli, temporalServerEnv } from '../temporal-servers';
 import { freePort, freePorts, portAnswers } from '../temporal-servers/local-ports';
-import { instanceIdFor, loadAppConfig } from './config';
+import { instanceIdFor, loadAppConfig, type AppConfig } from './config';
 import { chooseStackStore, startStackStore, type StackStore, type StoreChoice } from './embedded-store';
 import { openStore } from '../store/open';
+import type { Store } from '../store/types';
 import { reencryptInBackground } from '../store/reencrypt';
 import { buildActivityDeps } from './deps';
 import { startLifecycleGauges } from './lifecycle-gauges';
@@ -337,13 +338,8 @@ async function startEmbeddedWorkers(
   const clientConnection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => clientConnection.close());
   const workflowClient = new WorkflowClient({ connection: clientConnection, dataConverter });
-  const store = await openStore(config, keyring);
   const log = options.log ?? (() => {});
-  const reencrypting = reencryptInBackground(store, { info: log, warn: log });
-  cleanups.push(async () => {
-    await reencrypting;
-    await store.close();
-  });
+  const store = await openWorkerStore(config, keyring, log, cleanups);
   const notificationsFile = path.join(dataDir, 'notifications.log');
   const notificationStream = fs.createWriteStream(notificationsFile, { flags: 'a', mode: 0o600 });
   cleanups.push(() => new Promise<void>((resolve) => notificationStream.end(() => resolve())));
@@ -372,12 +368,33 @@ async function startEmbeddedWorkers(
     });
     cleanups.push(() => gauges.stop());
   }
-  const running = workers.all.map((w) => w.run());
+  runUntilCleanup(workers.all, cleanups);
+  return { taskQueue: config.taskQueue, instanceId, notificationsFile };
+}
+
+/** The store the workers use, re-encrypting under a new key in the background; closed on the way out. */
+async function openWorkerStore(
+  config: AppConfig,
+  keyring: Keyring,
+  log: (line: string) => void,
+  cleanups: Cleanups,
+): Promise<Store> {
+  const store = await openStore(config, keyring);
+  const reencrypting = reencryptInBackground(store, { info: log, warn: log });
   cleanups.push(async () => {
-    for (const w of workers.all) if (w.getState() === 'RUNNING') w.shutdown();
+    await reencrypting;
+    await store.close();
+  });
+  return store;
+}
+
+/** Runs the workers; on the way out each drains what it has started. */
+function runUntilCleanup(workers: Worker[], cleanups: Cleanups): void {
+  const running = workers.map((w) => w.run());
+  cleanups.push(async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
   });
-  return { taskQueue: config.taskQueue, instanceId, notificationsFile };
 }
 
 /**
