@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { listQuery } from '../../src/lifecycle-list';
 import {
   cliEnv,
   describeRun,
@@ -46,6 +47,7 @@ describe('the Web UI of `up` shows payloads decoded by its codec server', () => 
   const stamp = Date.now().toString(36);
   const email = `web-ui-${stamp}@example.com`;
   let workflowId = '';
+  let activeWorkflowId = '';
 
   before(async () => {
     const ports = await freePorts(3);
@@ -66,6 +68,16 @@ describe('the Web UI of `up` shows payloads decoded by its codec server', () => 
     const revoke = await runCli(['revoke', email, '--reason', 'web ui test', '--json'], { env });
     assert.equal(revoke.code, 0, describeRun(revoke));
     assert.equal(statusJsonSchema.parse(oneJson(revoke)).phase, 'deactivated');
+    const active = await runCli(
+      [
+        'onboard',
+        ...['--email', `web-ui-active-${stamp}@example.com`, '--first-name', 'Web', '--last-name', 'Active'],
+        ...['--role', `Web UI ${stamp}`, '--permissions', 'Read-Only Lead', '--expires-in', '10d', '--json'],
+      ],
+      { env },
+    );
+    assert.equal(active.code, 0, describeRun(active));
+    activeWorkflowId = onboardJsonSchema.parse(oneJson(active)).workflowId;
   });
 
   it("up's codec server only decodes: /encode is refused even from the UI's origin", async () => {
@@ -113,5 +125,29 @@ describe('the Web UI of `up` shows payloads decoded by its codec server', () => 
       decodeCalls.length > 0 && decodeCalls.every((status) => status === 200),
       `decode calls: ${decodeCalls.join(', ')}`,
     );
+  });
+
+  it("takes `list`'s filter: the workflow list for --phase active --expiring-within 14d shows only that lifecycle", async () => {
+    browser ??= await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+    const query = listQuery({ phase: 'active', expiringWithin: 14 * 86_400_000 }, Date.now());
+    await page.goto(`${up!.info.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+    const shot = path.join(ARTIFACTS, `web-ui-filtered-${stamp}.png`);
+    let text: string | undefined;
+    try {
+      text = await eventually(
+        async () => {
+          const body = await page.locator('body').innerText();
+          return body.includes(activeWorkflowId) ? body : undefined;
+        },
+        60_000,
+        `the filtered list to show ${activeWorkflowId} (screenshot: ${shot})`,
+      );
+    } finally {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`screenshot: ${shot}`);
+    }
+    assert.ok(!text.includes(workflowId), 'the revoked lifecycle is not in the filtered list');
   });
 });
