@@ -187,9 +187,10 @@ describe('lifecycle on the time-skipping server', () => {
 
       const latestRunId = (await handle.describe()).runId;
       assert.notEqual(latestRunId, firstRunId, 'a new run carries on');
-      const firstRun = await h.client.getHandle(workflowId, firstRunId).fetchHistory();
-      const lastEvent = firstRun.events?.at(-1);
-      assert.ok(lastEvent?.workflowExecutionContinuedAsNewEventAttributes, 'the first run continued as new');
+      // Its status, not its last history event: the Java test server has answered a history that ended two
+      // events short (workflow task scheduled, started) for a run that had already continued as new.
+      const firstRun = await h.client.getHandle(workflowId, firstRunId).describe();
+      assert.equal(firstRun.status.name, 'CONTINUED_AS_NEW', 'the first run continued as new');
 
       const final = await skipping.getHandle<typeof lifecycleWorkflow>(workflowId).result();
       assert.equal(final.phase, 'deactivated');
