@@ -148,12 +148,19 @@ export interface StoreContext {
   storeSettings: StoreSettings;
 }
 
-export async function loadStoreContext(options: ContextOptions = {}): Promise<StoreContext> {
-  const env = options.env ?? process.env;
-  const dataDir = dataDirOf(options);
-  const storeSettings = storeSettingsFor(dataDir, env, readStackFile(dataDir));
+async function storeContextOf(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  stack: StackFile | undefined,
+): Promise<StoreContext> {
+  const storeSettings = storeSettingsFor(dataDir, env, stack);
   const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
   return { dataDir, keyring, storeSettings };
+}
+
+export async function loadStoreContext(options: ContextOptions = {}): Promise<StoreContext> {
+  const dataDir = dataDirOf(options);
+  return storeContextOf(dataDir, options.env ?? process.env, readStackFile(dataDir));
 }
 
 export async function loadContext(options: ContextOptions = {}): Promise<ProductContext> {
@@ -167,8 +174,7 @@ export async function loadContext(options: ContextOptions = {}): Promise<Product
       'Start `marketo-api-users up` (and pass --data-dir if it uses another folder), or set MARKETO_BASE_URL for a real instance.',
     );
   }
-  const storeSettings = storeSettingsFor(dataDir, env, stack);
-  const keyring = await loadKeyring({ env, defaultKeyFile: path.join(dataDir, 'keys.json') });
+  const { storeSettings, keyring } = await storeContextOf(dataDir, env, stack);
   const idKey = deriveWorkflowIdKey(keyring, env);
   const definedEnv = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
