@@ -26,13 +26,14 @@ import {
   type CredentialsInput,
   type ServiceCredentials,
 } from './credentials-handover';
-import { durationMsSchema } from './domain/durations';
+import { durationAtLeast, durationMsSchema, MIN_OVERLAP_MS, MS_PER_DAY } from './domain/durations';
 import {
   actorSchema,
   emailSchema,
   expiryProblems,
   formatIssues,
   isoDateTimeSchema,
+  labelSchemaForReason,
   lifecycleRequestSchema,
   lifetimeFloorProblems,
   requestedLifetimeSchema,
@@ -62,7 +63,11 @@ import { setupNamespace, type NamespaceSetupReport } from './namespace-setup';
 import { onboardDifferences } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
-import { marketoClientIdSchema, revokeInputSchema } from './domain/lifecycle-messages';
+import {
+  confirmSwitchInputSchema,
+  marketoClientIdSchema,
+  revokeInputSchema,
+} from './domain/lifecycle-messages';
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { openStore } from './store/open';
 import type { ReencryptReport } from './store/postgres/secrets';
@@ -86,7 +91,9 @@ import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
 import {
   completeOperatorStepUpdate,
+  confirmSwitchUpdate,
   extendUpdate,
+  rotateUpdate,
   requestQuery,
   revokeUpdate,
   statusQuery,
@@ -176,6 +183,19 @@ export const extendInputSchema = z
   });
 export type ExtendOptions = z.input<typeof extendInputSchema>;
 
+/** A rotation as a person asks for it: the overlap as a duration (`7d`, `30s`), default a week. */
+export const rotateOptionsSchema = z
+  .object({
+    overlap: durationAtLeast(MIN_OVERLAP_MS).default(7 * MS_PER_DAY),
+    actor: actorSchema.optional(),
+    reason: labelSchemaForReason.optional(),
+  })
+  .strict();
+export type RotateOptions = z.input<typeof rotateOptionsSchema>;
+
+export const confirmSwitchOptionsSchema = confirmSwitchInputSchema;
+export type ConfirmSwitchOptions = z.input<typeof confirmSwitchOptionsSchema>;
+
 export const revokeOptionsSchema = revokeInputSchema;
 export type RevokeOptions = z.input<typeof revokeOptionsSchema>;
 
@@ -191,6 +211,8 @@ export const completeStepInputSchema = z.discriminatedUnion('step', [
       clientSecret: z.string().trim().min(1).max(500),
     })
     .strict(),
+  /** A rotation's old service is deleted in LaunchPoint: the workflow proves it with the old credentials. */
+  z.object({ step: z.literal('retire-service') }).strict(),
 ]);
 export type CompleteStepInput = z.input<typeof completeStepInputSchema>;
 
@@ -227,6 +249,14 @@ export const validateInput = {
   revoke(email: string, options: RevokeOptions = {}): void {
     validateInput.email(email);
     parse(revokeOptionsSchema, options);
+  },
+  rotate(email: string, options: RotateOptions = {}): void {
+    validateInput.email(email);
+    parse(rotateOptionsSchema, options);
+  },
+  confirmSwitch(email: string, options: ConfirmSwitchOptions = {}): void {
+    validateInput.email(email);
+    parse(confirmSwitchOptionsSchema, options);
   },
   completeStep(email: string, input: CompleteStepInput): void {
     validateInput.email(email);
@@ -476,6 +506,34 @@ export class LifecycleClient {
   }
 
   /**
+   * Stages a second custom service and hands its credentials over from now on; the old one works until the
+   * overlap ends (or `confirmSwitch`), then is deleted and proven dead. Answers once both work, or once an
+   * operator is asked for the new service (a real instance). Refused while another rotation runs.
+   */
+  async rotate(email: string, options: RotateOptions = {}): Promise<LifecycleStatus> {
+    const { overlap, actor, reason } = parse(rotateOptionsSchema, options);
+    const current = await this.query(email);
+    if (current.phase !== 'active') {
+      throw new LifecycleRefusedError(
+        `Only an active lifecycle can rotate its secret; this one is ${current.phase}.`,
+      );
+    }
+    const input = { overlapMs: overlap, actor: actor ?? CLIENT_API_ACTOR, ...(reason ? { reason } : {}) };
+    return this.handleFor(email)
+      .executeUpdate(rotateUpdate, { args: [input] })
+      .catch(refusal);
+  }
+
+  /** The consumer switched to the new credentials: the old service is retired now instead of at the overlap's end. */
+  async confirmSwitch(email: string, options: ConfirmSwitchOptions = {}): Promise<LifecycleStatus> {
+    const { actor } = parse(confirmSwitchOptionsSchema, options);
+    await this.query(email);
+    return this.handleFor(email)
+      .executeUpdate(confirmSwitchUpdate, { args: [{ actor: actor ?? CLIENT_API_ACTOR }] })
+      .catch(refusal);
+  }
+
+  /**
    * The active lifecycle's client id and secret, for the integration: CredentialsUnavailableError (with what
    * happened: revoked, expired, awaiting the operator) when it has none. Every read is in the audit log first.
    */
@@ -508,7 +566,7 @@ export class LifecycleClient {
       throw new LifecycleRefusedError(`The pending step is ${pending.step}, not ${parsed.step}.`);
     }
     const handle = this.handleFor(email);
-    if (parsed.step === 'create-role' || parsed.step === 'confirm-role') {
+    if (parsed.step !== 'create-service') {
       return handle.executeUpdate(completeOperatorStepUpdate, { args: [parsed] }).catch(refusal);
     }
     // A ref of its own: a refused or unverified secret must never replace one a lifecycle already uses.
@@ -720,6 +778,14 @@ export const triggerSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.triggerSweepSchedule());
 export const describeSweepSchedule = (options?: ClientOptions) =>
   withClient(options, (c) => c.describeSweepSchedule());
+export const rotate = async (email: string, input?: RotateOptions, options?: ClientOptions) => {
+  validateInput.rotate(email, input);
+  return withClient(options, (c) => c.rotate(email, input));
+};
+export const confirmSwitch = async (email: string, input?: ConfirmSwitchOptions, options?: ClientOptions) => {
+  validateInput.confirmSwitch(email, input);
+  return withClient(options, (c) => c.confirmSwitch(email, input));
+};
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {
   validateInput.completeStep(email, input);
   return withClient(options, (c) => c.completeStep(email, input));

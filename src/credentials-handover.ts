@@ -32,6 +32,8 @@ export interface ServiceCredentials {
   marketoBaseUrl: string | null;
   expiresAt: string;
   workflowId: string;
+  /** During a rotation's overlap: the old service that still works, and when it dies. Null otherwise. */
+  retiring: { clientId: string; endsAt: string } | null;
 }
 
 const SINCE_PROBLEM =
@@ -137,6 +139,7 @@ export async function handOverCredentials(
     marketoBaseUrl: deps.marketoBaseUrl ?? null,
     expiresAt: status.expiresAt,
     workflowId: status.workflowId,
+    retiring: retiringService(status),
   };
 }
 
@@ -156,4 +159,12 @@ function readEvent(
     reason: input.reason ?? null,
     detail: { outcome, clientId: status.clientId ?? null, phase: status.phase },
   };
+}
+
+/** The old service of a rotation whose new one is handed over: it works until the overlap ends, or dies now. */
+function retiringService(status: LifecycleStatus): ServiceCredentials['retiring'] {
+  const rotation = status.rotation;
+  if (!rotation || rotation.stage === 'staging' || !rotation.overlapEndsAt) return null;
+  const endsAt = rotation.stage === 'retiring' ? 'now (being retired)' : rotation.overlapEndsAt;
+  return { clientId: rotation.retiring.clientId, endsAt };
 }

@@ -102,12 +102,16 @@ export function onboardDifferences(
     if (running.policy[key] !== request.policy[key]) {
       differences.push({
         field: `policy.${key}`,
-        running: formatDuration(running.policy[key]),
-        requested: formatDuration(request.policy[key]),
+        running: durationOrNone(running.policy[key]),
+        requested: durationOrNone(request.policy[key]),
       });
     }
   }
   const expiry = expiryDifference(asked, running, current);
   if (expiry) differences.push(expiry);
   return differences;
+}
+
+function durationOrNone(ms: number | undefined): string {
+  return ms === undefined ? 'none' : formatDuration(ms);
 }

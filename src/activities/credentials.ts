@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isMarketoApiError } from '../marketo/errors';
 import { WORKFLOW_ID_KEY_ENV } from '../security/keyring';
 import type { ActivityDeps } from './deps';
-import type { CredentialActivities, ServiceVerification } from './types';
+import type { CredentialActivities, CredentialsProof, ServiceVerification } from './types';
 
 type VerifyInput = Parameters<CredentialActivities['verifyServiceCredentials']>[0];
 
@@ -21,6 +21,8 @@ export function createCredentialActivities({
     verifyServiceCredentials: (input) => verifyServiceCredentials({ marketo, secrets }, input),
 
     deleteSecret: (secretRef) => secrets.delete(secretRef),
+
+    proveCredentialsDead: (service) => proveCredentialsDead({ marketo, secrets }, service),
   };
 }
 
@@ -67,4 +69,25 @@ async function verifyServiceCredentials(
     }
     throw error;
   }
+}
+
+/** Identity calls only, which Marketo does not count against the daily quota. */
+async function proveCredentialsDead(
+  { marketo, secrets }: Pick<ActivityDeps, 'marketo' | 'secrets'>,
+  { clientId, secretRef }: { clientId: string; secretRef: string },
+): Promise<CredentialsProof> {
+  const stored = await secrets.get(secretRef);
+  if (!stored || stored.clientId !== clientId) {
+    return {
+      dead: false,
+      problem: `the secret of client id ${clientId} is no longer stored under ${secretRef}, so nothing can prove it dead`,
+    };
+  }
+  try {
+    await marketo.verifyCredentials(stored.clientId, stored.clientSecret);
+  } catch (error) {
+    if (isMarketoApiError(error) && error.kind === 'invalid_credentials') return { dead: true };
+    throw error;
+  }
+  return { dead: false, problem: `client id ${clientId} still gets a token` };
 }

@@ -144,6 +144,16 @@ export interface CredentialActivities {
     expectedScope: string;
   }): Promise<ServiceVerification>;
   deleteSecret(secretRef: string): Promise<void>;
+  /**
+   * A retired service's proof of death: its stored credentials are refused a token (Marketo's identity endpoint
+   * answers 401). `dead: false` with the reason when they still get one, or cannot be tried.
+   */
+  proveCredentialsDead(service: { clientId: string; secretRef: string }): Promise<CredentialsProof>;
+}
+
+export interface CredentialsProof {
+  dead: boolean;
+  problem?: string;
 }
 
 export interface NotifyActivities {

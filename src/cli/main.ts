@@ -10,6 +10,7 @@ import type * as List from './commands/list';
 import type * as MoveStore from './commands/move-store';
 import type * as Onboard from './commands/onboard';
 import type * as Revoke from './commands/revoke';
+import type * as Rotate from './commands/rotate';
 import type * as ScheduleSweep from './commands/schedule-sweep';
 import type * as SetupNamespace from './commands/setup-namespace';
 import type * as Sweep from './commands/sweep';
@@ -66,6 +67,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'revoke',
     summary: 'deactivate at once: lock the user in Marketo and delete the stored secret',
     load: () => (load('./commands/revoke') as typeof Revoke).revokeCommand,
+  },
+  {
+    name: 'rotate',
+    summary: 'rotate the secret without downtime: a second service, an overlap, the old one proven dead',
+    load: () => (load('./commands/rotate') as typeof Rotate).rotateCommand,
   },
   {
     name: 'credentials',

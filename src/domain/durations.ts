@@ -11,6 +11,10 @@ export const MS_PER_DAY = UNIT_MS.d;
  */
 export const MIN_LIFETIME_MS = UNIT_MS.m;
 export const MIN_OPERATOR_INTERVAL_MS = UNIT_MS.m;
+/** A rotation's overlap: long enough for a consumer to fetch the new secret (30s is for trying it out). */
+export const MIN_OVERLAP_MS = 30 * UNIT_MS.s;
+/** Scheduled rotations: more often than hourly would only churn services. */
+export const MIN_ROTATE_EVERY_MS = UNIT_MS.h;
 
 /** No policy duration needs more; a larger one is a typo (and `999999d` would overflow a Date). */
 export const MAX_DURATION_MS = 10 * 365 * MS_PER_DAY;

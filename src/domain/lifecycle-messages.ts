@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DURATION_MS, MIN_OVERLAP_MS } from './durations';
 import { actorSchema, isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
 import { operatorStepSchema } from './lifecycle-status';
 
@@ -11,6 +12,20 @@ export const revokeInputSchema = z
   .object({ reason: labelSchemaForReason.optional(), actor: actorSchema.optional() })
   .strict();
 export type RevokeInput = z.infer<typeof revokeInputSchema>;
+
+/** Starts a rotation: a second service, both working for `overlapMs`, then the old one retired and proven dead. */
+export const rotateInputSchema = z
+  .object({
+    overlapMs: z.number().int().min(MIN_OVERLAP_MS).max(MAX_DURATION_MS),
+    actor: actorSchema.optional(),
+    reason: labelSchemaForReason.optional(),
+  })
+  .strict();
+export type RotateInput = z.infer<typeof rotateInputSchema>;
+
+/** The consumer switched to the new credentials: the old service can be retired before the overlap ends. */
+export const confirmSwitchInputSchema = z.object({ actor: actorSchema.optional() }).strict();
+export type ConfirmSwitchInput = z.infer<typeof confirmSwitchInputSchema>;
 
 /** A LaunchPoint custom service's client id, as the operator copies it from Marketo's Admin. */
 export const marketoClientIdSchema = z
@@ -32,6 +47,8 @@ export const completeOperatorStepInputSchema = z.discriminatedUnion('step', [
       secretRef: z.string().min(1).max(300),
     })
     .strict(),
+  /** The operator deleted the retiring custom service; the workflow proves it with the old credentials. */
+  z.object({ step: z.literal('retire-service') }).strict(),
 ]);
 export type CompleteOperatorStepInput = z.infer<typeof completeOperatorStepInputSchema>;
 export { operatorStepSchema };

@@ -5,6 +5,8 @@ import {
   formatDuration,
   MIN_LIFETIME_MS,
   MIN_OPERATOR_INTERVAL_MS,
+  MIN_OVERLAP_MS,
+  MIN_ROTATE_EVERY_MS,
   MS_PER_DAY,
 } from './durations';
 import { ACCESS_API_PERMISSIONS, repeatedPermissions } from './permissions';
@@ -92,6 +94,10 @@ export const lifecyclePolicySchema = z
     operatorStepDeadlineMs: durationMsSchema.default(7 * MS_PER_DAY),
     /** How often a pending operator step is announced again. */
     operatorReminderEveryMs: durationMsSchema.default(MS_PER_DAY),
+    /** Rotate the custom service's secret this often (counted from activation, then from each rotation). */
+    rotateEveryMs: durationMsSchema.optional(),
+    /** How long both services work in a scheduled rotation. */
+    rotationOverlapMs: durationMsSchema.default(7 * MS_PER_DAY),
   })
   // Strict: a misspelt field (`reminderLead`) would otherwise be dropped and its default used without a word.
   .strict();
@@ -103,6 +109,8 @@ export const lifecyclePolicySchema = z
 export const requestedPolicySchema = lifecyclePolicySchema.extend({
   operatorStepDeadlineMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(7 * MS_PER_DAY),
   operatorReminderEveryMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(MS_PER_DAY),
+  rotateEveryMs: durationAtLeast(MIN_ROTATE_EVERY_MS).optional(),
+  rotationOverlapMs: durationAtLeast(MIN_OVERLAP_MS).default(7 * MS_PER_DAY),
 });
 
 /** An expiry asked for at the edge must leave at least MIN_LIFETIME_MS of access. */
@@ -157,6 +165,7 @@ export const lifecycleRequestSchema = z
       maxLifetimeMs: 365 * MS_PER_DAY,
       operatorStepDeadlineMs: 7 * MS_PER_DAY,
       operatorReminderEveryMs: MS_PER_DAY,
+      rotationOverlapMs: 7 * MS_PER_DAY,
     }),
   })
   .strict();
@@ -167,6 +176,12 @@ export type LifecyclePolicy = z.output<typeof lifecyclePolicySchema>;
 
 export function serviceDisplayName(request: LifecycleRequest): string {
   return request.service.displayName ?? `API access for ${request.email}`.slice(0, 100);
+}
+
+/** A rotation's second service has a name of its own: a retry of its creation must not take the first for it. */
+export function rotatedServiceDisplayName(request: LifecycleRequest, rotation: number): string {
+  const suffix = ` (rotation ${rotation})`;
+  return `${serviceDisplayName(request).slice(0, 100 - suffix.length)}${suffix}`;
 }
 
 export function serviceDescription(request: LifecycleRequest): string {

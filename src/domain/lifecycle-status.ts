@@ -9,8 +9,11 @@ export const lifecyclePhaseSchema = z.enum([
 ]);
 export type LifecyclePhase = z.infer<typeof lifecyclePhaseSchema>;
 
-/** `confirm-role`: a custom role of the requested name exists, and only an operator can see its permissions. */
-export const operatorStepSchema = z.enum(['create-role', 'confirm-role', 'create-service']);
+/**
+ * `confirm-role`: a custom role of the requested name exists, and only an operator can see its permissions.
+ * `retire-service`: a rotation's overlap ended and only an operator can delete the old custom service.
+ */
+export const operatorStepSchema = z.enum(['create-role', 'confirm-role', 'create-service', 'retire-service']);
 export type OperatorStep = z.infer<typeof operatorStepSchema>;
 
 export const pendingOperatorActionSchema = z.object({
@@ -20,6 +23,8 @@ export const pendingOperatorActionSchema = z.object({
   since: z.string(),
   deadline: z.string(),
   lastVerificationError: z.string().optional(),
+  /** A rotation's step: when the operator is reminded next. */
+  remindAt: z.string().optional(),
 });
 export type PendingOperatorAction = z.infer<typeof pendingOperatorActionSchema>;
 
@@ -37,6 +42,47 @@ export const driftSchema = z.object({
   corrected: z.boolean(),
 });
 export type Drift = z.infer<typeof driftSchema>;
+
+/** One custom service of the lifecycle's user, by client id and where its secret is stored. */
+export const serviceRefSchema = z.object({ clientId: z.string(), secretRef: z.string() });
+export type ServiceRef = z.infer<typeof serviceRefSchema>;
+
+/**
+ * A rotation in progress. `staging`: a second service is being made (or awaited from the operator); `overlap`:
+ * both work, `clientId`/`secretRef` of the status are the new one; `retiring`: the old one is being deleted and
+ * proven dead.
+ */
+export const rotationSchema = z.object({
+  number: z.number().int().positive(),
+  stage: z.enum(['staging', 'overlap', 'retiring']),
+  requestedAt: z.string(),
+  requestedBy: z.string(),
+  reason: z.string().optional(),
+  overlapMs: z.number().int().positive(),
+  /** The service in use when the rotation started: it serves until the overlap ends, then dies. */
+  retiring: serviceRefSchema,
+  /** The second service while it is staged, before it verified. */
+  staged: serviceRefSchema.optional(),
+  overlapEndsAt: z.string().optional(),
+  switchConfirmedAt: z.string().optional(),
+  /** Proofs of the old service's death that failed so far (it still got a token). */
+  failedProofs: z.number().int().nonnegative(),
+  /** When retiring is due to be tried again after a failed proof. */
+  retryAt: z.string().optional(),
+});
+export type Rotation = z.infer<typeof rotationSchema>;
+
+/** The outcome of the last rotation, kept after it ends. */
+export const lastRotationSchema = z.object({
+  number: z.number().int().positive(),
+  outcome: z.enum(['completed', 'abandoned']),
+  at: z.string(),
+  detail: z.string(),
+  /** Completed: the retired service's client id and when it was proven dead. */
+  retiredClientId: z.string().optional(),
+  oldDeadAt: z.string().optional(),
+});
+export type LastRotation = z.infer<typeof lastRotationSchema>;
 
 export const lifecycleStatusSchema = z.object({
   workflowId: z.string(),
@@ -62,6 +108,12 @@ export const lifecycleStatusSchema = z.object({
     })
     .optional(),
   failure: z.object({ type: z.string(), message: z.string() }).optional(),
+  rotation: rotationSchema.optional(),
+  lastRotation: lastRotationSchema.optional(),
+  /** When `policy.rotateEveryMs` starts the next rotation. */
+  nextRotationAt: z.string().optional(),
+  /** Rotations started so far (numbers them). */
+  rotations: z.number().int().nonnegative().optional(),
   timeline: z.array(timelineEventSchema),
 });
 export type LifecycleStatus = z.infer<typeof lifecycleStatusSchema>;

@@ -25,6 +25,11 @@ export function lifecycleSecretRef(workflowId: string): string {
   return `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretKey(workflowId)}`;
 }
 
+/** Where rotation `number` keeps its second service's secret, beside the first. */
+export function rotatedSecretRef(workflowId: string, number: number): string {
+  return `${lifecycleSecretRef(workflowId)}-rotation-${number}`;
+}
+
 /** `file:lifecycle/<workflowId>/`: what every ref of this lifecycle's secrets starts with. */
 export function ownSecretRefPrefix(workflowId: string): string {
   return `${LIFECYCLE_SECRET_SCHEME}:${lifecycleSecretFolder(workflowId)}`;

@@ -8,6 +8,8 @@ export const notificationKinds = [
   'failed',
   'sweep-report',
   'sweep-lines',
+  'credentials-rotated',
+  'rotation-needs-attention',
 ] as const;
 
 function isJsonSerializable(value: unknown): boolean {

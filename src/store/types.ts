@@ -19,6 +19,9 @@ export const AUDIT_EVENT_KINDS = [
   'drift-corrected',
   'sweep-action',
   'credentials-read',
+  'rotated',
+  'rotation-retired',
+  'rotation-abandoned',
 ] as const;
 export const auditEventKindSchema = z.enum(AUDIT_EVENT_KINDS);
 export type AuditEventKind = z.infer<typeof auditEventKindSchema>;

@@ -1,6 +1,12 @@
 // Every message of every workflow (lifecycle, sweep), shared by the workflows and their clients (CLI, client API, tests).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CompleteOperatorStepInput, ExtendInput, RevokeInput } from '../domain/lifecycle-messages';
+import type {
+  CompleteOperatorStepInput,
+  ConfirmSwitchInput,
+  ExtendInput,
+  RevokeInput,
+  RotateInput,
+} from '../domain/lifecycle-messages';
 import type { LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus } from '../domain/lifecycle-status';
 import type { SweepCounts } from '../domain/sweep-policy';
@@ -26,6 +32,14 @@ export const completeOperatorStepUpdate = defineUpdate<
   { verified: boolean; problem?: string; status: LifecycleStatus },
   [CompleteOperatorStepInput]
 >('completeOperatorStep');
+
+/**
+ * Stages a second custom service; answers once both services work (or the operator is asked for the second, or
+ * the rotation was abandoned). Refused while another rotation runs, with the time its overlap ends.
+ */
+export const rotateUpdate = defineUpdate<LifecycleStatus, [RotateInput]>('rotate');
+/** The consumer uses the new credentials: retire the old service now; answers once it is proven dead or waits on someone. */
+export const confirmSwitchUpdate = defineUpdate<LifecycleStatus, [ConfirmSwitchInput]>('confirmSwitch');
 
 // ---- sweep -----------------------------------------------------------------------------------------------
 export interface SweepProgress {

@@ -1,5 +1,10 @@
-import { serviceDescription, serviceDisplayName, type LifecycleRequest } from '../domain/lifecycle-request';
-import type { OperatorStep } from '../domain/lifecycle-status';
+import {
+  rotatedServiceDisplayName,
+  serviceDescription,
+  serviceDisplayName,
+  type LifecycleRequest,
+} from '../domain/lifecycle-request';
+import type { OperatorStep, Rotation } from '../domain/lifecycle-status';
 
 /**
  * What an operator must do by hand on a real Marketo instance, whose API cannot create roles or custom
@@ -55,5 +60,41 @@ function confirmRoleInstructions(
     `Only if they are, run: marketo-api-users complete-step ${request.email} --step confirm-role --role-id ${id}`,
     `If they are not, run: marketo-api-users revoke ${request.email}, then onboard again with another role name.`,
     `(lifecycle ${workflowId}; nothing has been created for it yet)`,
+  ];
+}
+
+/** A rotation's second service: the same user, a name of its own, and the working service left alone. */
+export function rotationServiceInstructions(
+  request: LifecycleRequest,
+  workflowId: string,
+  rotation: Pick<Rotation, 'number' | 'retiring'>,
+): string[] {
+  return [
+    `Rotation ${rotation.number}: a SECOND custom service for the same API-only user; keep the current one ` +
+      `(Client Id ${rotation.retiring.clientId}), it serves until the overlap ends.`,
+    'In Marketo: Admin > LaunchPoint > New > New Service.',
+    `Display Name: ${rotatedServiceDisplayName(request, rotation.number)}`,
+    'Service: Custom',
+    `Description: ${serviceDescription(request)}`,
+    `API Only User: ${request.email}`,
+    'Then open View Details, copy the Client Id, and save the Client Secret to a file (never paste it on a command line).',
+    `Then run: marketo-api-users complete-step ${request.email} --step create-service --client-id <Client Id> --secret-file <file>`,
+    `(lifecycle ${workflowId}; if nobody does this by the deadline, the rotation is abandoned and the current service kept)`,
+  ];
+}
+
+/** The overlap is over: the old service must go, and the workflow proves it with the old credentials. */
+export function retireServiceInstructions(
+  request: LifecycleRequest,
+  workflowId: string,
+  rotation: Pick<Rotation, 'number' | 'retiring'>,
+  keepClientId: string,
+): string[] {
+  return [
+    `Rotation ${rotation.number}: the overlap is over; the old custom service of ${request.email} must be deleted.`,
+    `In Marketo: Admin > LaunchPoint, select the service whose Client Id is ${rotation.retiring.clientId}, then Delete.`,
+    `Do NOT delete the service whose Client Id is ${keepClientId}: it is the one in use now.`,
+    `Then run: marketo-api-users complete-step ${request.email} --step retire-service`,
+    `(lifecycle ${workflowId}; the workflow proves the deletion: the old client id must be refused a token)`,
   ];
 }

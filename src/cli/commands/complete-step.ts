@@ -23,12 +23,15 @@ export const completeStepCommand: Command = {
   help: `Usage: marketo-api-users complete-step EMAIL --step create-role [--json] [--data-dir DIR]
        marketo-api-users complete-step EMAIL --step confirm-role --role-id ID
        marketo-api-users complete-step EMAIL --step create-service --client-id ID [--secret-file FILE | < FILE]
+       marketo-api-users complete-step EMAIL --step retire-service
 
 On a real Marketo instance, roles and custom services are made by hand (status EMAIL says exactly what).
 The workflow verifies before it goes on. confirm-role: a role of the requested name exists and roles.json
 does not list its permissions; run it only after checking in Marketo that role ID has exactly the requested
 permissions. The client secret is read from a file or stdin, never from an argument (arguments land in
-shell history and process lists), and goes straight to the secret store.
+shell history and process lists), and goes straight to the secret store. During a rotation, create-service
+answers the second service and retire-service says the old one is deleted (the workflow proves it: the old
+client id must be refused a token).
 
 Examples:
   marketo-api-users complete-step crm-sync@example.com --step create-role
@@ -41,8 +44,8 @@ Examples:
     const output = makeOutput(values.json === true);
     const email = requirePositional(positionals[0], 'email');
     let input: CompleteStepInput;
-    if (values.step === 'create-role') {
-      input = { step: 'create-role' };
+    if (values.step === 'create-role' || values.step === 'retire-service') {
+      input = { step: values.step };
     } else if (values.step === 'confirm-role') {
       const roleId = values['role-id'];
       if (roleId === undefined || !/^\d{1,9}$/.test(roleId)) {
@@ -69,7 +72,7 @@ Examples:
       }
       input = { step: 'create-service', clientId: values['client-id'], clientSecret: secret.trim() };
     } else {
-      throw new UsageError(['step: must be create-role, confirm-role or create-service']);
+      throw new UsageError(['step: must be create-role, confirm-role, create-service or retire-service']);
     }
     const { LifecycleClient, validateInput } = clientApi();
     validateInput.completeStep(email, input);

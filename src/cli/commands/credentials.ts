@@ -94,6 +94,13 @@ Examples:
     try {
       const credentials = await client.credentials(email, input);
       const body = formatCredentials(credentials, format);
+      const { retiring } = credentials;
+      // On stderr: stdout may be eval'd, and a rotation's overlap is news for the person, not the shell.
+      if (retiring && !json) {
+        process.stderr.write(
+          `note: these are the new credentials; the old client id ${retiring.clientId} works until ${retiring.endsAt}\n`,
+        );
+      }
       if (values.output === undefined) {
         process.stdout.write(body);
         return EXIT_OK;

@@ -18,6 +18,7 @@ export function describeStatus(status: LifecycleStatus, timelineLimit = 10): str
     for (const instruction of action.instructions) lines.push(`  ${instruction}`);
     if (action.lastVerificationError) lines.push(`  last check: ${action.lastVerificationError}`);
   }
+  lines.push(...describeRotationLines(status));
   for (const drift of status.drift) {
     lines.push(
       `drift:      Marketo had ${drift.marketoExpiresAt ?? 'no expiry'} at ${drift.detectedAt}${drift.corrected ? ' (corrected)' : ''}`,
@@ -33,5 +34,31 @@ export function describeStatus(status: LifecycleStatus, timelineLimit = 10): str
   for (const event of status.timeline.slice(-timelineLimit)) {
     lines.push(`  ${event.at}  ${event.event}${event.detail ? `: ${event.detail}` : ''}`);
   }
+  return lines;
+}
+
+/** Both services of a rotation and their times; the last rotation's outcome; the next scheduled one. */
+function describeRotationLines(status: LifecycleStatus): string[] {
+  const lines: string[] = [];
+  const rotation = status.rotation;
+  if (rotation) {
+    lines.push(
+      `rotation:   ${rotation.number}, ${rotation.stage} (asked by ${rotation.requestedBy} at ${rotation.requestedAt})`,
+    );
+    if (rotation.stage === 'staging') {
+      lines.push(`  in use:   ${rotation.retiring.clientId} (until the new service works)`);
+      if (rotation.staged) lines.push(`  staged:   ${rotation.staged.clientId}`);
+    } else {
+      lines.push(`  new:      ${status.clientId ?? '-'} (handed over by \`credentials\`)`);
+      const ends =
+        rotation.stage === 'retiring' ? 'being retired now' : `works until ${rotation.overlapEndsAt}`;
+      lines.push(`  old:      ${rotation.retiring.clientId} (${ends})`);
+    }
+    if (rotation.failedProofs)
+      lines.push(`  WARNING:  the old credentials still worked at ${rotation.failedProofs} proof(s)`);
+  }
+  const last = status.lastRotation;
+  if (last) lines.push(`last rotation: ${last.number} ${last.outcome} at ${last.at}: ${last.detail}`);
+  if (status.nextRotationAt) lines.push(`next rotation: ${status.nextRotationAt}`);
   return lines;
 }

@@ -5,6 +5,7 @@
 import { condition, workflowInfo } from '@temporalio/workflow';
 import type { MarketoUserView } from '../../activities/types';
 import { sameInstant, type Lifecycle } from './lifecycle';
+import { advanceRotation, rotationReady, rotationWakeAt } from './rotation';
 
 export type ActiveOutcome = 'expired' | 'revoked' | 'continue-as-new';
 
@@ -65,6 +66,7 @@ async function sleepUntil(lc: Lifecycle, wakeAt: number): Promise<void> {
       lc.status.expiresAt !== expiryWhenWaiting ||
       lc.expiryChangeInFlight ||
       lc.driftCheckRequested ||
+      rotationReady(lc) ||
       lc.notificationsInFlight !== inFlightWhenWaiting,
     Math.max(1, wakeAt - Date.now()),
   );
@@ -99,7 +101,10 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
       void sendReminder(lc);
       continue;
     }
-    await sleepUntil(lc, due ? Math.min(reminderAt, expiry) : expiry);
+    // After the reminder: a rotation falling due with it never keeps the reminder waiting, nor the reverse.
+    if (!lc.expiryChangeInFlight && (await advanceRotation(lc))) continue;
+    const rotationAt = rotationWakeAt(lc) ?? expiry;
+    await sleepUntil(lc, Math.min(due ? Math.min(reminderAt, expiry) : expiry, rotationAt));
     if (timeToContinueAsNew(lc)) return 'continue-as-new';
   }
 }

@@ -7,6 +7,7 @@ import type { MarketoUserView } from '../../activities/types';
 import { checkDrift } from './active';
 import type { EndedBeforeActive } from './failures';
 import type { Lifecycle } from './lifecycle';
+import { endRotation } from './rotation';
 import { publishVisibility } from './visibility';
 
 /** Marketo would not lock this user by itself (again, after an admin's unlock): no expiry, or one still ahead. */
@@ -57,6 +58,7 @@ export async function deactivate(lc: Lifecycle, cause: 'expired' | 'revoked'): P
   lc.deactivating = true;
   lc.record('deactivating', cause);
   const outcome = status.userId ? await lockUser(lc, status.userId, cause) : 'no user to lock';
+  await endRotation(lc, cause);
   if (status.secretRef) await lc.activities.supportMustFinish.deleteSecret(status.secretRef);
   markDeactivated(lc, cause, outcome);
   await lc.notify('deactivated', `Access of ${lc.request.email} ended (${cause}): ${outcome}`, {

@@ -21,6 +21,7 @@ import {
 } from '../../domain/lifecycle-request';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
 import { isOwnSecretRef, lifecycleSecretRef, ownSecretRefPrefix } from '../../domain/secret-refs';
+import type { AdminCapabilities } from '../../activities/types';
 import type { LifecycleNotification } from '../../notifications';
 import type { AuditEvent, AuditEventKind } from '../../store/types';
 import type { CarriedState, ParsedLifecycleWorkflowInput } from '../lifecycle-input';
@@ -53,7 +54,7 @@ export interface OperatorCompletion {
 export type CompletionAnswer = { verified: boolean; problem?: string; status: LifecycleStatus };
 
 /** A validator's check: the input as parsed, or the reasons it is refused. */
-function checked<T>(schema: z.ZodType<T>, value: unknown): T {
+export function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new Error(formatIssues(result.error).join('; '));
   return result.data;
@@ -84,6 +85,8 @@ export class Lifecycle {
   pendingCompletion: OperatorCompletion | undefined;
   /** The expiry whose reminder is being delivered. */
   reminderInFlight: string | undefined;
+  /** What the admin console can do, asked once per run when a rotation needs it. */
+  capabilities: AdminCapabilities | undefined;
   /** This run took over the user an earlier lifecycle of the same email left locked. */
   adoptedPreviousUser = false;
   // A broken webhook or audit store must never hold up provisioning or deactivation: callers go on while a
@@ -294,7 +297,8 @@ export class Lifecycle {
   async completeOperatorStep(completion: CompleteOperatorStepInput): Promise<CompletionAnswer> {
     const mine: OperatorCompletion = { input: completion };
     this.pendingCompletion = mine;
-    await condition(() => mine.result !== undefined || this.status.phase === 'failed');
-    return { ...(mine.result ?? { verified: false, problem: 'the lifecycle failed' }), status: this.status };
+    await condition(() => mine.result !== undefined || this.ended);
+    const ended = { verified: false, problem: `the lifecycle is ${this.status.phase}` };
+    return { ...(mine.result ?? ended), status: this.status };
   }
 }

@@ -34,6 +34,8 @@ export async function provision(lc: Lifecycle): Promise<void> {
   else await createServiceByOperator(lc);
   lc.checkStillWanted();
   status.phase = 'active';
+  const every = lc.policy.rotateEveryMs;
+  if (every !== undefined) status.nextRotationAt = new Date(Date.now() + every).toISOString();
   publishVisibility(status);
   lc.record('active', `until ${status.expiresAt}`);
   void lc.audit('onboarded', 'onboarded', {

@@ -10,7 +10,15 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CompleteOperatorStepInput, ExtendInput, RevokeInput } from '../../domain/lifecycle-messages';
+import {
+  confirmSwitchInputSchema,
+  rotateInputSchema,
+  type CompleteOperatorStepInput,
+  type ConfirmSwitchInput,
+  type ExtendInput,
+  type RevokeInput,
+  type RotateInput,
+} from '../../domain/lifecycle-messages';
 import { expiryProblems, formatIssues } from '../../domain/lifecycle-request';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
 import { lifecycleSecretRef } from '../../domain/secret-refs';
@@ -21,8 +29,9 @@ import { lifecycleActivities } from './activities';
 import { compensate, fail } from './compensation';
 import { deactivate, endBeforeActive } from './deactivation';
 import { EndedBeforeActive, invalidInput } from './failures';
-import { Lifecycle } from './lifecycle';
+import { checked, Lifecycle } from './lifecycle';
 import { provision } from './provisioning';
+import { confirmSwitch, confirmSwitchRefusal, rotate, rotateRefusal } from './rotation';
 import { publishEmail, publishVisibility } from './visibility';
 
 function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
@@ -35,6 +44,11 @@ function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
     ]);
   }
   return parsed.data;
+}
+
+/** A validator refuses by throwing: the update never enters history. */
+function refuseWith(refusal: string | undefined): void {
+  if (refusal !== undefined) throw new Error(refusal);
 }
 
 /** An extension moves the expiry that visibility filters on. */
@@ -56,6 +70,15 @@ function installHandlers(lc: Lifecycle): void {
   setHandler(messages.revokeSignal, (signal) => lc.revokeBySignal(signal));
   setHandler(messages.completeOperatorStepUpdate, (c) => lc.completeOperatorStep(c), {
     validator: (c: CompleteOperatorStepInput) => lc.validateCompletion(c),
+  });
+  setHandler(messages.rotateUpdate, (u) => rotate(lc, u), {
+    validator: (u: RotateInput) => refuseWith(rotateRefusal(lc, checked(rotateInputSchema, u).overlapMs)),
+  });
+  setHandler(messages.confirmSwitchUpdate, (u) => confirmSwitch(lc, u), {
+    validator: (u: ConfirmSwitchInput) => {
+      checked(confirmSwitchInputSchema, u);
+      refuseWith(confirmSwitchRefusal(lc));
+    },
   });
 }
 

@@ -46,6 +46,7 @@ export function mockActivities(overrides: MockOverrides = {}) {
   const audits: AuditEvent[] = [];
   const roles: RoleView[] = [];
   let user: MarketoUserView | null = null;
+  let services = 0;
   const userView = (): MarketoUserView | null => (user ? structuredClone(user) : null);
   const base: ActivityMocks = {
     checkWorkflowIdKey: () => undefined,
@@ -95,11 +96,13 @@ export function mockActivities(overrides: MockOverrides = {}) {
       return 'deleted';
     },
     confirmUserLocked: () => 'locked',
-    createCustomService: () => ({ clientId: 'client-1' }),
+    // A rotation's second service gets client-2, and so on.
+    createCustomService: () => ({ clientId: `client-${++services}` }),
     deleteCustomService: () => 'deleted',
     deleteCustomServicesOf: () => [],
     verifyServiceCredentials: () => ({ ok: true }),
     deleteSecret: () => undefined,
+    proveCredentialsDead: () => ({ dead: true }),
     notify: (event) => {
       notifications.push(event);
     },
