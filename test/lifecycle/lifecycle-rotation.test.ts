@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import { isMarketoApiError } from '../../src/marketo/errors';
-import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import {
   confirmSwitchUpdate,
@@ -84,7 +82,7 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
       // A second rotation during the overlap is refused, with the time the current one ends.
       await rejectsWith(
         handle.executeUpdate(rotateUpdate, { args: [{ overlapMs: HOUR }] }),
-        new RegExp(`overlap ends at ${rotated.rotation!.overlapEndsAt!.replace(/[.]/g, '\\.')}`),
+        new RegExp(`overlap ends at ${rotated.rotation.overlapEndsAt!.replace(/[.]/g, '\\.')}`),
       );
 
       const done = await handle.executeUpdate(confirmSwitchUpdate, { args: [{ actor: 'tester' }] });
@@ -175,7 +173,7 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
     );
     assert.equal(status.rotation, undefined);
     assert.equal(status.lastRotation?.outcome, 'abandoned');
-    assert.match(status.lastRotation!.detail, /undone: service \S+: deleted/);
+    assert.match(status.lastRotation.detail, /undone: service \S+: deleted/);
     assert.equal(status.clientId, before.clientId, 'the working service is still the one handed over');
     assert.equal(await tokenFor(before.secretRef!), 'token', 'and it still works');
     assert.deepEqual(
