@@ -108,3 +108,18 @@ export class SweepScheduleNotFoundError extends ProblemError {
 export class SearchAttributeConflictError extends ProblemError {
   override readonly name = 'SearchAttributeConflictError';
 }
+
+/**
+ * The desired-state file has mistakes: `problems` are `file:line:column field: problem` lines, every one found,
+ * and nothing was changed. The CLI exits 2, as for any bad input.
+ */
+export class DesiredStateFileError extends ProblemError {
+  override readonly name = 'DesiredStateFileError';
+  constructor(readonly problems: string[]) {
+    super(
+      `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in the desired-state file; nothing was changed`,
+      'fix each line named above, then run `plan -f FILE` again',
+      problems.join('; '),
+    );
+  }
+}

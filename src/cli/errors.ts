@@ -1,4 +1,5 @@
 import {
+  DesiredStateFileError,
   InputError,
   LifecycleConflictError,
   LifecycleNotFoundError,
@@ -98,6 +99,13 @@ export function report(error: unknown): Reported {
       exitCode: EXIT_FAILURE,
       lines: [`error: ${error.message}`, `hint: ${hint}`],
       json: { error: error.message, hint },
+    };
+  }
+  if (error instanceof DesiredStateFileError) {
+    return {
+      exitCode: EXIT_BAD_INPUT,
+      lines: [`error: ${error.problem}`, ...error.problems, `hint: ${error.hint}`],
+      json: { error: error.problem, problems: error.problems, hint: error.hint },
     };
   }
   if (error instanceof PreconditionError) {
