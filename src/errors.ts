@@ -24,7 +24,7 @@ export class ProblemError extends Error {
  * the caller must change something first. The CLI exits 2 for it, as for bad input.
  */
 export class PreconditionError extends ProblemError {
-  override readonly name = 'PreconditionError';
+  override readonly name: string = 'PreconditionError';
 }
 
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
@@ -122,4 +122,19 @@ export class DesiredStateFileError extends ProblemError {
       problems.join('; '),
     );
   }
+}
+
+/** Another apply holds this instance: two applies never interleave. Nothing was changed; run again later. */
+export class ApplyInProgressError extends PreconditionError {
+  override readonly name = 'ApplyInProgressError';
+}
+
+/** A saved plan no longer matches the world (or the file): nothing was changed. */
+export class StalePlanError extends PreconditionError {
+  override readonly name = 'StalePlanError';
+}
+
+/** The plan refuses entries, or revokes more users than allowed: nothing was changed. */
+export class ApplyRefusedError extends PreconditionError {
+  override readonly name = 'ApplyRefusedError';
 }
