@@ -13,6 +13,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 /** The request contradicts what runs (an onboarding of a running email with other settings): not bad input. */
 export const EXIT_CONFLICT = 3;
+/** `plan`: the file and the lifecycles differ, and an apply would change something (0: nothing would). */
+export const EXIT_CHANGES_PENDING = 4;
 /** Stopped by a signal (the shell's 128 + SIGINT's 2). */
 export const EXIT_INTERRUPTED = 130;
 

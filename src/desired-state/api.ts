@@ -11,6 +11,8 @@ import { acquireApplyLock } from './apply-lock';
 import { executeChanges, type AppliedChange } from './execute';
 import { fieldName, MAX_FILE_BYTES, type ParsedDesiredState } from './parse-file';
 import { planFor, summarize, type PlanSummary } from './plan';
+
+export { summarize, type PlanSummary };
 import { desiredStatePlanSchema, isChange, type DesiredStatePlan, type PlannedAction } from './plan-schema';
 
 /** More revocations than this in one apply need `allowRevocations`: a truncated file must not lock everyone. */
@@ -26,7 +28,11 @@ export const applyOptionsSchema = z
     lockTimeoutMs: z.number().int().min(60_000).optional(),
   })
   .strict();
-export type ApplyOptions = z.input<typeof applyOptionsSchema> & { onProgress?: (text: string) => void };
+export type ApplyOptions = z.input<typeof applyOptionsSchema> & {
+  onProgress?: (text: string) => void;
+  /** Hears the plan made under the lock, before any change: the plan the apply carries out. */
+  onPlan?: (plan: DesiredStatePlan, summary: PlanSummary) => void;
+};
 
 export interface ApplyResult {
   plan: DesiredStatePlan;
@@ -107,7 +113,7 @@ export async function applyDesiredState(
   input: { parsed: ParsedDesiredState } | { saved: DesiredStatePlan },
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const { onProgress, ...rest } = options;
+  const { onProgress, onPlan, ...rest } = options;
   const checked = applyOptionsSchema.safeParse(rest);
   if (!checked.success) throw new InputError(formatIssues(checked.error));
   const parsedOptions = checked.data;
@@ -125,6 +131,7 @@ export async function applyDesiredState(
             input.saved.desired,
           );
     if ('saved' in input) refuseStale(input.saved, plan);
+    onPlan?.(plan, summarize(plan.actions));
     refuseUnsafe(plan.actions, parsedOptions.allowRevocations);
     const changes = plan.actions.filter(isChange);
     const applied = await executeChanges(client, plan.desired, changes, {
