@@ -25,6 +25,8 @@ export interface AppliedChange {
   /** The lifecycle's phase afterwards: `awaiting-operator` names a step a person must take. */
   phase: LifecycleStatus['phase'];
   expiresAt: string;
+  /** Why the lifecycle failed (phase `failed`): the apply stops there. */
+  failure?: string;
 }
 
 type Change<K extends PlannedAction['kind']> = Extract<PlannedAction, { kind: K }>;
@@ -98,7 +100,10 @@ async function executeOne(
   }
 }
 
-/** Applies each change in order; the first failure stops the apply (a re-run picks up from there). */
+/**
+ * Applies each change in order. The first error, or lifecycle that failed, stops the apply: a re-run picks up
+ * from there.
+ */
 export async function executeChanges(
   client: LifecycleClient,
   file: DesiredStateFile,
@@ -110,12 +115,16 @@ export async function executeChanges(
     options.onProgress?.(`${action.kind} ${action.email}`);
     const status = await executeOne(client, file, action, options);
     if (!status) continue;
+    const { phase, expiresAt, failure } = status;
     applied.push({
       kind: action.kind,
       email: action.email,
-      phase: status.phase,
-      expiresAt: status.expiresAt,
+      phase,
+      expiresAt,
+      ...(failure ? { failure: failure.message } : {}),
     });
+    // What failed was undone by its lifecycle; the next plan shows it again, once its cause is fixed.
+    if (phase === 'failed') break;
   }
   return applied;
 }

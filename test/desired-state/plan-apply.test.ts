@@ -206,7 +206,8 @@ describe('plan and apply -f on the embedded stack', () => {
       { email: mail('race-a'), firstName: 'Race' },
       { email: mail('race-b'), firstName: 'Race' },
     ];
-    const parsed = readDesiredState(fileAt('race.yaml', yamlOf([...current, ...pair])));
+    current = [...current, ...pair];
+    const parsed = readDesiredState(fileAt('race.yaml', yamlOf(current)));
     const outcomes = await Promise.allSettled([
       applyDesiredState(client, { parsed }),
       applyDesiredState(client, { parsed }),
@@ -232,6 +233,19 @@ describe('plan and apply -f on the embedded stack', () => {
       await lock.release();
     }
     assert.equal((await cli('apply', '-f', parsed.source)).code, 0, 'the lock is free again');
+  });
+
+  it('stops with exit 1 when a new lifecycle fails (a hand-made Marketo user of that email)', async () => {
+    const seeded = stack.sandbox!.operator.seedUsers({ count: 1, prefix: `handmade-${stamp}` });
+    const file = fileAt(
+      'handmade.yaml',
+      yamlOf([...current, { email: seeded.firstUserid, firstName: 'Hand' }]),
+    );
+    const run = await cli('apply', '-f', file);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.match(run.stdout, /create handmade-.*: failed: .*already exists/);
+    assert.match(run.stderr, /the apply stopped there/);
+    assert.equal(userOf(seeded.firstUserid)?.firstName, 'Seeded', 'the hand-made user is untouched');
   });
 
   it('a file with two mistakes: both reported with their lines, exit 2, nothing changed', async () => {

@@ -3,7 +3,7 @@ import { readDesiredState } from '../../desired-state/parse-file';
 import { ACTOR_OPTION, actorOf } from '../actor';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { clientApi, desiredStateApi } from '../client-api';
-import { EXIT_OK, UsageError } from '../errors';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import type { Output } from '../output';
 import { printPlan } from '../plan-output';
 import type { Command } from './types';
@@ -29,14 +29,16 @@ function inputOf(file: string | undefined, planPath: string | undefined) {
   return { saved: desiredStateApi().readSavedPlan(planPath!) };
 }
 
-function printApplied(output: Output, applied: Awaited<ReturnType<typeof applyWith>>['applied']): void {
-  for (const change of applied) {
-    const state =
-      change.phase === 'awaiting-operator'
-        ? 'awaiting an operator: `status EMAIL` prints the step'
-        : `${change.phase}, expires ${change.expiresAt}`;
-    output.line(`${change.kind} ${change.email}: ${state}`);
-  }
+type Applied = Awaited<ReturnType<typeof applyWith>>['applied'];
+
+function stateOf(change: Applied[number]): string {
+  if (change.phase === 'awaiting-operator') return 'awaiting an operator: `status EMAIL` prints the step';
+  if (change.phase === 'failed') return `failed: ${change.failure ?? 'see `status EMAIL`'}`;
+  return `${change.phase}, expires ${change.expiresAt}`;
+}
+
+function printApplied(output: Output, applied: Applied): void {
+  for (const change of applied) output.line(`${change.kind} ${change.email}: ${stateOf(change)}`);
   output.line(applied.length ? `Applied ${applied.length} changes.` : 'Nothing to change.');
 }
 
@@ -84,7 +86,12 @@ Examples:
       output.done();
       if (output.json) output.result(result);
       else printApplied(output, result.applied);
-      return EXIT_OK;
+      const failed = result.applied.find((c) => c.phase === 'failed');
+      if (!failed) return EXIT_OK;
+      process.stderr.write(
+        `error: the lifecycle of ${failed.email} failed, and the apply stopped there\nhint: fix the cause (\`status ${failed.email}\`), then apply again\n`,
+      );
+      return EXIT_FAILURE;
     } finally {
       output.done();
     }
