@@ -4,7 +4,10 @@
  * onboard started, a stale saved plan and two concurrent applies.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LifecycleClient } from '../../src';
@@ -228,11 +231,23 @@ describe('plan and apply -f on the embedded stack', () => {
     try {
       const blocked = await cli('apply', '-f', parsed.source);
       assert.equal(blocked.code, 2, describeRun(blocked));
-      assert.match(blocked.stderr, /another apply is running/);
+      assert.match(blocked.stderr, new RegExp(`another apply is running .*held by pid ${process.pid} on `));
     } finally {
       await lock.release();
     }
     assert.equal((await cli('apply', '-f', parsed.source)).code, 0, 'the lock is free again');
+  });
+
+  it('an apply that crashed on this machine does not block the next one', async () => {
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    await acquireApplyLock(client.workflows, {
+      ...client.context,
+      holder: { host: os.hostname(), pid: gone.pid! },
+    });
+    const run = await cli('apply', '-f', fileAt('users.yaml', yamlOf(current)));
+    assert.equal(run.code, 0, describeRun(run));
+    assert.match(run.stdout, /Nothing to change/);
   });
 
   it('stops with exit 1 when a new lifecycle fails (a hand-made Marketo user of that email)', async () => {
