@@ -34,10 +34,15 @@ function wantedExpiry(entry: DesiredUser, anchor: string | undefined): string | 
   return anchor === undefined ? undefined : toWholeSecond(iso(Date.parse(anchor) + entry.lifetime!));
 }
 
-/** What differs in names or role: those cannot change in place, so they take a new lifecycle. */
-export function nameOrRoleChanges(entry: DesiredUser, running: NonNullable<ObservedLifecycle['request']>) {
+type RunningRequest = NonNullable<ObservedLifecycle['request']>;
+
+/**
+ * What differs in names, role, service or policy: none can change in place, so they take a new lifecycle. The
+ * reason is not compared: it is the audit log's note of why the user was first created.
+ */
+export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningRequest): string[] {
   const changes: string[] = [];
-  const text = (field: string, was: string | number, now: string | number) => {
+  const text = (field: string, was: string | number | undefined, now: string | number | undefined) => {
     if (was !== now) changes.push(`${field} ${JSON.stringify(was)} → ${JSON.stringify(now)}`);
   };
   text('firstName', running.firstName, entry.firstName);
@@ -51,6 +56,11 @@ export function nameOrRoleChanges(entry: DesiredUser, running: NonNullable<Obser
     );
   }
   text('role.workspace', running.role.workspace, entry.role.workspace);
+  text('service.displayName', running.service.displayName, entry.service.displayName);
+  text('service.description', running.service.description, entry.service.description);
+  for (const key of Object.keys(entry.policy) as (keyof LifecyclePolicy)[]) {
+    text(`policy.${key}`, formatDuration(running.policy[key]), formatDuration(entry.policy[key]));
+  }
   return changes;
 }
 
@@ -100,7 +110,7 @@ function planExpiry(entry: DesiredUser, index: number, seen: Running, input: Dif
   if (Date.parse(wanted) < Date.parse(current)) {
     return { kind: 'refused', email: entry.email, at, why: `shorten ${current} → ${wanted}: ${SHORTEN_WHY}` };
   }
-  const policy = { ...entry.policy, maxLifetimeMs: seen.request.maxLifetimeMs };
+  const policy = seen.request.policy;
   const refusal = expiryRefusal(wanted, input.nowMs, Date.parse(seen.createdAt), policy);
   if (refusal) return { kind: 'refused', email: entry.email, at, why: `extend to ${wanted}: ${refusal}` };
   return {
@@ -133,7 +143,7 @@ function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle,
     return { kind: 'left-alone', email, why } as const;
   }
   const running = seen as Running;
-  const changes = nameOrRoleChanges(entry, running.request);
+  const changes = inPlaceImpossibleChanges(entry, running.request);
   if (!changes.length) return planExpiry(entry, index, running, input);
   const expiresAt = wantedExpiry(entry, running.marker.firstAppliedAt)!;
   const refusal = expiryRefusal(expiresAt, input.nowMs, input.nowMs, entry.policy);
@@ -153,7 +163,7 @@ function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle,
     changes,
     expiresAt,
     firstAppliedAt: running.marker.firstAppliedAt,
-    why: 'names and role cannot change in place: revoke, then onboard again (a new custom service and new credentials; the Marketo user is taken back)',
+    why: 'names, role, service and policy cannot change in place: revoke, then onboard again (a new custom service and new credentials; the Marketo user is taken back)',
   } as const;
 }
 

@@ -1,7 +1,7 @@
 /** What a plan compares the file with: each lifecycle as Temporal has it now. */
 import { z } from 'zod';
 import { lifecyclePhaseSchema } from '../domain/lifecycle-status';
-import { roleRequestSchema } from '../domain/lifecycle-request';
+import { lifecyclePolicySchema, roleRequestSchema } from '../domain/lifecycle-request';
 import { desiredStateMarkerSchema } from './marker';
 
 export const observedLifecycleSchema = z.object({
@@ -13,13 +13,14 @@ export const observedLifecycleSchema = z.object({
   phase: z.union([lifecyclePhaseSchema, z.literal('unknown')]),
   expiresAt: z.string().nullable(),
   createdAt: z.string().nullable(),
-  /** What the running lifecycle was asked for: its names and role (absent once closed). */
+  /** What the running lifecycle was asked for, beyond its expiry and reason (absent once closed). */
   request: z
     .object({
       firstName: z.string(),
       lastName: z.string(),
       role: roleRequestSchema,
-      maxLifetimeMs: z.number(),
+      service: z.object({ displayName: z.string().optional(), description: z.string().optional() }),
+      policy: lifecyclePolicySchema,
     })
     .optional(),
   marker: desiredStateMarkerSchema.optional(),

@@ -29,7 +29,8 @@ async function runningDetails(handle: Handle): Promise<Partial<ObservedLifecycle
       firstName: request.firstName,
       lastName: request.lastName,
       role: request.role,
-      maxLifetimeMs: request.policy.maxLifetimeMs,
+      service: request.service,
+      policy: request.policy,
     },
   };
 }

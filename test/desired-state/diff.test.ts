@@ -64,7 +64,13 @@ function running(email: string, overrides: Partial<ObservedLifecycle> = {}): Obs
       firstName: email.split('@')[0]!.replace(/^./, (c) => c.toUpperCase()),
       lastName: 'User',
       role: { name: 'r', permissions: ['Read-Only Lead'], workspace: 0 },
-      maxLifetimeMs: 365 * DAY,
+      service: {},
+      policy: {
+        reminderLeadMs: 7 * DAY,
+        maxLifetimeMs: 365 * DAY,
+        operatorStepDeadlineMs: 7 * DAY,
+        operatorReminderEveryMs: DAY,
+      },
     },
     marker: { firstAppliedAt: FIRST_APPLY },
     ...overrides,
@@ -126,6 +132,22 @@ describe('desired-state diff', () => {
     assert.deepEqual(renamed.changes, ['firstName "Old" → "Renamed"']);
     assert.equal(renamed.firstAppliedAt, FIRST_APPLY);
     assert.equal(renamed.expiresAt, '2027-01-31T00:00:00.000Z');
+  });
+
+  it('replaces a lifecycle whose service or policy changed, but not one whose reason alone changed', () => {
+    const text = FILE.replace(
+      'lifetime: 30d\n  - email: later',
+      'lifetime: 30d\n    reason: new reason\n  - email: later',
+    );
+    const withReason = plan({ byEmail, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
+    assert.deepEqual(withReason, { kind: 'no-change', email: 'same@example.com' });
+    const policy = FILE.replace(
+      'lifetime: 30d\n  - email: later',
+      'lifetime: 30d\n    policy: { reminderLeadMs: 3d }\n  - email: later',
+    );
+    const changed = plan({ byEmail, unlisted: [] }, policy).find((a) => a.email === 'same@example.com');
+    assert.ok(changed?.kind === 'replace', JSON.stringify(changed));
+    assert.deepEqual(changed.changes, ['policy.reminderLeadMs "7d" → "3d"']);
   });
 
   it('leaves alone what onboard started, listed or not, and never revokes it', () => {
