@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError, type WorkflowClient, type WorkflowHandle } from '@temporalio/client';
 import { MauInstance, EMAIL_MEMO_FIELD } from '../domain/search-attributes';
+import { TemporalUnavailableError } from '../errors';
 import { queryLiteral } from '../lifecycle-list';
 import type { lifecycleWorkflow } from '../workflows';
 import { requestQuery, statusQuery } from '../workflows/messages';
@@ -19,8 +20,31 @@ export interface ObserveTarget {
 
 type Handle = WorkflowHandle<typeof lifecycleWorkflow>;
 
-async function runningDetails(handle: Handle): Promise<Partial<ObservedLifecycle>> {
-  const [status, request] = await Promise.all([handle.query(statusQuery), handle.query(requestQuery)]);
+/** A query needs a worker: without one, say so rather than hang the plan. */
+const QUERY_DEADLINE_MS = 15_000;
+
+async function queryBoth(workflows: WorkflowClient, handle: Handle, email: string) {
+  try {
+    // One after the other: a worker that answers the first answers the second, and one that does not
+    // leaves a single call to time out.
+    return await workflows.withDeadline(Date.now() + QUERY_DEADLINE_MS, async () => {
+      const status = await handle.query(statusQuery);
+      return [status, await handle.query(requestQuery)] as const;
+    });
+  } catch (error) {
+    throw new TemporalUnavailableError(
+      `The lifecycle of ${email} did not answer within ${QUERY_DEADLINE_MS / 1000} s (${(error as Error).message.split('\n')[0]}); nothing was changed.`,
+      'Check that a worker runs (`marketo-api-users up` or `marketo-api-users worker`), then plan again.',
+    );
+  }
+}
+
+async function runningDetails(
+  workflows: WorkflowClient,
+  handle: Handle,
+  email: string,
+): Promise<Partial<ObservedLifecycle>> {
+  const [status, request] = await queryBoth(workflows, handle, email);
   return {
     phase: status.phase,
     expiresAt: status.expiresAt,
@@ -59,7 +83,7 @@ async function observeOne(
     expiresAt: null,
     createdAt: null,
     ...(marker ? { marker } : {}),
-    ...(running && withDetails ? await runningDetails(handle) : {}),
+    ...(running && withDetails ? await runningDetails(workflows, handle, email) : {}),
   };
 }
 

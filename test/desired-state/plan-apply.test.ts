@@ -15,7 +15,13 @@ import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
 import { applyDesiredState, planDesiredState, readSavedPlan } from '../../src/desired-state/api';
 import { acquireApplyLock } from '../../src/desired-state/apply-lock';
 import { readDesiredState } from '../../src/desired-state/parse-file';
-import { ApplyInProgressError, ApplyRefusedError, StalePlanError } from '../../src/errors';
+import {
+  ApplyInProgressError,
+  ApplyRefusedError,
+  StalePlanError,
+  TemporalUnavailableError,
+} from '../../src/errors';
+import { startLifecycle } from '../../src/lifecycle-start';
 import { cliEnv, describeRun, freePorts, killAll, removeDir, runCli, tempDir } from '../cli/support';
 
 interface Entry {
@@ -275,5 +281,42 @@ describe('plan and apply -f on the embedded stack', () => {
     assert.match(run.stderr, /bad\.yaml:7:12 users\[1\]\.email: must be a plain ASCII email/);
     assert.equal(JSON.stringify(stack.sandbox!.snapshot().users), before);
     assert.equal((await client.list()).length, lifecycles);
+  });
+
+  it('says which lifecycle did not answer when no worker serves it, instead of hanging', async () => {
+    const email = mail('unserved');
+    const request = {
+      email,
+      firstName: 'Un',
+      lastName: 'Served',
+      role: { name: 'Desired Sync', permissions: ['Read-Only Lead' as const], workspace: 0 },
+      expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
+      service: {},
+      policy: {
+        reminderLeadMs: 86_400_000,
+        maxLifetimeMs: 30 * 86_400_000,
+        operatorStepDeadlineMs: 86_400_000,
+        operatorReminderEveryMs: 86_400_000,
+      },
+    };
+    const workflowId = client.context.workflowIdFor(email);
+    await startLifecycle(client.workflows, {
+      workflowId,
+      taskQueue: `nobody-polls-${stamp}`,
+      request,
+      workflowIdKeyFingerprint: client.context.workflowIdKeyFingerprint,
+    });
+    try {
+      const parsed = readDesiredState(
+        fileAt('unserved.yaml', yamlOf([...current, { email, firstName: 'Un' }])),
+      );
+      await assert.rejects(planDesiredState(client, parsed), (error: unknown) => {
+        assert.ok(error instanceof TemporalUnavailableError, String(error));
+        assert.match(error.message, new RegExp(`${email} did not answer within 15 s`));
+        return true;
+      });
+    } finally {
+      await client.workflows.getHandle(workflowId).terminate('test over');
+    }
   });
 });
