@@ -22,6 +22,9 @@ import {
   TemporalUnavailableError,
 } from '../../src/errors';
 import { startLifecycle } from '../../src/lifecycle-start';
+import { DESIRED_STATE_MEMO_FIELD } from '../../src/desired-state/marker';
+import { MauInstance } from '../../src/domain/search-attributes';
+import { lifecycleWorkflow } from '../../src/workflows';
 import { cliEnv, describeRun, freePorts, killAll, removeDir, runCli, tempDir } from '../cli/support';
 
 interface Entry {
@@ -267,6 +270,49 @@ describe('plan and apply -f on the embedded stack', () => {
     assert.match(run.stdout, /create handmade-.*: failed: .*already exists/);
     assert.match(run.stderr, /the apply stopped there/);
     assert.equal(userOf(seeded.firstUserid)?.firstName, 'Seeded', 'the hand-made user is untouched');
+  });
+
+  it('a lifecycle an apply started stays marked as such after it continued as new', async () => {
+    const email = mail('long');
+    const entry = { email, firstName: 'Long' };
+    current = [...current, entry];
+    const parsed = readDesiredState(fileAt('long.yaml', yamlOf(current)));
+    const { file } = parsed;
+    const workflowId = client.context.workflowIdFor(email);
+    const { lifetime: _lifetime, ...rest } = file.users.find((u) => u.email === email)!;
+    await client.workflows.start(lifecycleWorkflow, {
+      workflowId,
+      taskQueue: client.context.taskQueue,
+      memo: { email, [DESIRED_STATE_MEMO_FIELD]: { firstAppliedAt: new Date().toISOString() } },
+      typedSearchAttributes: [{ key: MauInstance, value: client.context.instanceId }],
+      args: [
+        {
+          request: { ...rest, expiresAt: new Date(Date.now() + 20 * 86_400_000).toISOString() },
+          workflowIdKeyFingerprint: client.context.workflowIdKeyFingerprint,
+          continueAsNewAfterEvents: 50,
+        },
+      ],
+    });
+    await client.waitUntilSettled(email);
+    const first = (await client.workflows.getHandle(workflowId).describe()).runId;
+    let runId = first;
+    for (let i = 0; i < 15 && runId === first; i++) {
+      await client.extend(email, { by: '1d' });
+      runId = (await client.workflows.getHandle(workflowId).describe()).runId;
+    }
+    assert.notEqual(runId, first, 'the lifecycle continued as new');
+    const gone = await planDesiredState(
+      client,
+      readDesiredState(fileAt('long.yaml', yamlOf(current.slice(0, -1)))),
+    );
+    assert.equal(
+      gone.actions.find((a) => a.email === email)?.kind,
+      'revoke',
+      'still known as started by apply',
+    );
+    current = current.slice(0, -1);
+    await applyDesiredState(client, { parsed: readDesiredState(fileAt('long.yaml', yamlOf(current))) });
+    assert.equal(userOf(email)?.isLocked, true);
   });
 
   it('a file with two mistakes: both reported with their lines, exit 2, nothing changed', async () => {
