@@ -99,6 +99,14 @@ function planCreate(
   } as const;
 }
 
+/** A running lifecycle an apply started and that is active, with what its status and request said. */
+type Running = ObservedLifecycle & {
+  marker: NonNullable<ObservedLifecycle['marker']>;
+  request: NonNullable<ObservedLifecycle['request']>;
+  expiresAt: string;
+  createdAt: string;
+};
+
 const SHORTEN_WHY =
   'a lifecycle never moves its expiry earlier; keep the later expiry, or remove the entry to revoke the user now';
 
@@ -119,17 +127,9 @@ function planExpiry(entry: DesiredUser, index: number, seen: Running, input: Dif
     workflowId: seen.workflowId,
     from: current,
     to: wanted,
-    why: '',
+    why: 'the file gives a later expiry',
   };
 }
-
-/** A running lifecycle an apply started and that is active, with what its status and request said. */
-type Running = ObservedLifecycle & {
-  marker: NonNullable<ObservedLifecycle['marker']>;
-  request: NonNullable<ObservedLifecycle['request']>;
-  expiresAt: string;
-  createdAt: string;
-};
 
 function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle, input: DiffInput) {
   const email = entry.email;
