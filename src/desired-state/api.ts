@@ -80,6 +80,12 @@ export function readSavedPlan(filePath: string): DesiredStatePlan {
 }
 
 function refuseStale(saved: DesiredStatePlan, fresh: DesiredStatePlan): void {
+  if (saved.instanceId !== fresh.instanceId) {
+    throw new StalePlanError(
+      `the saved plan was made for Marketo instance ${saved.instanceId}, not ${fresh.instanceId}; nothing was changed`,
+      'apply it where it was planned (the same --data-dir or MARKETO_BASE_URL), or plan again here',
+    );
+  }
   const same =
     saved.fingerprint === fresh.fingerprint &&
     JSON.stringify(saved.actions) === JSON.stringify(fresh.actions);

@@ -204,6 +204,11 @@ describe('plan and apply -f on the embedded stack', () => {
 
     current = [{ ...current[0]!, expiresAt: at(20) }, current[1]!];
     assert.equal((await cli('plan', '-f', fileAt('users.yaml', yamlOf(current)), '--out', saved)).code, 4);
+    const elsewhere = { ...readSavedPlan(saved), instanceId: 'another.mktorest.com' };
+    await assert.rejects(
+      applyDesiredState(client, { saved: elsewhere }),
+      /made for Marketo instance another/,
+    );
     await client.extend(beta, { expiresAt: at(15) });
     await assert.rejects(applyDesiredState(client, { saved: readSavedPlan(saved) }), StalePlanError);
     const stale = await cli('apply', saved);
