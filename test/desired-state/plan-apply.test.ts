@@ -188,6 +188,16 @@ describe('plan and apply -f on the embedded stack', () => {
     assert.ok(refused?.kind === 'refused' && /protected by/.test(refused.why), JSON.stringify(refused));
     assert.equal(plan.actions.find((a) => a.email === hand)?.kind, 'left-alone');
     await assert.rejects(applyDesiredState(client, { parsed: listed }), ApplyRefusedError);
+    const shown = await cli('plan', '-f', listed.source);
+    assert.equal(shown.code, 2, describeRun(shown));
+    assert.match(
+      shown.stdout,
+      new RegExp(
+        `^! refused +${keep.email} +\\S*p\\.yaml:\\d+:\\d+ users\\[\\d\\]\\.email: is protected`,
+        'm',
+      ),
+    );
+    assert.match(shown.stderr, /the plan refuses entries/);
     assert.equal(userOf(hand)?.firstName, 'Hand', 'the refused apply renamed nobody');
   });
 
