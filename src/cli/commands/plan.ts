@@ -16,6 +16,7 @@ would do: create, extend, replace (names or role changed: revoke and onboard aga
 created, now removed), refused (shorten, a protected user), left alone (started by onboard, not active yet),
 no change. Changes nothing. Every mistake in the file is reported as file:line:column field: problem.
   --out   also save the plan, for \`apply plan.json\` (refused if the lifecycles change in between)
+  --json  the counts of each kind, \`changes\` (true or false) and \`plan\`, the document --out saves
 
 Exit codes: 0 nothing would change; 4 an apply would change something; 2 bad file or refused entries;
 1 failure (Temporal or a worker not answering).
