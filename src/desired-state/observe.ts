@@ -9,6 +9,7 @@ import { TemporalUnavailableError } from '../errors';
 import { queryLiteral } from '../lifecycle-list';
 import type { lifecycleWorkflow } from '../workflows';
 import { requestQuery, statusQuery } from '../workflows/messages';
+import { mapLimited } from './map-limited';
 import { markerFromMemo } from './marker';
 import type { ObservedLifecycle, Observation } from './observation';
 
@@ -105,11 +106,14 @@ async function unlistedRunning(target: ObserveTarget, listed: Set<string>): Prom
   return found.sort((a, b) => a.email.localeCompare(b.email));
 }
 
+/** A few lifecycles at a time: a file of a thousand users is read in seconds without flooding the frontend. */
+export const OBSERVE_CONCURRENCY = 8;
+
 export async function observe(target: ObserveTarget, emails: string[]): Promise<Observation> {
+  const observed = await mapLimited(emails, OBSERVE_CONCURRENCY, (email) =>
+    observeOne(target.workflows, target.workflowIdFor(email), email, true),
+  );
   const byEmail = new Map<string, ObservedLifecycle>();
-  for (const email of emails) {
-    const observed = await observeOne(target.workflows, target.workflowIdFor(email), email, true);
-    if (observed) byEmail.set(email, observed);
-  }
+  for (const one of observed) if (one) byEmail.set(one.email, one);
   return { byEmail, unlisted: await unlistedRunning(target, new Set(emails)) };
 }
