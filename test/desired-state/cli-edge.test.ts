@@ -16,15 +16,22 @@ describe('plan and apply before they connect', () => {
   it('help, usage mistakes and a bad file: exit 0 or 2, nothing needed from Temporal', async () => {
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'users:\n  - email: x\n    firstName: A\n    lastName: B\n    role: { name: R }\n');
-    const [planHelp, applyHelp, neither, both, revocations, badPlan, badApply] = await inPairs([
-      () => run('plan', '--help'),
-      () => run('apply', '--help'),
-      () => run('apply'),
-      () => run('apply', '-f', bad, 'plan.json'),
-      () => run('apply', '-f', bad, '--allow-revocations', 'many'),
-      () => run('plan', '-f', bad),
-      () => run('apply', '-f', bad, '--json'),
-    ]);
+    const notJson = path.join(dir, 'plan.json');
+    fs.writeFileSync(notJson, '{"version": 1, "actions": [');
+    const notAPlan = path.join(dir, 'other.json');
+    fs.writeFileSync(notAPlan, '{"version": 2}');
+    const [planHelp, applyHelp, neither, both, revocations, badPlan, badApply, brokenSaved, otherSaved] =
+      await inPairs([
+        () => run('plan', '--help'),
+        () => run('apply', '--help'),
+        () => run('apply'),
+        () => run('apply', '-f', bad, 'plan.json'),
+        () => run('apply', '-f', bad, '--allow-revocations', 'many'),
+        () => run('plan', '-f', bad),
+        () => run('apply', '-f', bad, '--json'),
+        () => run('apply', notJson),
+        () => run('apply', notAPlan),
+      ]);
     for (const help of [planHelp!, applyHelp!]) {
       assert.equal(help.code, 0, describeRun(help));
       assert.match(help.stdout, /^Examples:$/m);
@@ -46,5 +53,9 @@ describe('plan and apply before they connect', () => {
     assert.equal(badApply!.code, 2, describeRun(badApply!));
     const json = JSON.parse(badApply!.stdout) as { problems: string[] };
     assert.equal(json.problems.length, 2);
+    assert.equal(brokenSaved!.code, 2, describeRun(brokenSaved!));
+    assert.match(brokenSaved!.stderr, /plan\.json:1:1 \(plan\): cannot be read as JSON/);
+    assert.equal(otherSaved!.code, 2, describeRun(otherSaved!));
+    assert.match(otherSaved!.stderr, /other\.json:1:1 version: /);
   });
 });
