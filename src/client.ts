@@ -8,6 +8,7 @@ import {
   ScheduleNotFoundError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowClient,
 } from '@temporalio/client';
 import { z } from 'zod';
 import {
@@ -361,6 +362,11 @@ export class LifecycleClient {
   ) {}
 
   #store: Promise<Store> | undefined;
+
+  /** Temporal's workflow client on this context's namespace, for the desired-state plan and apply. */
+  get workflows(): WorkflowClient {
+    return this.client.workflow;
+  }
 
   /** The store the workers use (secrets, audit log), opened on first use. */
   private store(): Promise<Store> {

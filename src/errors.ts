@@ -24,7 +24,7 @@ export class ProblemError extends Error {
  * the caller must change something first. The CLI exits 2 for it, as for bad input.
  */
 export class PreconditionError extends ProblemError {
-  override readonly name = 'PreconditionError';
+  override readonly name: string = 'PreconditionError';
 }
 
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
@@ -107,4 +107,34 @@ export class SweepScheduleNotFoundError extends ProblemError {
 /** A search attribute the product needs is registered on the namespace with another type: nothing was changed. */
 export class SearchAttributeConflictError extends ProblemError {
   override readonly name = 'SearchAttributeConflictError';
+}
+
+/**
+ * The desired-state file has mistakes: `problems` are `file:line:column field: problem` lines, every one found,
+ * and nothing was changed. The CLI exits 2, as for any bad input.
+ */
+export class DesiredStateFileError extends ProblemError {
+  override readonly name = 'DesiredStateFileError';
+  constructor(readonly problems: string[]) {
+    super(
+      `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in the desired-state file; nothing was changed`,
+      'fix each line named above, then run `plan -f FILE` again',
+      problems.join('; '),
+    );
+  }
+}
+
+/** Another apply holds this instance: two applies never interleave. Nothing was changed; run again later. */
+export class ApplyInProgressError extends PreconditionError {
+  override readonly name = 'ApplyInProgressError';
+}
+
+/** A saved plan no longer matches the world (or the file): nothing was changed. */
+export class StalePlanError extends PreconditionError {
+  override readonly name = 'StalePlanError';
+}
+
+/** The plan refuses entries, or revokes more users than allowed: nothing was changed. */
+export class ApplyRefusedError extends PreconditionError {
+  override readonly name = 'ApplyRefusedError';
 }

@@ -72,3 +72,30 @@ export {
   type SweepPolicySummary,
 } from './client';
 export { ProblemError } from './errors';
+export {
+  ApplyInProgressError,
+  ApplyRefusedError,
+  DesiredStateFileError,
+  PreconditionError,
+  StalePlanError,
+} from './errors';
+// Desired state (issue 17): plan and apply a reviewed users.yaml.
+export {
+  applyDesiredState,
+  applyOptionsSchema,
+  DEFAULT_ALLOWED_REVOCATIONS,
+  planDesiredState,
+  readSavedPlan,
+  summarize as summarizePlan,
+  type ApplyOptions,
+  type ApplyResult,
+  type PlanSummary,
+} from './desired-state/api';
+export { parseDesiredState, readDesiredState, type ParsedDesiredState } from './desired-state/parse-file';
+export { desiredStateFileSchema, type DesiredStateFile, type DesiredUser } from './desired-state/file-schema';
+export {
+  desiredStatePlanSchema,
+  plannedActionSchema,
+  type DesiredStatePlan,
+  type PlannedAction,
+} from './desired-state/plan-schema';

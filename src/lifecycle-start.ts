@@ -51,6 +51,8 @@ export async function startLifecycle(
     actor?: string;
     /** The Marketo instance, as a search attribute (the workflow upserts the rest). */
     instanceId?: string;
+    /** More memo fields beside the email (an apply's marker); encrypted by the payload codec like the email. */
+    memo?: Record<string, unknown>;
   },
 ): Promise<{ started: boolean }> {
   const { running, previous } = await findPreviousLifecycle(workflows, options.workflowId);
@@ -61,7 +63,7 @@ export async function startLifecycle(
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     // The email goes in the memo, which the payload codec encrypts; search attributes are stored in clear.
-    memo: { [EMAIL_MEMO_FIELD]: options.request.email },
+    memo: { ...options.memo, [EMAIL_MEMO_FIELD]: options.request.email },
     typedSearchAttributes: [
       { key: MauManagedBy, value: MANAGED_BY },
       ...(options.instanceId ? [{ key: MauInstance, value: options.instanceId }] : []),

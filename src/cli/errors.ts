@@ -1,4 +1,5 @@
 import {
+  DesiredStateFileError,
   InputError,
   LifecycleConflictError,
   LifecycleNotFoundError,
@@ -12,6 +13,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 /** The request contradicts what runs (an onboarding of a running email with other settings): not bad input. */
 export const EXIT_CONFLICT = 3;
+/** `plan`: the file and the lifecycles differ, and an apply would change something (0: nothing would). */
+export const EXIT_CHANGES_PENDING = 4;
 /** Stopped by a signal (the shell's 128 + SIGINT's 2). */
 export const EXIT_INTERRUPTED = 130;
 
@@ -98,6 +101,13 @@ export function report(error: unknown): Reported {
       exitCode: EXIT_FAILURE,
       lines: [`error: ${error.message}`, `hint: ${hint}`],
       json: { error: error.message, hint },
+    };
+  }
+  if (error instanceof DesiredStateFileError) {
+    return {
+      exitCode: EXIT_BAD_INPUT,
+      lines: [`error: ${error.problem}`, ...error.problems, `hint: ${error.hint}`],
+      json: { error: error.problem, problems: error.problems, hint: error.hint },
     };
   }
   if (error instanceof PreconditionError) {

@@ -1,4 +1,5 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
+import type * as Apply from './commands/apply';
 import type * as Audit from './commands/audit';
 import type * as CodecServer from './commands/codec-server';
 import type * as CompleteStep from './commands/complete-step';
@@ -9,6 +10,7 @@ import type * as Extend from './commands/extend';
 import type * as List from './commands/list';
 import type * as MoveStore from './commands/move-store';
 import type * as Onboard from './commands/onboard';
+import type * as Plan from './commands/plan';
 import type * as Revoke from './commands/revoke';
 import type * as Rotate from './commands/rotate';
 import type * as ScheduleSweep from './commands/schedule-sweep';
@@ -98,6 +100,18 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'list',
     summary: 'every lifecycle with its phase and expiry',
     load: () => (load('./commands/list') as typeof List).listCommand,
+  },
+  {
+    name: 'plan',
+    summary:
+      'compare a desired-state file (users.yaml) with the running lifecycles; exit 4 when apply would change something',
+    load: () => (load('./commands/plan') as typeof Plan).planCommand,
+  },
+  {
+    name: 'apply',
+    summary:
+      'make the lifecycles what a desired-state file (or a saved plan) says, one apply per instance at a time',
+    load: () => (load('./commands/apply') as typeof Apply).applyCommand,
   },
   {
     name: 'complete-step',

@@ -40,6 +40,8 @@ const COMMANDS = [
   'audit',
   'reencrypt-secrets',
   'list',
+  'plan',
+  'apply',
   'complete-step',
   'setup-namespace',
   'demo',

@@ -1,0 +1,197 @@
+/**
+ * The plan's decisions, pure: one desired entry against its lifecycle as observed, and each running lifecycle
+ * an apply started that the file no longer names. No I/O, so every rule has a unit test without a server.
+ */
+import {
+  expiryProblems,
+  lifetimeFloorProblems,
+  toWholeSecond,
+  type LifecyclePolicy,
+} from '../domain/lifecycle-request';
+import { formatDuration } from '../domain/durations';
+import { samePermissions } from '../domain/permissions';
+import { matchesExemption } from '../domain/sweep-policy';
+import type { DesiredStateFile, DesiredUser } from './file-schema';
+import type { ObservedLifecycle, Observation } from './observation';
+import type { PlannedAction } from './plan-schema';
+
+export interface DiffInput {
+  file: DesiredStateFile;
+  observation: Observation;
+  nowMs: number;
+  /** `file:line:column field` of a path in the file, for refusals. */
+  locate(path: (string | number)[]): string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const protectedBy = (file: DesiredStateFile, email: string) =>
+  file.protected.find((pattern) => matchesExemption(email, pattern));
+
+/** The expiry the entry asks for; undefined for a first apply of a `lifetime` (it counts from the apply). */
+function wantedExpiry(entry: DesiredUser, anchor: string | undefined): string | undefined {
+  if (entry.expiresAt !== undefined) return toWholeSecond(entry.expiresAt);
+  return anchor === undefined ? undefined : toWholeSecond(iso(Date.parse(anchor) + entry.lifetime!));
+}
+
+type RunningRequest = NonNullable<ObservedLifecycle['request']>;
+
+/**
+ * What differs in names, role, service or policy: none can change in place, so they take a new lifecycle. The
+ * reason is not compared: it is the audit log's note of why the user was first created.
+ */
+export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningRequest): string[] {
+  const changes: string[] = [];
+  const text = (field: string, was: string | number | undefined, now: string | number | undefined) => {
+    if (was !== now) changes.push(`${field} ${JSON.stringify(was)} → ${JSON.stringify(now)}`);
+  };
+  text('firstName', running.firstName, entry.firstName);
+  text('lastName', running.lastName, entry.lastName);
+  // Marketo finds roles by name without regard to case, and so does the lifecycle.
+  if (running.role.name.toLowerCase() !== entry.role.name.toLowerCase())
+    text('role.name', running.role.name, entry.role.name);
+  if (!samePermissions(running.role.permissions, entry.role.permissions)) {
+    changes.push(
+      `role.permissions ${JSON.stringify(running.role.permissions)} → ${JSON.stringify(entry.role.permissions)}`,
+    );
+  }
+  text('role.workspace', running.role.workspace, entry.role.workspace);
+  text('service.displayName', running.service.displayName, entry.service.displayName);
+  text('service.description', running.service.description, entry.service.description);
+  for (const key of Object.keys(entry.policy) as (keyof LifecyclePolicy)[]) {
+    text(`policy.${key}`, formatDuration(running.policy[key]), formatDuration(entry.policy[key]));
+  }
+  return changes;
+}
+
+function expiryRefusal(expiresAt: string, nowMs: number, createdAtMs: number, policy: LifecyclePolicy) {
+  const problems = [
+    ...expiryProblems(expiresAt, nowMs, createdAtMs, policy),
+    ...lifetimeFloorProblems(expiresAt, nowMs),
+  ];
+  return problems.length ? problems.map((p) => p.replace(/^expiresAt: /, '')).join('; ') : undefined;
+}
+
+function planCreate(
+  entry: DesiredUser,
+  index: number,
+  seen: ObservedLifecycle | undefined,
+  input: DiffInput,
+) {
+  const anchor = seen?.marker?.firstAppliedAt;
+  const expiresAt = wantedExpiry(entry, anchor);
+  const field = entry.expiresAt !== undefined ? 'expiresAt' : 'lifetime';
+  const at = input.locate(['users', index, field]);
+  if (expiresAt !== undefined && seen && Date.parse(expiresAt) <= input.nowMs) {
+    const why = `its lifecycle ended and the expiry the file gives (${expiresAt}) has passed; remove the entry, or give a later expiresAt`;
+    return { kind: 'left-alone', email: entry.email, why } as const;
+  }
+  const refusal = expiresAt && expiryRefusal(expiresAt, input.nowMs, input.nowMs, entry.policy);
+  if (refusal) return { kind: 'refused', email: entry.email, at, why: refusal } as const;
+  const ended = seen ? ` (its previous lifecycle ended: the new one takes back its locked user)` : '';
+  return {
+    kind: 'create',
+    email: entry.email,
+    entry: index,
+    ...(expiresAt !== undefined ? { expiresAt } : { lifetimeMs: entry.lifetime! }),
+    ...(anchor !== undefined ? { firstAppliedAt: anchor } : {}),
+    why: `${expiresAt ? `until ${expiresAt}` : `for ${formatDuration(entry.lifetime!)} from this apply`}${ended}`,
+  } as const;
+}
+
+/** A running lifecycle an apply started and that is active, with what its status and request said. */
+type Running = ObservedLifecycle & {
+  marker: NonNullable<ObservedLifecycle['marker']>;
+  request: NonNullable<ObservedLifecycle['request']>;
+  expiresAt: string;
+  createdAt: string;
+};
+
+const SHORTEN_WHY =
+  'a lifecycle never moves its expiry earlier; keep the later expiry, or remove the entry to revoke the user now';
+
+function planExpiry(entry: DesiredUser, index: number, seen: Running, input: DiffInput): PlannedAction {
+  const wanted = wantedExpiry(entry, seen.marker.firstAppliedAt)!;
+  const current = toWholeSecond(seen.expiresAt);
+  if (wanted === current) return { kind: 'no-change', email: entry.email };
+  const at = input.locate(['users', index, entry.expiresAt !== undefined ? 'expiresAt' : 'lifetime']);
+  if (Date.parse(wanted) < Date.parse(current)) {
+    return { kind: 'refused', email: entry.email, at, why: `shorten ${current} → ${wanted}: ${SHORTEN_WHY}` };
+  }
+  const policy = seen.request.policy;
+  const refusal = expiryRefusal(wanted, input.nowMs, Date.parse(seen.createdAt), policy);
+  if (refusal) return { kind: 'refused', email: entry.email, at, why: `extend to ${wanted}: ${refusal}` };
+  return {
+    kind: 'extend',
+    email: entry.email,
+    workflowId: seen.workflowId,
+    from: current,
+    to: wanted,
+    why: 'the file gives a later expiry',
+  };
+}
+
+function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle, input: DiffInput) {
+  const email = entry.email;
+  if (!seen.marker) {
+    const why =
+      'its lifecycle was started outside apply (by onboard): apply never changes or revokes it; revoke it, then apply, to hand it to this file';
+    return { kind: 'left-alone', email, why } as const;
+  }
+  if (seen.phase !== 'active' || !seen.request || !seen.expiresAt || !seen.createdAt) {
+    const why = `its lifecycle is ${seen.phase}, not active yet: apply changes nothing until it is`;
+    return { kind: 'left-alone', email, why } as const;
+  }
+  const running = seen as Running;
+  const changes = inPlaceImpossibleChanges(entry, running.request);
+  if (!changes.length) return planExpiry(entry, index, running, input);
+  const expiresAt = wantedExpiry(entry, running.marker.firstAppliedAt)!;
+  const refusal = expiryRefusal(expiresAt, input.nowMs, input.nowMs, entry.policy);
+  const at = input.locate(['users', index]);
+  if (refusal)
+    return {
+      kind: 'refused',
+      email,
+      at,
+      why: `${changes.join(', ')} with expiry ${expiresAt}: ${refusal}`,
+    } as const;
+  return {
+    kind: 'replace',
+    email,
+    entry: index,
+    workflowId: running.workflowId,
+    changes,
+    expiresAt,
+    firstAppliedAt: running.marker.firstAppliedAt,
+    why: 'names, role, service and policy cannot change in place: revoke, then onboard again (a new custom service and new credentials; the Marketo user is taken back)',
+  } as const;
+}
+
+function planUnlisted(seen: ObservedLifecycle, file: DesiredStateFile): PlannedAction {
+  const email = seen.email;
+  if (!seen.marker)
+    return { kind: 'left-alone', email, why: 'not in the file, and started outside apply (by onboard)' };
+  const pattern = protectedBy(file, email);
+  if (pattern) return { kind: 'left-alone', email, why: `not in the file, but protected by ${pattern}` };
+  return {
+    kind: 'revoke',
+    email,
+    workflowId: seen.workflowId,
+    why: 'removed from the file: its user is locked, never deleted',
+  };
+}
+
+/** Every action, in file order, then the revocations and the lifecycles left alone that the file does not name. */
+export function diffDesiredState(input: DiffInput): PlannedAction[] {
+  const { file, observation } = input;
+  const actions: PlannedAction[] = file.users.map((entry, index) => {
+    const pattern = protectedBy(file, entry.email);
+    if (pattern) {
+      const why = `is protected by ${pattern}: no apply creates, changes or revokes it; remove the entry or the pattern`;
+      return { kind: 'refused', email: entry.email, at: input.locate(['users', index, 'email']), why };
+    }
+    const seen = observation.byEmail.get(entry.email);
+    return seen?.running ? planRunning(entry, index, seen, input) : planCreate(entry, index, seen, input);
+  });
+  return [...actions, ...observation.unlisted.map((seen) => planUnlisted(seen, file))];
+}

@@ -1,0 +1,130 @@
+/**
+ * Carrying out a plan's changes, one user after the other, each through the lifecycle's own start, extend or
+ * revoke: what a workflow refuses stays refused. Every step is safe to repeat, so an apply that crashed halfway
+ * is finished by the next one (its plan shows only what is left).
+ */
+import { lifecycleRequestSchema, toWholeSecond, type LifecycleRequest } from '../domain/lifecycle-request';
+import type { LifecycleStatus } from '../domain/lifecycle-status';
+import type { LifecycleClient } from '../client';
+import { startLifecycle } from '../lifecycle-start';
+import type { DesiredStateFile } from './file-schema';
+import { DESIRED_STATE_MEMO_FIELD, type DesiredStateMarker } from './marker';
+import type { PlannedAction } from './plan-schema';
+
+export interface ExecuteOptions {
+  /** Who applied, for the audit log of every lifecycle touched. */
+  actor: string;
+  onProgress?: (text: string) => void;
+  /** How long to wait for each new lifecycle to settle (active or awaiting an operator). */
+  settleTimeoutMs?: number;
+}
+
+export interface AppliedChange {
+  kind: PlannedAction['kind'];
+  email: string;
+  /** The lifecycle's phase afterwards: `awaiting-operator` names a step a person must take. */
+  phase: LifecycleStatus['phase'];
+  expiresAt: string;
+  /** Why the lifecycle failed (phase `failed`): the apply stops there. */
+  failure?: string;
+}
+
+type Change<K extends PlannedAction['kind']> = Extract<PlannedAction, { kind: K }>;
+
+function requestFor(file: DesiredStateFile, entry: number, expiresAt: string): LifecycleRequest {
+  const { lifetime: _lifetime, expiresAt: _given, ...rest } = file.users[entry]!;
+  return lifecycleRequestSchema.parse({ ...rest, expiresAt: toWholeSecond(expiresAt) });
+}
+
+async function create(
+  client: LifecycleClient,
+  file: DesiredStateFile,
+  action: Change<'create'> | Change<'replace'>,
+  options: ExecuteOptions,
+): Promise<LifecycleStatus> {
+  const now = Date.now();
+  const lifetimeMs = action.kind === 'create' ? action.lifetimeMs : undefined;
+  const expiresAt = action.expiresAt ?? new Date(now + lifetimeMs!).toISOString();
+  const marker: DesiredStateMarker = { firstAppliedAt: action.firstAppliedAt ?? new Date(now).toISOString() };
+  const request = requestFor(file, action.entry, expiresAt);
+  const { context } = client;
+  await startLifecycle(client.workflows, {
+    workflowId: context.workflowIdFor(request.email),
+    taskQueue: context.taskQueue,
+    request,
+    workflowIdKeyFingerprint: context.workflowIdKeyFingerprint,
+    actor: options.actor,
+    instanceId: context.instanceId,
+    memo: { [DESIRED_STATE_MEMO_FIELD]: marker },
+  });
+  return client.waitUntilSettled(request.email, {
+    ...(options.settleTimeoutMs !== undefined ? { timeoutMs: options.settleTimeoutMs } : {}),
+    onProgress: (s) => options.onProgress?.(`${request.email}: ${s.phase}`),
+  });
+}
+
+async function replace(
+  client: LifecycleClient,
+  file: DesiredStateFile,
+  action: Change<'replace'>,
+  options: ExecuteOptions,
+): Promise<LifecycleStatus> {
+  const reason = `desired state: ${action.changes.join(', ')}`.slice(0, 500);
+  await client.revoke(action.email, { actor: options.actor, reason });
+  // The new run may start only once the old one has closed, or the start would find the old one running.
+  await client.workflows
+    .getHandle(action.workflowId)
+    .result()
+    .catch(() => undefined);
+  return create(client, file, action, options);
+}
+
+async function executeOne(
+  client: LifecycleClient,
+  file: DesiredStateFile,
+  action: PlannedAction,
+  options: ExecuteOptions,
+): Promise<LifecycleStatus | undefined> {
+  const { actor } = options;
+  switch (action.kind) {
+    case 'create':
+      return create(client, file, action, options);
+    case 'replace':
+      return replace(client, file, action, options);
+    case 'extend':
+      return client.extend(action.email, { expiresAt: action.to, actor });
+    case 'revoke':
+      return client.revoke(action.email, { actor, reason: 'removed from the desired-state file' });
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Applies each change in order. The first error, or lifecycle that failed, stops the apply: a re-run picks up
+ * from there.
+ */
+export async function executeChanges(
+  client: LifecycleClient,
+  file: DesiredStateFile,
+  actions: PlannedAction[],
+  options: ExecuteOptions,
+): Promise<AppliedChange[]> {
+  const applied: AppliedChange[] = [];
+  for (const action of actions) {
+    options.onProgress?.(`${action.kind} ${action.email}`);
+    const status = await executeOne(client, file, action, options);
+    if (!status) continue;
+    const { phase, expiresAt, failure } = status;
+    applied.push({
+      kind: action.kind,
+      email: action.email,
+      phase,
+      expiresAt,
+      ...(failure ? { failure: failure.message } : {}),
+    });
+    // What failed was undone by its lifecycle; the next plan shows it again, once its cause is fixed.
+    if (phase === 'failed') break;
+  }
+  return applied;
+}

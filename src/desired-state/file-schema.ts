@@ -1,0 +1,59 @@
+/**
+ * The desired-state file: one file per Marketo instance, a `users:` list whose entries are spelled like the
+ * client API's onboard input, with the expiry as a date (`expiresAt`) or as a `lifetime` counted from the
+ * first apply that created the user. zod here is the single source of truth for what the file may say.
+ */
+import { z } from 'zod';
+import {
+  isoDateTimeSchema,
+  lifecycleRequestSchema,
+  requestedLifetimeSchema,
+  requestedPolicySchema,
+} from '../domain/lifecycle-request';
+import { MAX_EXEMPT_PATTERN_LENGTH, MAX_EXEMPT_PATTERNS } from '../domain/sweep-policy';
+
+/** A file for more users than this belongs split by team; the cap keeps one plan one screen of queries. */
+export const MAX_DESIRED_USERS = 1000;
+
+export const desiredUserSchema = lifecycleRequestSchema
+  .omit({ expiresAt: true, policy: true })
+  .extend({
+    expiresAt: isoDateTimeSchema.optional(),
+    /** `90d`: the expiry is the first apply's time plus this, however often the file is applied. */
+    lifetime: requestedLifetimeSchema.optional(),
+    policy: requestedPolicySchema.prefault({}),
+  })
+  .strict()
+  .superRefine((entry, ctx) => {
+    if ((entry.expiresAt === undefined) === (entry.lifetime === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expiresAt'],
+        message: 'give exactly one of expiresAt or lifetime',
+      });
+    }
+  });
+export type DesiredUser = z.output<typeof desiredUserSchema>;
+
+const protectedPatternSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_EXEMPT_PATTERN_LENGTH, `at most ${MAX_EXEMPT_PATTERN_LENGTH} characters`);
+
+export const desiredStateFileSchema = z
+  .object({
+    users: z
+      .array(desiredUserSchema)
+      .max(MAX_DESIRED_USERS, `at most ${MAX_DESIRED_USERS} users in one file`),
+    /**
+     * Emails or patterns (`*`, `?`, as the sweep's exempt list) that no apply ever creates, changes or
+     * revokes, whatever the file or a previous apply says: break-glass and integration owners' own users.
+     */
+    protected: z
+      .array(protectedPatternSchema)
+      .max(MAX_EXEMPT_PATTERNS, `at most ${MAX_EXEMPT_PATTERNS} patterns`)
+      .default([]),
+  })
+  .strict();
+export type DesiredStateFile = z.output<typeof desiredStateFileSchema>;

@@ -1,0 +1,116 @@
+/**
+ * The desired-state file: YAML or JSON, read into the onboard input's fields, and every mistake reported at
+ * once as `file:line:column field: problem`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDesiredState } from '../../src/desired-state/parse-file';
+import { DesiredStateFileError } from '../../src/errors';
+import { report } from '../../src/cli/errors';
+
+const GOOD = `users:
+  - email: CRM@Example.com
+    firstName: CRM
+    lastName: Sync
+    role: { name: CRM Sync, permissions: [Read-Only Lead] }
+    lifetime: 90d
+  - email: bi@example.com
+    firstName: BI
+    lastName: Export
+    role: { name: BI Export }
+    expiresAt: 2027-06-30T00:00:00Z
+    policy: { reminderLeadMs: 3d }
+protected: ['*@ops.example.com']
+`;
+
+function problemsOf(text: string, source = 'users.yaml'): string[] {
+  try {
+    parseDesiredState(text, source);
+  } catch (error) {
+    assert.ok(error instanceof DesiredStateFileError, String(error));
+    return error.problems;
+  }
+  assert.fail('the file was accepted');
+}
+
+describe('desired-state file format', () => {
+  it('reads YAML into onboard-like entries: lowercased email, lifetime and policy durations in ms', () => {
+    const { file } = parseDesiredState(GOOD, 'users.yaml');
+    assert.equal(file.users.length, 2);
+    assert.equal(file.users[0]!.email, 'crm@example.com');
+    assert.equal(file.users[0]!.lifetime, 90 * 86_400_000);
+    assert.deepEqual(file.users[0]!.role, {
+      name: 'CRM Sync',
+      permissions: ['Read-Only Lead'],
+      workspace: 0,
+    });
+    assert.equal(file.users[1]!.policy.reminderLeadMs, 3 * 86_400_000);
+    assert.deepEqual(file.protected, ['*@ops.example.com']);
+  });
+
+  it('accepts the same file as JSON', () => {
+    const json = JSON.stringify({
+      users: [
+        {
+          email: 'a@example.com',
+          firstName: 'A',
+          lastName: 'B',
+          role: { name: 'R' },
+          lifetime: '30d',
+        },
+      ],
+    });
+    assert.equal(parseDesiredState(json, 'users.json').file.users[0]!.lifetime, 30 * 86_400_000);
+  });
+
+  it('reports every mistake at once, in file order, each with its line, column and field', () => {
+    const text = `users:
+  - email: not-an-email
+    firstName: Ada
+    lastName: X
+    role:
+      name: R
+      permisions: [Read-Only Lead]
+    expiresAt: 2027-01-01T00:00:00Z
+    lifetime: 3d
+  - email: crm@example.com
+    firstName: ""
+    lastName: Y
+    role: { name: R }
+  - email: CRM@example.com
+    firstName: C
+    lastName: Y
+    role: { name: R }
+    lifetime: 1d
+`;
+    assert.deepEqual(problemsOf(text), [
+      'users.yaml:2:12 users[0].email: must be a plain ASCII email address like name@example.com (no look-alike Unicode letters)',
+      'users.yaml:7:7 users[0].role.permisions: is not a field of this file; check its spelling',
+      'users.yaml:8:16 users[0].expiresAt: give exactly one of expiresAt or lifetime',
+      'users.yaml:10:5 users[1].expiresAt: give exactly one of expiresAt or lifetime',
+      'users.yaml:11:16 users[1].firstName: must not be empty',
+      'users.yaml:14:12 users[2].email: crm@example.com is already listed as users[1]; list each user once',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position, and a misspelt top-level field', () => {
+    assert.deepEqual(problemsOf('users:\n  - email: a@b.com\n    email: c\n'), [
+      'users.yaml:3:5 (file): Map keys must be unique (not valid YAML or JSON)',
+    ]);
+    assert.deepEqual(problemsOf('user: []\n'), [
+      'users.yaml:1:1 users: Invalid input: expected array, received undefined',
+      'users.yaml:1:1 user: is not a field of this file; check its spelling',
+    ]);
+  });
+
+  it('is bad input for the CLI: exit 2 with every problem on its own line', () => {
+    const error = new DesiredStateFileError(['f:1:1 a: x', 'f:2:1 b: y']);
+    const reported = report(error);
+    assert.equal(reported.exitCode, 2);
+    assert.deepEqual(reported.lines.slice(0, 3), [
+      'error: 2 problems in the desired-state file; nothing was changed',
+      'f:1:1 a: x',
+      'f:2:1 b: y',
+    ]);
+  });
+});
