@@ -3,7 +3,7 @@
  * different one, which must not be ignored. This compares what a re-onboarding asks for with the request the
  * running lifecycle was started with, field by field.
  */
-import { formatDuration, MIN_LIFETIME_MS } from './domain/durations';
+import { formatDuration, formatOptionalDuration, MIN_LIFETIME_MS } from './domain/durations';
 import { toWholeSecond, type LifecycleRequest } from './domain/lifecycle-request';
 import { samePermissions } from './domain/permissions';
 
@@ -102,16 +102,12 @@ export function onboardDifferences(
     if (running.policy[key] !== request.policy[key]) {
       differences.push({
         field: `policy.${key}`,
-        running: durationOrNone(running.policy[key]),
-        requested: durationOrNone(request.policy[key]),
+        running: formatOptionalDuration(running.policy[key]),
+        requested: formatOptionalDuration(request.policy[key]),
       });
     }
   }
   const expiry = expiryDifference(asked, running, current);
   if (expiry) differences.push(expiry);
   return differences;
-}
-
-function durationOrNone(ms: number | undefined): string {
-  return ms === undefined ? 'none' : formatDuration(ms);
 }

@@ -8,7 +8,7 @@ import {
   toWholeSecond,
   type LifecyclePolicy,
 } from '../domain/lifecycle-request';
-import { formatDuration } from '../domain/durations';
+import { formatDuration, formatOptionalDuration } from '../domain/durations';
 import { samePermissions } from '../domain/permissions';
 import { matchesExemption } from '../domain/sweep-policy';
 import type { DesiredStateFile, DesiredUser } from './file-schema';
@@ -59,7 +59,11 @@ export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningReq
   text('service.displayName', running.service.displayName, entry.service.displayName);
   text('service.description', running.service.description, entry.service.description);
   for (const key of Object.keys(entry.policy) as (keyof LifecyclePolicy)[]) {
-    text(`policy.${key}`, formatDuration(running.policy[key]), formatDuration(entry.policy[key]));
+    text(
+      `policy.${key}`,
+      formatOptionalDuration(running.policy[key]),
+      formatOptionalDuration(entry.policy[key]),
+    );
   }
   return changes;
 }

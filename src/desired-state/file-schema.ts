@@ -10,6 +10,7 @@ import {
   requestedLifetimeSchema,
   requestedPolicySchema,
 } from '../domain/lifecycle-request';
+import { durationAtLeast, MIN_ROTATE_EVERY_MS } from '../domain/durations';
 import { MAX_EXEMPT_PATTERN_LENGTH, MAX_EXEMPT_PATTERNS } from '../domain/sweep-policy';
 
 /** A file for more users than this belongs split by team; the cap keeps one plan one screen of queries. */
@@ -22,6 +23,8 @@ export const desiredUserSchema = lifecycleRequestSchema
     /** `90d`: the expiry is the first apply's time plus this, however often the file is applied. */
     lifetime: requestedLifetimeSchema.optional(),
     policy: requestedPolicySchema.prefault({}),
+    /** `90d`: rotates the secret on a durable schedule (policy.rotateEveryMs, spelt as the issue asks). */
+    rotateEvery: durationAtLeast(MIN_ROTATE_EVERY_MS).optional(),
   })
   .strict()
   .superRefine((entry, ctx) => {
@@ -32,7 +35,17 @@ export const desiredUserSchema = lifecycleRequestSchema
         message: 'give exactly one of expiresAt or lifetime',
       });
     }
-  });
+    if (entry.rotateEvery !== undefined && entry.policy.rotateEveryMs !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rotateEvery'],
+        message: 'give rotateEvery or policy.rotateEveryMs, not both',
+      });
+    }
+  })
+  .transform(({ rotateEvery, ...entry }) =>
+    rotateEvery === undefined ? entry : { ...entry, policy: { ...entry.policy, rotateEveryMs: rotateEvery } },
+  );
 export type DesiredUser = z.output<typeof desiredUserSchema>;
 
 const protectedPatternSchema = z

@@ -34,6 +34,11 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
+/** `7d`, or `none` where no duration is set (an optional policy). */
+export function formatOptionalDuration(ms: number | undefined): string {
+  return ms === undefined ? 'none' : formatDuration(ms);
+}
+
 /** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */
 export const durationMsSchema = z
   .union(

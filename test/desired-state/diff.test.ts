@@ -70,6 +70,7 @@ function running(email: string, overrides: Partial<ObservedLifecycle> = {}): Obs
         maxLifetimeMs: 365 * DAY,
         operatorStepDeadlineMs: 7 * DAY,
         operatorReminderEveryMs: DAY,
+        rotationOverlapMs: 7 * DAY,
       },
     },
     marker: { firstAppliedAt: FIRST_APPLY },

@@ -34,6 +34,22 @@ function problemsOf(text: string, source = 'users.yaml'): string[] {
 }
 
 describe('desired-state file format', () => {
+  it('reads rotateEvery into the lifecycle policy, and refuses it given twice or too often', () => {
+    const rotating = GOOD.replace('    lifetime: 90d\n', '    lifetime: 90d\n    rotateEvery: 30d\n');
+    const { file } = parseDesiredState(rotating, 'users.yaml');
+    assert.equal(file.users[0]!.policy.rotateEveryMs, 30 * 86_400_000);
+    assert.equal(file.users[1]!.policy.rotateEveryMs, undefined);
+    const twice = GOOD.replace(
+      '    lifetime: 90d\n',
+      '    lifetime: 90d\n    rotateEvery: 30d\n    policy: { rotateEveryMs: 10d }\n',
+    );
+    assert.deepEqual(problemsOf(twice), [
+      'users.yaml:7:18 users[0].rotateEvery: give rotateEvery or policy.rotateEveryMs, not both',
+    ]);
+    const often = GOOD.replace('    lifetime: 90d\n', '    lifetime: 90d\n    rotateEvery: 5m\n');
+    assert.deepEqual(problemsOf(often), ['users.yaml:7:18 users[0].rotateEvery: must be at least 1h']);
+  });
+
   it('reads YAML into onboard-like entries: lowercased email, lifetime and policy durations in ms', () => {
     const { file } = parseDesiredState(GOOD, 'users.yaml');
     assert.equal(file.users.length, 2);

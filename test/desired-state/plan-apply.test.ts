@@ -358,6 +358,7 @@ describe('plan and apply -f on the embedded stack', () => {
         maxLifetimeMs: 30 * 86_400_000,
         operatorStepDeadlineMs: 86_400_000,
         operatorReminderEveryMs: 86_400_000,
+        rotationOverlapMs: 7 * 86_400_000,
       },
     };
     const workflowId = client.context.workflowIdFor(email);

@@ -21,20 +21,23 @@ const OPTIONS = {
   reason: { type: 'string' },
   'service-name': { type: 'string' },
   'service-description': { type: 'string' },
+  'rotate-every': { type: 'string' },
+  'rotation-overlap': { type: 'string' },
 } as const;
 
 export const onboardCommand: Command = {
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--actor NAME] [--json]
-         [--data-dir DIR]
+         [--rotate-every 90d [--rotation-overlap 7d]] [--data-dir DIR]
 
 Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
 waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
 Onboarding a running email again with the same flags finds it (exit 0); with other names, role, permissions,
 reason or expiry it changes nothing and exits 3, one line per differing flag. --expires-in matches when it
 is the running lifecycle's lifetime to within a minute. Flags left out are not compared. The audit log
-records --actor (default: your OS user name) as who onboarded.
+records --actor (default: your OS user name) as who onboarded. --rotate-every rotates the secret on a
+durable schedule from activation (see \`rotate\`), each rotation with --rotation-overlap (default 7d).
 
 Examples:
   marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\
@@ -77,6 +80,7 @@ Examples:
       ...(values['expires-in'] !== undefined ? { expiresIn: values['expires-in'] } : {}),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
       actor: actorOf(values.actor),
+      ...policyFlags(values['rotate-every'], values['rotation-overlap']),
       service: {
         ...(values['service-name'] !== undefined ? { displayName: values['service-name'] } : {}),
         ...(values['service-description'] !== undefined
@@ -125,3 +129,17 @@ Examples:
     }
   },
 };
+
+/** Only the policy flags given: the others keep the defaults, and an onboarding again compares only these. */
+function policyFlags(
+  rotateEvery: string | undefined,
+  overlap: string | undefined,
+): Pick<OnboardInput, 'policy'> {
+  if (rotateEvery === undefined && overlap === undefined) return {};
+  return {
+    policy: {
+      ...(rotateEvery !== undefined ? { rotateEveryMs: rotateEvery } : {}),
+      ...(overlap !== undefined ? { rotationOverlapMs: overlap } : {}),
+    },
+  };
+}
