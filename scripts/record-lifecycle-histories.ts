@@ -20,7 +20,13 @@ import * as prettier from 'prettier';
 import { lifecycleRequestSchema } from '../src/domain/lifecycle-request';
 import { startLifecycle } from '../src/lifecycle-start';
 import type { lifecycleWorkflow } from '../src/workflows';
-import { completeOperatorStepUpdate, extendUpdate, revokeUpdate } from '../src/workflows/messages';
+import {
+  completeOperatorStepUpdate,
+  confirmSwitchUpdate,
+  extendUpdate,
+  revokeUpdate,
+  rotateUpdate,
+} from '../src/workflows/messages';
 import { HISTORIES_DIR, saveHistory } from '../test/helpers/histories';
 import { createHarness, sampleRequest, sharedBundle, type Harness } from '../test/helpers/lifecycle-harness';
 import { startDevServer } from '../test/helpers/temporal-env';
@@ -97,6 +103,28 @@ async function extendThenRevoke(h: Harness): Promise<void> {
     return id;
   });
   await save(h, 'extend-then-revoke', workflowId);
+}
+
+/** A rotation: the second service staged, the switch confirmed, the old one proven dead; then a revoke. */
+async function rotateThenRevoke(h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-rotate@example.com',
+    role: { name: 'Replay Rotate Role', permissions: ['Read-Only Lead'], workspace: 0 },
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  const workflowId = await h.withWorkers(async () => {
+    const id = await h.start(request);
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    await statusWhen(handle, (s) => s.phase === 'active');
+    const rotated = await handle.executeUpdate(rotateUpdate, { args: [{ overlapMs: 600_000 }] });
+    assert.equal(rotated.rotation?.stage, 'overlap');
+    const done = await handle.executeUpdate(confirmSwitchUpdate, { args: [{}] });
+    assert.equal(done.lastRotation?.outcome, 'completed');
+    await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'replay recording' }] });
+    await handle.result();
+    return id;
+  });
+  await save(h, 'rotate-then-revoke', workflowId);
 }
 
 async function failureWithCompensation(env: TestWorkflowEnvironment, h: Harness): Promise<void> {
@@ -251,6 +279,7 @@ async function main(): Promise<void> {
     harnesses.push(operatorH);
     await happyPathToExpiry(h);
     await extendThenRevoke(h);
+    await rotateThenRevoke(h);
     await failureWithCompensation(env, h);
     await operatorPath(operatorH);
     await reonboardAdoptsUser(h);

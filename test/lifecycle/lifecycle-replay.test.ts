@@ -39,6 +39,7 @@ describe('replay of recorded lifecycle histories', () => {
         'operator-path',
         'operator-revoked-before-active',
         'reonboard-adopts-user',
+        'rotate-then-revoke',
       ],
     );
     const byName = Object.fromEntries(histories.map((h) => [h.workflowId, eventTypes(h.history)]));
@@ -50,12 +51,18 @@ describe('replay of recorded lifecycle histories', () => {
       'operator-path',
       'operator-revoked-before-active',
       'reonboard-adopts-user',
+      'rotate-then-revoke',
     ]) {
       assert.equal(last(name), 'workflowExecutionCompletedEventAttributes', name);
     }
     assert.equal(last('failure-with-compensation'), 'workflowExecutionFailedEventAttributes');
     assert.ok(count('happy-path-to-expiry', 'timerFiredEventAttributes') >= 1, 'the expiry timer fired');
     assert.equal(count('extend-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'), 2);
+    assert.equal(
+      count('rotate-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'),
+      3,
+      'rotate, confirm switch, revoke',
+    );
     assert.equal(
       count('operator-path', 'workflowExecutionUpdateCompletedEventAttributes'),
       4,
