@@ -34,6 +34,10 @@ const credentialsJsonSchema = z
     marketoBaseUrl: z.string().nullable(),
     expiresAt: z.string(),
     workflowId: z.string(),
+    retiring: z
+      .object({ clientId: z.string().min(1), endsAt: z.string() })
+      .strict()
+      .nullable(),
   })
   .strict();
 
@@ -101,6 +105,7 @@ describe('credentials and audit against a running `up`', () => {
     clientId = handed.clientId;
     assert.equal(handed.email, email);
     assert.equal(handed.marketoBaseUrl, up!.info.marketoBaseUrl);
+    assert.equal(handed.retiring, null, 'no rotation, no old service');
     const answer = await token(clientId, secret);
     assert.equal(answer.status, 200);
     const body = (await answer.json()) as { scope?: string; access_token?: string };
