@@ -57,6 +57,7 @@ import {
   LifecycleConflictError,
   LifecycleNotFoundError,
   LifecycleRefusedError,
+  RotationRefusedError,
   SweepScheduleNotFoundError,
   TemporalUnavailableError,
 } from './errors';
@@ -333,6 +334,27 @@ function refusal(error: unknown): never {
   throw error;
 }
 
+/**
+ * A rotation the workflow refuses is something to wait for or change, not a failure. A `field: problem` refusal
+ * is the workflow's schema speaking, left to `refusal` as bad input.
+ */
+function rotationRefusal(email: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof WorkflowUpdateFailedError) {
+      const cause = error.cause instanceof Error ? error.cause.message : error.message;
+      if (!/^[\w.-]+: /.test(cause)) throw rotationRefused(email, cause);
+    }
+    return refusal(error);
+  };
+}
+
+function rotationRefused(email: string, why: string): RotationRefusedError {
+  return new RotationRefusedError(
+    `refused: ${why}`,
+    `\`status ${email}\` shows the lifecycle and its rotation`,
+  );
+}
+
 export const sweepRunInputSchema = z
   .object({ policy: sweepPolicySchema.optional(), dryRun: z.boolean().default(false) })
   .strict();
@@ -514,20 +536,21 @@ export class LifecycleClient {
   /**
    * Stages a second custom service and hands its credentials over from now on; the old one works until the
    * overlap ends (or `confirmSwitch`), then is deleted and proven dead. Answers once both work, or once an
-   * operator is asked for the new service (a real instance). Refused while another rotation runs.
+   * operator is asked for the new service (a real instance). RotationRefusedError while another rotation runs.
    */
   async rotate(email: string, options: RotateOptions = {}): Promise<LifecycleStatus> {
     const { overlap, actor, reason } = parse(rotateOptionsSchema, options);
     const current = await this.query(email);
     if (current.phase !== 'active') {
-      throw new LifecycleRefusedError(
+      throw rotationRefused(
+        email,
         `Only an active lifecycle can rotate its secret; this one is ${current.phase}.`,
       );
     }
     const input = { overlapMs: overlap, actor: actor ?? CLIENT_API_ACTOR, ...(reason ? { reason } : {}) };
     return this.handleFor(email)
       .executeUpdate(rotateUpdate, { args: [input] })
-      .catch(refusal);
+      .catch(rotationRefusal(email));
   }
 
   /** The consumer switched to the new credentials: the old service is retired now instead of at the overlap's end. */
@@ -536,7 +559,7 @@ export class LifecycleClient {
     await this.query(email);
     return this.handleFor(email)
       .executeUpdate(confirmSwitchUpdate, { args: [{ actor: actor ?? CLIENT_API_ACTOR }] })
-      .catch(refusal);
+      .catch(rotationRefusal(email));
   }
 
   /**

@@ -27,6 +27,14 @@ export class PreconditionError extends ProblemError {
   override readonly name: string = 'PreconditionError';
 }
 
+/**
+ * A rotation cannot start, or end early, as things stand (one is in its overlap, the access ends before the
+ * overlap would, nothing to confirm): nothing was changed. The CLI exits 2 for it, as for any refusal.
+ */
+export class RotationRefusedError extends PreconditionError {
+  override readonly name = 'RotationRefusedError';
+}
+
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
 export class InputError extends Error {
   override readonly name = 'InputError';

@@ -77,6 +77,7 @@ export {
   ApplyRefusedError,
   DesiredStateFileError,
   PreconditionError,
+  RotationRefusedError,
   StalePlanError,
 } from './errors';
 // Desired state (issue 17): plan and apply a reviewed users.yaml.

@@ -3,6 +3,8 @@
  * secret that obtain a token for that email, `revoke`, then `credentials` exits 1 saying so with no secret, and
  * `audit` lists what happened with who did it. The secret never reaches stdout of a run that writes a file, a
  * log or the audit log; --output writes 0600, never over a file without --force, never through a symlink.
+ * `rotate --overlap 30s` hands over the new secret while the old one works, then the old one dies (401), and a
+ * second rotate in the overlap is refused (exit 2) with the time it ends.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,13 +16,17 @@ import {
   cliEnv,
   describeRun,
   errorJsonSchema,
+  eventually,
   freePorts,
   killAll,
   onboardJsonSchema,
   oneJson,
   removeDir,
   runCli,
+  sandboxState,
+  sleep,
   startUp,
+  statusJsonSchema,
   tempDir,
   type CliRun,
   type UpProcess,
@@ -34,6 +40,10 @@ const credentialsJsonSchema = z
     marketoBaseUrl: z.string().nullable(),
     expiresAt: z.string(),
     workflowId: z.string(),
+    retiring: z
+      .object({ clientId: z.string().min(1), endsAt: z.string() })
+      .strict()
+      .nullable(),
   })
   .strict();
 
@@ -101,6 +111,7 @@ describe('credentials and audit against a running `up`', () => {
     clientId = handed.clientId;
     assert.equal(handed.email, email);
     assert.equal(handed.marketoBaseUrl, up!.info.marketoBaseUrl);
+    assert.equal(handed.retiring, null, 'no rotation, no old service');
     const answer = await token(clientId, secret);
     assert.equal(answer.status, 200);
     const body = (await answer.json()) as { scope?: string; access_token?: string };
@@ -170,6 +181,108 @@ describe('credentials and audit against a running `up`', () => {
       assert.match(run.stderr, /symbolic link/);
       assert.equal(fs.readFileSync(target, 'utf8'), '');
       assert.ok(fs.lstatSync(link).isSymbolicLink());
+    }
+  });
+
+  it('rotate --overlap 30s: both secrets get tokens in the overlap and credentials hands over the new one; after it the old gets 401, one service is left, and status and audit say when the old one died', async () => {
+    const rotating = `rotate-${stamp}@example.com`;
+    const onboard = await cli(
+      'onboard',
+      ...['--email', rotating, '--first-name', 'Ro', '--last-name', 'Tate', '--role', `Rotate ${stamp}`],
+      ...['--permissions', 'Read-Only Lead', '--expires-in', '30d', '--json'],
+    );
+    assert.equal(onboard.code, 0, describeRun(onboard));
+    const old = credentialsJsonSchema.parse(oneJson(await cli('credentials', rotating, '--json')));
+
+    const rotate = await cli(
+      'rotate',
+      rotating,
+      '--overlap',
+      '30s',
+      '--actor',
+      'ada',
+      '--reason',
+      'quarterly',
+      '--json',
+    );
+    assert.equal(rotate.code, 0, describeRun(rotate));
+    const rotated = statusJsonSchema.parse(oneJson(rotate));
+    assert.equal(rotated.rotation?.stage, 'overlap');
+    assert.equal(rotated.rotation.retiring.clientId, old.clientId);
+    const endsAt = rotated.rotation.overlapEndsAt!;
+
+    // The 30 seconds of the overlap hold every check until the sleep below; the refusal needs it most.
+    const again = await cli('rotate', rotating, '--overlap', '30s');
+    assert.equal(again.code, 2, describeRun(again));
+    assert.match(again.stderr, /^error: refused: Rotation 1 is in progress \(overlap\)/m);
+    assert.ok(again.stderr.includes(`its overlap ends at ${endsAt}`), again.stderr);
+    const fresh = credentialsJsonSchema.parse(oneJson(await cli('credentials', rotating, '--json')));
+    assert.equal(fresh.clientId, rotated.clientId);
+    assert.notEqual(fresh.clientId, old.clientId, 'credentials hands over the new service');
+    assert.deepEqual(fresh.retiring, { clientId: old.clientId, endsAt });
+    const plain = await cli('credentials', rotating);
+    assert.equal(plain.code, 0, describeRun(plain));
+    assert.match(plain.stdout, new RegExp(`^export MARKETO_CLIENT_ID='${fresh.clientId}'$`, 'm'));
+    assert.ok(plain.stderr.includes(`the old client id ${old.clientId} works until ${endsAt}`), plain.stderr);
+    assert.equal(
+      (await token(old.clientId, old.clientSecret)).status,
+      200,
+      'the old one works in the overlap',
+    );
+    assert.equal((await token(fresh.clientId, fresh.clientSecret)).status, 200, 'the new one works');
+
+    const during = await cli('status', rotating);
+    assert.ok(during.stdout.includes(`old:      ${old.clientId} (works until ${endsAt})`), during.stdout);
+    assert.ok(
+      Date.now() < Date.parse(endsAt),
+      'the checks above ran within the overlap (a machine too slow?)',
+    );
+
+    await sleep(Math.max(0, Date.parse(endsAt) - Date.now()));
+    const statusNow = async () => statusJsonSchema.parse(oneJson(await cli('status', rotating, '--json')));
+    const done = await eventually(
+      async () => {
+        const status = await statusNow();
+        return status.lastRotation?.outcome === 'completed' ? status : undefined;
+      },
+      60_000,
+      'the old service proven dead',
+      1000,
+    );
+    const diedAt = done.lastRotation!.oldDeadAt!;
+    assert.ok(Date.parse(diedAt) >= Date.parse(endsAt), 'not before the overlap ended');
+    assert.equal((await token(old.clientId, old.clientSecret)).status, 401, 'the old one is refused');
+    assert.equal((await token(fresh.clientId, fresh.clientSecret)).status, 200, 'the new one still works');
+    const sandboxUrl = up!.info.sandboxUrl;
+    assert.ok(sandboxUrl, 'up runs its sandbox');
+    const services = (await sandboxState(sandboxUrl)).services.filter((s) => s.ownerEmail === rotating);
+    assert.deepEqual(
+      services.map((s) => s.clientId),
+      [fresh.clientId],
+      'one service left for the user',
+    );
+
+    const after = await cli('status', rotating);
+    assert.ok(
+      after.stdout.includes(
+        `last rotation: 1 completed at ${diedAt}: old client id ${old.clientId} refused a token`,
+      ),
+      after.stdout,
+    );
+    assert.match(after.stdout, new RegExp(`^  ${diedAt}  old credentials dead: ${old.clientId}`, 'm'));
+    const audit = await cli('audit', '--email', rotating, '--json');
+    assert.equal(audit.code, 0, describeRun(audit));
+    const events = auditEventsOf(audit);
+    const rotatedEvent = events.find((e) => e.kind === 'rotated');
+    assert.deepEqual(rotatedEvent && [rotatedEvent.actor, rotatedEvent.reason], ['ada', 'quarterly']);
+    assert.equal(rotatedEvent?.detail.oldEndsAt, endsAt);
+    const retired = events.filter((e) => e.kind === 'rotation-retired');
+    assert.deepEqual(
+      retired.map((e) => [e.detail.oldClientId, e.detail.provenDeadAt, e.detail.clientId]),
+      [[old.clientId, diedAt, fresh.clientId]],
+    );
+    for (const secretOf of [old.clientSecret, fresh.clientSecret]) {
+      assert.ok(!audit.stdout.includes(secretOf), 'no secret in the audit log');
     }
   });
 

@@ -63,6 +63,12 @@ describe('input is checked before anything connects', () => {
       { args: ['credentials', 'vf@example.com', '--format', 'xml'], problem: /^format: must be one of/m },
       { args: ['credentials', 'vf@example.com', '--force'], problem: /^force: only with --output/m },
       { args: ['credentials', 'vf@example.com', '--actor', '<b>x</b>'], problem: /^actor: /m },
+      { args: ['rotate', 'vf@example.com', '--overlap', '5s'], problem: /^overlap: must be at least 30s$/m },
+      { args: ['rotate', 'vf@example.com', '--overlap', 'abc'], problem: /^overlap: must be a duration/m },
+      {
+        args: ['rotate', 'vf@example.com', '--confirm-switched', '--overlap', '1d'],
+        problem: /^confirm-switched: takes no --overlap or --reason/m,
+      },
       { args: ['audit', '--since', 'yesterday'], problem: /^since: /m },
       { args: ['audit', '--kind', 'deleted'], problem: /^kind: /m },
     ];

@@ -7,8 +7,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../src/activities';
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import type { LifecycleStatus } from '../../src/domain/lifecycle-status';
 import type { AccessApiPermission } from '../../src/domain/permissions';
+import { ownSecretRefPrefix } from '../../src/domain/secret-refs';
 import { AdminConsoleError, operatorOnlyConsole, type AdminConsole } from '../../src/marketo/admin-console';
 import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
 import { OPERATOR_HEADER, type RunningSandbox } from '../../src/sandbox';
@@ -124,4 +126,38 @@ export async function confirmExistingRole(handle: WorkflowHandle): Promise<Lifec
   });
   assert.equal(done.verified, true, done.problem);
   return done.status;
+}
+
+const operatorServiceSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+export type OperatorService = z.infer<typeof operatorServiceSchema>;
+
+/** Plays the operator in LaunchPoint: makes the custom service the instructions describe; answers its credentials. */
+export async function createServiceAsOperator(
+  sandbox: RunningSandbox,
+  instructions: string[],
+): Promise<OperatorService> {
+  const created = await sandboxCall(sandbox, 'POST', '/sandbox/services', {
+    displayName: instructionValue(instructions, 'Display Name'),
+    description: instructionValue(instructions, 'Description'),
+    email: instructionValue(instructions, 'API Only User'),
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  return operatorServiceSchema.parse(created.json);
+}
+
+/**
+ * Onboards `handle`'s lifecycle on a real-like sandbox as the operator would (an existing role confirmed, the
+ * service made in LaunchPoint and its secret stored in the lifecycle's own folder); answers the active status.
+ */
+export async function onboardAsOperator(h: Harness, handle: WorkflowHandle): Promise<LifecycleStatus> {
+  await confirmExistingRole(handle);
+  const step = await statusWhen(handle, (s) => s.pendingOperatorAction?.step === 'create-service');
+  const service = await createServiceAsOperator(h.sandbox, step.pendingOperatorAction!.instructions);
+  const secretRef = `${ownSecretRefPrefix(handle.workflowId)}operator-service`;
+  await h.secrets.put(secretRef, service);
+  const done = await handle.executeUpdate(completeOperatorStepUpdate, {
+    args: [{ step: 'create-service', clientId: service.clientId, secretRef }],
+  });
+  assert.equal(done.verified, true, done.problem);
+  return statusWhen(handle, (s) => s.phase === 'active');
 }

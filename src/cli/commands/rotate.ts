@@ -39,7 +39,7 @@ second custom service is made for the same API-only user (on a real instance an 
 overlap ends (default 7d, at least 30s). Then the old service is deleted and proven dead: its client id
 must be refused a token before the rotation counts as done. --confirm-switched says the integration uses
 the new credentials already: the old service is retired now. A second rotate during an overlap is refused
-with the time the current one ends.
+(exit 2) with the time the current one ends.
 
 Examples:
   marketo-api-users rotate crm-sync@example.com --overlap 2d --reason "quarterly rotation"
