@@ -64,6 +64,7 @@ import {
   type RotationFacts,
 } from './rotation-invariants';
 import { createMarketoClient } from '../src/marketo/client';
+import { ownSecretRefPrefix } from '../src/domain/secret-refs';
 import { devServerSearchAttributeFlags } from '../src/domain/search-attributes';
 
 // ---- parameters -------------------------------------------------------------------------------------------
@@ -1083,6 +1084,29 @@ interface CapturedSecret {
   clientSecret: string;
 }
 
+/**
+ * The services a rotated lifecycle no longer uses: the one its completed rotation retired (as the workflow says
+ * and as the driver saw it when the rotation started), and any other it stored a secret for, such as the staged
+ * service of an abandoned rotation. None of them may still get a token.
+ */
+function retiredClientIds(
+  plan: RotationPlan,
+  status: LifecycleStatus | undefined,
+  captured: readonly CapturedSecret[],
+): Set<string> {
+  if (status?.phase !== 'active' || !status.clientId) return new Set();
+  const ids = new Set(
+    captured.filter((c) => c.ref.startsWith(ownSecretRefPrefix(plan.workflowId))).map((c) => c.clientId),
+  );
+  const last = status.lastRotation;
+  if (last?.outcome === 'completed') {
+    if (last.retiredClientId) ids.add(last.retiredClientId);
+    if (plan.retiring) ids.add(plan.retiring.clientId);
+  }
+  ids.delete(status.clientId);
+  return ids;
+}
+
 /** What the rotation invariants look at: the sandbox's services by owner, the ends, and the retired probed. */
 async function rotationFacts(ctx: {
   lifecycles: Lifecycle[];
@@ -1120,13 +1144,7 @@ async function rotationFacts(ctx: {
     marketo.verifyCredentials(clientId, clientSecret);
   const retired: RetiredProbe[] = [];
   for (const plan of ctx.rotations) {
-    const last = ctx.statuses.get(plan.workflowId)?.lastRotation;
-    if (last?.outcome !== 'completed') continue;
-    // The service in use when the rotation started, as the driver saw it, and the one the workflow says it retired.
-    const clientIds = new Set(
-      [last.retiredClientId, plan.retiring?.clientId].filter((id) => id !== undefined),
-    );
-    for (const clientId of clientIds) {
+    for (const clientId of retiredClientIds(plan, ctx.statuses.get(plan.workflowId), ctx.captured)) {
       const secrets = new Set(ctx.captured.filter((c) => c.clientId === clientId).map((c) => c.clientSecret));
       if (secrets.size === 0) retired.push(await probeRetired(verify, plan.workflowId, clientId, undefined));
       for (const secret of secrets)
