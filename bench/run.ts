@@ -11,6 +11,8 @@
  * 4. expiryLateness: K lifecycles expiring at one instant; how late the lock and the deactivation come.
  * 5. sweepScale: one sweep over an instance of U hand-made API-only users (full mode only: 10,000), its calls
  *    against the budget, and what the same sweep takes at Marketo's default budget of 50 calls per 20 s.
+ * 6. rotationCalls: the Marketo calls (REST, identity, admin console) of one full secret rotation, averaged over
+ *    N (quick 5, full 20), against those of one onboarding in the same run (bench/rotation-calls.ts).
  *
  * `--only a,b` runs just the named figures (for example `--only sweepScale`); `--sweep-users N` sizes sweepScale;
  * `--no-lateness` leaves expiryLateness out of sleepingScale (for listScale alone).
@@ -50,12 +52,19 @@ import { listByStatusQueries, listFromVisibility, type LifecycleSummary } from '
 import { baselineActivities } from './baseline-activities';
 import { callsPerSecondSvg } from './chart';
 import { benchWorkerEnv, WORKER_ENTRY } from './worker-env';
+import { rotationCalls } from './rotation-calls';
 
 const quick = process.argv.includes('--quick');
 const PARAMS = quick
-  ? { budgetN: 50, overheadM: 100, sleepingK: 1000, latenessK: 200, sweepUsers: 0 }
-  : { budgetN: 200, overheadM: 300, sleepingK: 10_000, latenessK: 1000, sweepUsers: 10_000 };
-const FIGURES = ['budgetUtilization', 'overheadRatio', 'sleepingScale', 'sweepScale'] as const;
+  ? { budgetN: 50, overheadM: 100, sleepingK: 1000, latenessK: 200, sweepUsers: 0, rotations: 5 }
+  : { budgetN: 200, overheadM: 300, sleepingK: 10_000, latenessK: 1000, sweepUsers: 10_000, rotations: 20 };
+const FIGURES = [
+  'budgetUtilization',
+  'overheadRatio',
+  'sleepingScale',
+  'sweepScale',
+  'rotationCalls',
+] as const;
 type Figure = (typeof FIGURES)[number];
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : undefined;
@@ -869,6 +878,16 @@ async function main(): Promise<void> {
       ? await sleepingAndLateness(ctx)
       : { sleeping: undefined, list: undefined, lateness: undefined };
     const sweep = wanted('sweepScale') ? await sweepScale(ctx) : undefined;
+    const rotation = wanted('rotationCalls')
+      ? await rotationCalls({
+          client: ctx.client,
+          fingerprint: ctx.fingerprint,
+          spawnWorker: (env) => spawnWorker(ctx, env),
+          stopWorker: stopChild,
+          log,
+          rotations: PARAMS.rotations,
+        })
+      : undefined;
 
     const serverVersion = spawnSync(cli.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
     const result = {
@@ -894,6 +913,7 @@ async function main(): Promise<void> {
       listScale: list,
       expiryLateness: lateness,
       sweepScale: sweep,
+      rotationCalls: rotation,
     };
     const stamp = result.at.replace(/[:.]/g, '-');
     const resultsDir = path.join(__dirname, 'results');

@@ -4,14 +4,17 @@
  * A Temporal dev server persisting to SQLite, a throwaway PostgreSQL (Debian's server binaries) as the shared
  * store of both worker processes, as two machines would share it, and the Marketo sandbox in-process injecting
  * every fault kind at 10% (and 2 s of latency at 10%). Lifecycles are started at load: some expire during the
- * run, some are extended and some revoked (Updates) while active, the rest stay active. Meanwhile the workers
- * are SIGKILLed at random moments and restarted, the dev server is SIGKILLed and restarted once on the same
- * database file and port, and PostgreSQL is stopped once at a random moment while lifecycles are in flight,
- * kept down until store calls have failed on it (StoreUnavailableError, retried by Temporal), and started
- * again on the same port and data. Faults stop a while before the end so that everything settles; then the
- * invariants are checked from the sandbox's own state, the server's raw histories and the store's database
- * (chaos/store-invariants.ts: nothing lost, no secret left behind, one audit event of each due kind), and one
- * JSON object is printed and written under chaos/results/. Exit 1 when an invariant breaks.
+ * run, some are extended and some revoked (Updates) while active, the rest stay active, and a share of those
+ * rotate their secret under the faults (chaos/rotations.ts: shortest overlaps, half confirmed early). Meanwhile
+ * the workers are SIGKILLed at random moments and restarted, the dev server is SIGKILLed and restarted once on
+ * the same database file and port, and PostgreSQL is stopped once at a random moment while lifecycles are in
+ * flight, kept down until store calls have failed on it (StoreUnavailableError, retried by Temporal), and
+ * started again on the same port and data. Faults stop a while before the end so that everything settles
+ * (every rotation over too); then the invariants are checked from the sandbox's own state, the server's raw
+ * histories and the store's database (chaos/store-invariants.ts: nothing lost, no secret left behind, one audit
+ * event of each due kind; chaos/rotation-invariants.ts: no user with more than one service once every overlap
+ * is over, no retired secret still getting a token), and one JSON object is printed and written under
+ * chaos/results/. Exit 1 when an invariant breaks.
  *
  * Options: --quick, --seed <n>|random (fault seed and the run's own random choices; default fixed; also
  * CHAOS_SEED), --budget unlimited|product (the workers' Marketo call budget; default unlimited), --keep
@@ -52,6 +55,16 @@ import {
   type LifecycleOutcome,
 } from './store-invariants';
 import { STORE_OUTAGE_FILE } from './worker-hooks';
+import { driveRotation, planRotations, type RotationPlan } from './rotations';
+import {
+  checkRotationInvariants,
+  probeRetired,
+  ROTATION_INVARIANTS,
+  type RetiredProbe,
+  type RotationFacts,
+} from './rotation-invariants';
+import { createMarketoClient } from '../src/marketo/client';
+import { ownSecretRefPrefix } from '../src/domain/secret-refs';
 import { devServerSearchAttributeFlags } from '../src/domain/search-attributes';
 
 // ---- parameters -------------------------------------------------------------------------------------------
@@ -112,6 +125,8 @@ const PARAMS = quick
       extendInitialS: [80, 105] as const,
       extendShortByS: 30,
       revokeS: [15, 70] as const,
+      // Overlaps of 30-40 s from here end before the faults stop, so retirements meet them too.
+      rotateS: [20, 70] as const,
       actionsUntilS: 110,
       faultsOffAtS: 125,
       // Faults stop at 125 s; a retry waits at most a minute, so 125 + 60 plus the chain fits with room to spare.
@@ -127,6 +142,7 @@ const PARAMS = quick
       extendInitialS: [90, 220] as const,
       extendShortByS: 40,
       revokeS: [20, 220] as const,
+      rotateS: [20, 200] as const,
       actionsUntilS: 260,
       faultsOffAtS: 300,
       settleDeadlineS: 480,
@@ -160,6 +176,8 @@ const WORKERS = 2;
 const TASK_QUEUE = 'chaos';
 const ROLES = ['Chaos Role Alpha', 'Chaos Role Beta', 'Chaos Role Gamma'];
 const DAY_MS = 86_400_000;
+/** The share of the lifecycles that stay active which rotate their secret during the run. */
+const ROTATING_SHARE = 0.6;
 
 // ---- small helpers ----------------------------------------------------------------------------------------
 
@@ -766,6 +784,21 @@ async function main(): Promise<number> {
       }
     };
     const actions = Promise.all(lifecycles.filter((lc) => lc.actionAtMs !== undefined).map(drive));
+    // Their own random stream, so that a seed's groups, kills and actions stay what they were before rotations.
+    const rotations = planRotations(
+      lifecycles.filter((lc) => lc.group === 'active').map((lc) => lc.workflowId),
+      t0,
+      { startS: PARAMS.rotateS, share: ROTATING_SHARE },
+      rng(FAULT_SEED ^ 0x0707a7e),
+    );
+    const rotating = Promise.all(
+      rotations.map((plan) =>
+        driveRotation(client.getHandle(plan.workflowId), plan, at(PARAMS.actionsUntilS)),
+      ),
+    );
+    log(
+      `${rotations.length} lifecycles will rotate (${rotations.filter((r) => r.confirmSwitch).length} confirm)`,
+    );
 
     await sleep(at(PARAMS.faultsOffAtS) - Date.now());
     const injectedWhileOn = sandbox.snapshot().counters.injected;
@@ -773,8 +806,10 @@ async function main(): Promise<number> {
     log(`faults off; injected so far ${JSON.stringify(injectedWhileOn)}`);
     await chaos;
     await actions;
+    await rotating;
 
-    // -- settle: ended ones completed, the others active
+    // -- settle: ended ones completed, the others active with every rotation over
+    const rotatingIds = new Set(rotations.map((r) => r.workflowId));
     const settleDeadline = at(PARAMS.settleDeadlineS);
     let pending: string[] = [];
     for (;;) {
@@ -798,6 +833,8 @@ async function main(): Promise<number> {
         if (shouldEnd) return pending.push(`${lc.workflowId} still running`);
         const s = await phaseOf(lc);
         if (s?.phase !== 'active') pending.push(`${lc.workflowId} ${s?.phase ?? 'no answer'}`);
+        else if (rotatingIds.has(lc.workflowId) && s.rotation)
+          pending.push(`${lc.workflowId} rotation ${s.rotation.stage}`);
       });
       if (pending.length === 0 || Date.now() > settleDeadline) break;
       log(`settling: ${pending.length} pending, e.g. ${pending.slice(0, 3).join('; ')}`);
@@ -819,6 +856,7 @@ async function main(): Promise<number> {
       adminSecret: sandbox.adminClientSecret,
       databaseUrl: postgres.databaseUrl,
       keyring,
+      rotations,
     });
 
     const snapshot = sandbox.snapshot();
@@ -870,6 +908,11 @@ async function main(): Promise<number> {
           workerReconnect.aliveAcrossServerRestart.length > 0 && unexpectedExits.length === 0,
       },
       updates: { extendAttempts: counts.extendAttempts, revokeAttempts: counts.revokeAttempts },
+      rotations: {
+        ...report.rotations,
+        confirmSent: rotations.filter((r) => r.confirmSent).length,
+        lastErrors: rotations.filter((r) => r.lastError).map((r) => `${r.workflowId}: ${r.lastError}`),
+      },
       secrecy: report.secrecy,
       invariants: report.invariants,
       invariantsChecked: Object.values(report.invariants).reduce((n, i) => n + i.checked, 0),
@@ -919,6 +962,7 @@ const INVARIANTS = [
   '3-expiry-and-locks',
   '4-secrecy',
   ...STORE_INVARIANTS,
+  ...ROTATION_INVARIANTS,
 ] as const;
 
 /**
@@ -933,6 +977,7 @@ function chaosShortfalls(result: {
   faultsInjected: Record<string, number>;
   faultsStruckByScope: Record<string, Record<string, number> | undefined>;
   lifecycles: { expired: number; extended: number; revoked: number };
+  rotations: { completed: number; confirmSent: number };
   invariants: Record<string, { checked: number }>;
 }): string[] {
   const missing: string[] = [];
@@ -950,6 +995,8 @@ function chaosShortfalls(result: {
     missing.push('no fault struck the admin stand-ins');
   for (const outcome of ['expired', 'extended', 'revoked'] as const)
     if (!(result.lifecycles[outcome] > 0)) missing.push(`no lifecycle ${outcome}`);
+  if (!(result.rotations.completed > 0)) missing.push('no rotation completed');
+  if (!(result.rotations.confirmSent > 0)) missing.push('no switch confirmed');
   for (const name of INVARIANTS)
     if (!(result.invariants[name]?.checked ?? 0)) missing.push(`invariant ${name} checked nothing`);
   return missing;
@@ -1031,6 +1078,82 @@ function sandboxSecretHashes(sandbox: RunningSandbox): Map<string, string> {
   );
 }
 
+interface CapturedSecret {
+  ref: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * The services a rotated lifecycle no longer uses: the one its completed rotation retired (as the workflow says
+ * and as the driver saw it when the rotation started), and any other it stored a secret for, such as the staged
+ * service of an abandoned rotation. None of them may still get a token.
+ */
+function retiredClientIds(
+  plan: RotationPlan,
+  status: LifecycleStatus | undefined,
+  captured: readonly CapturedSecret[],
+): Set<string> {
+  if (status?.phase !== 'active' || !status.clientId) return new Set();
+  const ids = new Set(
+    captured.filter((c) => c.ref.startsWith(ownSecretRefPrefix(plan.workflowId))).map((c) => c.clientId),
+  );
+  const last = status.lastRotation;
+  if (last?.outcome === 'completed') {
+    if (last.retiredClientId) ids.add(last.retiredClientId);
+    if (plan.retiring) ids.add(plan.retiring.clientId);
+  }
+  ids.delete(status.clientId);
+  return ids;
+}
+
+/** What the rotation invariants look at: the sandbox's services by owner, the ends, and the retired probed. */
+async function rotationFacts(ctx: {
+  lifecycles: Lifecycle[];
+  sandbox: RunningSandbox;
+  snap: SandboxSnapshot;
+  statuses: Map<string, LifecycleStatus | undefined>;
+  finalOf: Map<string, Final>;
+  rotations: RotationPlan[];
+  captured: CapturedSecret[];
+}): Promise<RotationFacts> {
+  const users = ctx.lifecycles
+    .filter((lc) => !ctx.finalOf.get(lc.workflowId)?.beforeActive)
+    .flatMap((lc) => {
+      const user = ctx.snap.users.find((u) => u.emailAddress.toLowerCase() === lc.email);
+      if (!user) return [];
+      const services = ctx.snap.services.filter((sv) => sv.ownerUserId === user.id).map((sv) => sv.clientId);
+      return [{ workflowId: lc.workflowId, services }];
+    });
+  const rotated = ctx.rotations.map((plan) => {
+    const s = ctx.statuses.get(plan.workflowId);
+    return {
+      workflowId: plan.workflowId,
+      ...(s?.rotation ? { rotationStage: s.rotation.stage } : {}),
+      ...(s?.lastRotation ? { lastRotation: s.lastRotation } : {}),
+      ...(s?.clientId ? { clientId: s.clientId } : {}),
+    };
+  });
+  const marketo = createMarketoClient({
+    baseUrl: ctx.sandbox.baseUrl,
+    clientId: ctx.sandbox.adminClientId,
+    clientSecret: ctx.sandbox.adminClientSecret,
+    budget: 'unlimited',
+  });
+  const verify = (clientId: string, clientSecret: string) =>
+    marketo.verifyCredentials(clientId, clientSecret);
+  const retired: RetiredProbe[] = [];
+  for (const plan of ctx.rotations) {
+    for (const clientId of retiredClientIds(plan, ctx.statuses.get(plan.workflowId), ctx.captured)) {
+      const secrets = new Set(ctx.captured.filter((c) => c.clientId === clientId).map((c) => c.clientSecret));
+      if (secrets.size === 0) retired.push(await probeRetired(verify, plan.workflowId, clientId, undefined));
+      for (const secret of secrets)
+        retired.push(await probeRetired(verify, plan.workflowId, clientId, secret));
+    }
+  }
+  return { users, rotated, retired };
+}
+
 async function checkInvariants(ctx: {
   client: WorkflowClient;
   lifecycles: Lifecycle[];
@@ -1042,6 +1165,7 @@ async function checkInvariants(ctx: {
   adminSecret: string;
   databaseUrl: string;
   keyring: Keyring;
+  rotations: RotationPlan[];
 }) {
   const { client, lifecycles } = ctx;
   const invariants: Record<string, { checked: number; failed: number }> = {};
@@ -1244,7 +1368,7 @@ async function checkInvariants(ctx: {
         .readFileSync(captureFile, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as { ref: string; clientSecret: string })
+        .map((line) => JSON.parse(line) as CapturedSecret)
     : [];
   for (const s of secrets) needles.add(`client secret of ${s.ref}`, s.clientSecret);
   needles.add('the orchestrator client secret', ctx.adminSecret);
@@ -1326,11 +1450,19 @@ async function checkInvariants(ctx: {
   Object.assign(invariants, store.invariants);
   failures.push(...store.failures);
 
+  // 8-9. rotations: one service each once every overlap is over, every retired credential refused a token
+  const rotation = checkRotationInvariants(
+    await rotationFacts({ ...ctx, snap, statuses, finalOf, captured: secrets }),
+  );
+  Object.assign(invariants, rotation.invariants);
+  failures.push(...rotation.failures);
+
   return {
     invariants,
     failures,
     finals,
     store: store.counts,
+    rotations: rotation.counts,
     secrecy: {
       historiesScanned,
       historyBytes,

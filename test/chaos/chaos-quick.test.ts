@@ -1,7 +1,7 @@
 /**
- * The chaos harness in its quick mode (about 3-4 minutes): ~40 lifecycles under injected Marketo faults,
- * worker processes SIGKILLed and restarted, the Temporal dev server SIGKILLed and restarted once, the workers'
- * shared PostgreSQL store stopped and started once. It must exit 0 and report `ok: true` with every invariant
+ * The chaos harness in its quick mode (about 3-4 minutes): ~40 lifecycles under injected Marketo faults, some
+ * of them rotating their secret, worker processes SIGKILLed and restarted, the Temporal dev server SIGKILLed and
+ * restarted once, the workers' shared PostgreSQL store stopped and started once. It must exit 0 and report `ok: true` with every invariant
  * checked and none broken.
  */
 import assert from 'node:assert/strict';
@@ -32,6 +32,13 @@ interface ChaosResult {
   faultsInjected: Record<string, number>;
   faultsStruckByScope: { adminStandIn?: Record<string, number>; identity?: Record<string, number> };
   lifecycles: { started: number; expired: number; extended: number; revoked: number };
+  rotations: {
+    rotated: number;
+    completed: number;
+    confirmSent: number;
+    retiredProbed: number;
+    refused: number;
+  };
   secrecy: { logBytes: number; logInfoLines: number; notificationLines: Record<string, number> };
 }
 
@@ -45,6 +52,8 @@ const INVARIANTS = [
   '5-store-nothing-lost',
   '6-store-no-secret-left',
   '7-audit-once-each',
+  '8-one-service-after-overlap',
+  '9-retired-secret-refused',
 ];
 
 describe('chaos harness, quick mode', () => {
@@ -96,6 +105,10 @@ describe('chaos harness, quick mode', () => {
       assert.ok(result.lifecycles.expired > 0, 'lifecycles expired');
       assert.ok(result.lifecycles.extended > 0, 'lifecycles were extended');
       assert.ok(result.lifecycles.revoked > 0, 'lifecycles were revoked');
+      assert.ok(result.rotations.completed > 0, 'rotations completed under the faults');
+      assert.ok(result.rotations.confirmSent > 0, 'a switch was confirmed early');
+      assert.ok(result.rotations.retiredProbed > 0, 'retired credentials were asked for a token');
+      assert.equal(result.rotations.refused, result.rotations.retiredProbed, 'every retired one refused');
       for (const name of INVARIANTS)
         assert.ok((result.invariants[name]?.checked ?? 0) > 0, `invariant ${name} checked something`);
       assert.ok(result.secrecy.logBytes > 0 && result.secrecy.logInfoLines > 0, 'the logs were scanned');
