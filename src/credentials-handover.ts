@@ -32,8 +32,11 @@ export interface ServiceCredentials {
   marketoBaseUrl: string | null;
   expiresAt: string;
   workflowId: string;
-  /** During a rotation's overlap: the old service that still works, and when it dies. Null otherwise. */
-  retiring: { clientId: string; endsAt: string } | null;
+  /**
+   * During a rotation: the old service that still works, and when its overlap ends (or the switch was
+   * confirmed); `beingRetired` once it is being deleted and proven dead. Null otherwise.
+   */
+  retiring: { clientId: string; endsAt: string; beingRetired: boolean } | null;
 }
 
 const SINCE_PROBLEM =
@@ -165,6 +168,6 @@ function readEvent(
 function retiringService(status: LifecycleStatus): ServiceCredentials['retiring'] {
   const rotation = status.rotation;
   if (!rotation || rotation.stage === 'staging' || !rotation.overlapEndsAt) return null;
-  const endsAt = rotation.stage === 'retiring' ? 'now (being retired)' : rotation.overlapEndsAt;
-  return { clientId: rotation.retiring.clientId, endsAt };
+  const endsAt = rotation.switchConfirmedAt ?? rotation.overlapEndsAt;
+  return { clientId: rotation.retiring.clientId, endsAt, beingRetired: rotation.stage === 'retiring' };
 }

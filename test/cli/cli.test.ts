@@ -36,6 +36,7 @@ const COMMANDS = [
   'status',
   'extend',
   'revoke',
+  'rotate',
   'credentials',
   'audit',
   'reencrypt-secrets',

@@ -41,7 +41,7 @@ const credentialsJsonSchema = z
     expiresAt: z.string(),
     workflowId: z.string(),
     retiring: z
-      .object({ clientId: z.string().min(1), endsAt: z.string() })
+      .object({ clientId: z.string().min(1), endsAt: z.iso.datetime(), beingRetired: z.boolean() })
       .strict()
       .nullable(),
   })
@@ -219,7 +219,7 @@ describe('credentials and audit against a running `up`', () => {
     const fresh = credentialsJsonSchema.parse(oneJson(await cli('credentials', rotating, '--json')));
     assert.equal(fresh.clientId, rotated.clientId);
     assert.notEqual(fresh.clientId, old.clientId, 'credentials hands over the new service');
-    assert.deepEqual(fresh.retiring, { clientId: old.clientId, endsAt });
+    assert.deepEqual(fresh.retiring, { clientId: old.clientId, endsAt, beingRetired: false });
     const plain = await cli('credentials', rotating);
     assert.equal(plain.code, 0, describeRun(plain));
     assert.match(plain.stdout, new RegExp(`^export MARKETO_CLIENT_ID='${fresh.clientId}'$`, 'm'));

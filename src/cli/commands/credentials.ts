@@ -98,7 +98,7 @@ Examples:
       // On stderr: stdout may be eval'd, and a rotation's overlap is news for the person, not the shell.
       if (retiring && !json) {
         process.stderr.write(
-          `note: these are the new credentials; the old client id ${retiring.clientId} works until ${retiring.endsAt}\n`,
+          `note: these are the new credentials; the old client id ${retiring.clientId} ${retiring.beingRetired ? 'is being retired now' : `works until ${retiring.endsAt}`}\n`,
         );
       }
       if (values.output === undefined) {

@@ -391,7 +391,11 @@ async function remindOrGiveUp(
 ): Promise<void> {
   const overdue = Date.now() >= Date.parse(pending.deadline);
   if (overdue && pending.step === 'create-service') {
-    await abandon(lc, rotation, `the operator did not create the new service by ${pending.deadline}`);
+    await abandon(
+      lc,
+      rotation,
+      `the operator did not create the new service by ${pending.deadline} (one made later is not used: delete it in Admin > LaunchPoint)`,
+    );
     return;
   }
   pending.remindAt = new Date(Date.now() + lc.policy.operatorReminderEveryMs).toISOString();
