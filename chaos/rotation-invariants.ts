@@ -10,6 +10,7 @@
  */
 import type { LastRotation } from '../src/domain/lifecycle-status';
 import { isMarketoApiError } from '../src/marketo/errors';
+import { invariantTally } from './invariant-tally';
 
 export const ROTATION_INVARIANTS = ['8-one-service-after-overlap', '9-retired-secret-refused'] as const;
 type RotationInvariant = (typeof ROTATION_INVARIANTS)[number];
@@ -99,18 +100,7 @@ function checkRetiredRefused(facts: RotationFacts, check: Check): void {
 }
 
 export function checkRotationInvariants(facts: RotationFacts): RotationReport {
-  const invariants = Object.fromEntries(
-    ROTATION_INVARIANTS.map((name) => [name, { checked: 0, failed: 0 }]),
-  ) as RotationReport['invariants'];
-  const failures: string[] = [];
-  const check: Check = (name, ok, message) => {
-    invariants[name].checked++;
-    if (!ok) {
-      invariants[name].failed++;
-      failures.push(`${name}: ${message()}`);
-    }
-    return ok;
-  };
+  const { invariants, failures, check } = invariantTally(ROTATION_INVARIANTS);
   checkOneService(facts, check);
   checkRetiredRefused(facts, check);
   const outcomes = facts.rotated.map((lc) => lc.lastRotation?.outcome);

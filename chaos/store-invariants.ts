@@ -17,6 +17,7 @@ import { PostgresAuditLog } from '../src/store/postgres/audit';
 import { openDatabase } from '../src/store/postgres/db';
 import { SecretCipher } from '../src/store/postgres/secrets';
 import type { AuditEvent } from '../src/store/types';
+import { invariantTally } from './invariant-tally';
 
 export const STORE_INVARIANTS = [
   '5-store-nothing-lost',
@@ -168,18 +169,7 @@ export function checkStoreInvariants(
   lifecycles: readonly LifecycleOutcome[],
   facts: StoreFacts,
 ): StoreReport {
-  const invariants = Object.fromEntries(
-    STORE_INVARIANTS.map((name) => [name, { checked: 0, failed: 0 }]),
-  ) as StoreReport['invariants'];
-  const failures: string[] = [];
-  const check: Check = (name, ok, message) => {
-    invariants[name].checked++;
-    if (!ok) {
-      invariants[name].failed++;
-      failures.push(`${name}: ${message()}`);
-    }
-    return ok;
-  };
+  const { invariants, failures, check } = invariantTally(STORE_INVARIANTS);
   const activeWithSecret = checkNothingLost(lifecycles, facts, check);
   const endedWithoutSecret = checkNothingLeft(lifecycles, facts, check);
   checkAuditOnceEach(lifecycles, facts, check);
