@@ -19,7 +19,7 @@ import {
   revokeUpdate,
   rotateUpdate,
 } from '../../src/workflows/messages';
-import { sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
+import { eventually, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import {
   ANALYTICS_USER_ROLE,
   createServiceAsOperator,
@@ -175,6 +175,7 @@ describe('lifecycle rotation, operator path (sandbox in real-like mode)', () => 
         .of('operator-action-needed', handle.workflowId)
         .filter((n) => n.details?.['step'] === 'create-service' && n.details['rotation'] === 1);
       assert.ok(asked.length >= 1, 'the operator was reminded before the rotation was given up');
+      await eventually(() => h.notifier.of('rotation-needs-attention', handle.workflowId)[0]);
       assert.equal(h.notifier.of('rotation-needs-attention', handle.workflowId).length, 1);
       await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'test over' }] });
     });

@@ -17,7 +17,13 @@ import {
   rotateUpdate,
   statusQuery,
 } from '../../src/workflows/messages';
-import { rejectsWith, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
+import {
+  eventually,
+  rejectsWith,
+  sampleRequest,
+  withDevServerHarness,
+  type Harness,
+} from '../helpers/lifecycle-harness';
 import { garblingSecretStore, statusWhen, withAlteredWorkers } from './support';
 
 const HOUR = 3_600_000;
@@ -74,6 +80,8 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
       assert.equal(await tokenFor(old.secretRef), 'token', 'the old one works during the overlap');
       assert.equal(await tokenFor(rotated.secretRef!), 'token', 'the new one works');
       assert.equal(servicesOf(email).length, 2, 'two services for one user during the overlap');
+      // Delivered beside the update's answer, not before it.
+      await eventually(() => h.notifier.of('credentials-rotated', handle.workflowId)[0]);
       const told = h.notifier.of('credentials-rotated', handle.workflowId);
       assert.equal(told.length, 1);
       assert.equal(told[0]!.details?.['oldClientId'], old.clientId);
@@ -180,6 +188,7 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
       servicesOf(email).map((s) => s.clientId),
       [before.clientId],
     );
+    await eventually(() => h.notifier.of('rotation-needs-attention', handle.workflowId)[0]);
     assert.equal(h.notifier.of('rotation-needs-attention', handle.workflowId).length, 1);
   });
 });
