@@ -177,7 +177,12 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
       env,
       h,
       (deps) => ({ ...deps, secrets: garblingSecretStore(deps.secrets) }),
-      () => handle.executeUpdate(rotateUpdate, { args: [{ overlapMs: HOUR }] }),
+      async () => {
+        const answer = await handle.executeUpdate(rotateUpdate, { args: [{ overlapMs: HOUR }] });
+        // Sent beside the answer: the workers must still run to deliver it.
+        await eventually(() => h.notifier.of('rotation-needs-attention', handle.workflowId)[0]);
+        return answer;
+      },
     );
     assert.equal(status.rotation, undefined);
     assert.equal(status.lastRotation?.outcome, 'abandoned');
@@ -188,7 +193,6 @@ describe('lifecycle rotation (sandbox, automatic)', () => {
       servicesOf(email).map((s) => s.clientId),
       [before.clientId],
     );
-    await eventually(() => h.notifier.of('rotation-needs-attention', handle.workflowId)[0]);
     assert.equal(h.notifier.of('rotation-needs-attention', handle.workflowId).length, 1);
   });
 });
