@@ -15,7 +15,8 @@
  *    N (quick 5, full 20), against those of one onboarding in the same run (bench/rotation-calls.ts).
  *
  * `--only a,b` runs just the named figures (for example `--only sweepScale`); `--sweep-users N` sizes sweepScale;
- * `--no-lateness` leaves expiryLateness out of sleepingScale (for listScale alone).
+ * `--no-lateness` leaves expiryLateness out of sleepingScale (for listScale alone); `--settle` waits for a quiet
+ * machine before listScale.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,7 +49,14 @@ import { buildActivityDeps } from '../src/app/deps';
 import { bundleLifecycleWorkflows, createWorkers } from '../src/app/worker';
 import { lifecycleWorkflow, sweepWorkflow } from '../src/workflows';
 import { statusQuery } from '../src/workflows/messages';
-import { listByStatusQueries, listFromVisibility, type LifecycleSummary } from '../src/lifecycle-list';
+import {
+  listByStatusQueries,
+  listFromVisibility,
+  listQuery,
+  type LifecycleSummary,
+} from '../src/lifecycle-list';
+import { lifecyclePhaseSchema } from '../src/domain/lifecycle-status';
+import { EMAIL_MEMO_FIELD, MauExpiresAt, MauPhase } from '../src/domain/search-attributes';
 import { baselineActivities } from './baseline-activities';
 import { callsPerSecondSvg } from './chart';
 import { benchWorkerEnv, WORKER_ENTRY } from './worker-env';
@@ -197,17 +205,21 @@ async function startLifecycles(
   });
 }
 
+/**
+ * Whether every lifecycle of `emails` is active, from two visibility counts: a status Query to each was 10,000
+ * workflow tasks for sleepingScale, minutes of load right before the figures. The emails share a prefix
+ * (`sleep-`), which names their workflow ids.
+ */
 async function allActive(ctx: Context, taskQueue: string, emails: string[]): Promise<boolean> {
-  const phases = await mapLimit(emails, 50, (email) =>
-    ctx.client
-      .getHandle(idFor(taskQueue, email))
-      .query(statusQuery)
-      .then((s) => s.phase)
-      .catch(() => 'unknown'),
-  );
-  const failed = phases.filter((p) => p === 'failed').length;
+  const local = emails[0]!.split('@')[0]!;
+  const prefix = idFor(taskQueue, `${local.slice(0, local.indexOf('-') + 1)}@x`);
+  if (!emails.every((email) => idFor(taskQueue, email).startsWith(prefix)))
+    throw new Error(`allActive: the emails must share the prefix of ${emails[0]}`);
+  const ids = `WorkflowId STARTS_WITH '${prefix}'`;
+  const failed = (await ctx.client.count(`${ids} AND MauPhase = 'failed'`)).count;
   if (failed) throw new Error(`${failed} lifecycles failed on ${taskQueue}`);
-  return phases.every((p) => p === 'active');
+  const active = await ctx.client.count(`${ids} AND MauPhase = 'active' AND ExecutionStatus = 'Running'`);
+  return active.count === emails.length;
 }
 
 async function failedOn(ctx: Context, taskQueue: string): Promise<number> {
@@ -658,12 +670,71 @@ async function listScale(ctx: Context, k: number) {
     return { wallSeconds: Number(seconds.toFixed(2)), temporalCalls: calls, listed: listed.length, active };
   };
   try {
-    const visibility = await measure('from visibility', () => listFromVisibility(client, {}));
+    const load = await settle();
+    const visibilityRuns = [];
+    for (let run = 0; run < LIST_RUNS; run++)
+      visibilityRuns.push(await measure('from visibility', () => listFromVisibility(client, {})));
+    const sdkIteratorRuns = [];
+    for (let run = 0; run < LIST_RUNS; run++)
+      sdkIteratorRuns.push(await measure("through the SDK's list iterator", () => listBySdkIterator(client)));
     const statusQueries = await measure('by status queries', () => listByStatusQueries(client));
-    return { params: { lifecycles: k, pageSize: 1000 }, visibility, statusQueries };
+    return {
+      params: { lifecycles: k, pageSize: 1000, runs: LIST_RUNS },
+      loadAverageBefore: load,
+      visibility: { ...median(visibilityRuns), wallSecondsEachRun: visibilityRuns.map((r) => r.wallSeconds) },
+      visibilitySdkIterator: {
+        ...median(sdkIteratorRuns),
+        wallSecondsEachRun: sdkIteratorRuns.map((r) => r.wallSeconds),
+      },
+      statusQueries,
+    };
   } finally {
     await connection.close();
   }
+}
+
+/** Each visibility path runs this many times in a row; the figure is the median run. */
+const LIST_RUNS = 3;
+
+function median<T extends { wallSeconds: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.wallSeconds - b.wallSeconds)[Math.floor(runs.length / 2)]!;
+}
+
+/**
+ * `--settle`: wait (at most 30 minutes) until the machine's 1-minute load average is under half its cores, so
+ * the list figures are not those of whatever else the machine runs. The load seen is reported either way.
+ */
+async function settle(): Promise<number> {
+  const quietBelow = os.cpus().length / 2;
+  const deadline = Date.now() + 30 * 60_000;
+  if (process.argv.includes('--settle')) {
+    while (os.loadavg()[0]! >= quietBelow && Date.now() < deadline) {
+      log(`listScale: load average ${os.loadavg()[0]!.toFixed(2)}, waiting for under ${quietBelow}`);
+      await sleep(30_000);
+    }
+  }
+  return Number(os.loadavg()[0]!.toFixed(2));
+}
+
+/**
+ * `list` as the SDK's iterator gives it: each memo decoded alone, the next page asked for only after the last
+ * execution of the current one. The lever `visibilityPages` pulls, measured beside it.
+ */
+async function listBySdkIterator(client: WorkflowClient): Promise<LifecycleSummary[]> {
+  const summaries: LifecycleSummary[] = [];
+  for await (const e of client.list({ query: listQuery({}, Date.now()), pageSize: 1000 })) {
+    const email = e.memo?.[EMAIL_MEMO_FIELD];
+    const phase = lifecyclePhaseSchema.safeParse(e.typedSearchAttributes.get(MauPhase));
+    summaries.push({
+      workflowId: e.workflowId,
+      email: typeof email === 'string' ? email : null,
+      phase: phase.success ? phase.data : 'unknown',
+      expiresAt: e.typedSearchAttributes.get(MauExpiresAt)?.toISOString() ?? null,
+      workflowStatus: e.status.name,
+      startedAt: e.startTime.toISOString(),
+    });
+  }
+  return summaries;
 }
 
 /** The most calls any one-second window held, from samples of the cumulative count every 250 ms. */

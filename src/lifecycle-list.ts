@@ -4,6 +4,7 @@
  * replays a history for it. Filters are validated and quoted: no user text reaches the query unescaped.
  */
 import type { WorkflowClient, WorkflowExecutionInfo } from '@temporalio/client';
+import { visibilityPages, type VisibleExecution } from './visibility-pages';
 import { z } from 'zod';
 import { durationMsSchema } from './domain/durations';
 import { lifecyclePhaseSchema, type LifecyclePhase } from './domain/lifecycle-status';
@@ -56,7 +57,7 @@ function roleClauses(role: string): string[] {
   return cut === 0 ? [] : [`${MauRole.name} STARTS_WITH ${queryLiteral(role.slice(0, cut))}`];
 }
 
-function roleMatches(filter: ListFilter, execution: WorkflowExecutionInfo): boolean {
+function roleMatches(filter: ListFilter, execution: VisibleExecution): boolean {
   return filter.role === undefined || execution.typedSearchAttributes.get(MauRole) === filter.role;
 }
 
@@ -72,8 +73,8 @@ export function listQuery(filter: ListFilter, nowMs: number): string {
   return clauses.join(' AND ');
 }
 
-function summaryOf(execution: WorkflowExecutionInfo): LifecycleSummary {
-  const email = execution.memo?.[EMAIL_MEMO_FIELD];
+function summaryOf(execution: VisibleExecution): LifecycleSummary {
+  const email = execution.memo[EMAIL_MEMO_FIELD];
   const phase = lifecyclePhaseSchema.safeParse(execution.typedSearchAttributes.get(MauPhase));
   const expiresAt = execution.typedSearchAttributes.get(MauExpiresAt);
   return {
@@ -81,7 +82,7 @@ function summaryOf(execution: WorkflowExecutionInfo): LifecycleSummary {
     email: typeof email === 'string' ? email : null,
     phase: phase.success ? phase.data : 'unknown',
     expiresAt: expiresAt ? expiresAt.toISOString() : null,
-    workflowStatus: execution.status.name,
+    workflowStatus: execution.status,
     startedAt: execution.startTime.toISOString(),
   };
 }
@@ -97,12 +98,19 @@ export async function listFromVisibility(
   const limit = filter.limit ?? Number.POSITIVE_INFINITY;
   // Visibility answers newest first, so the first run seen of a workflow id is its latest (continue-as-new and
   // re-onboarding leave older runs, whose attributes are stale).
-  for await (const execution of workflows.list({ query: listQuery(filter, nowMs), pageSize: 1000 })) {
-    if (seen.has(execution.workflowId)) continue;
-    seen.add(execution.workflowId);
-    if (!roleMatches(filter, execution)) continue;
-    summaries.push(summaryOf(execution));
-    if (summaries.length >= limit) break;
+  const pages = visibilityPages(workflows, {
+    query: listQuery(filter, nowMs),
+    pageSize: 1000,
+    memoFields: [EMAIL_MEMO_FIELD],
+  });
+  for await (const page of pages) {
+    for (const execution of page) {
+      if (seen.has(execution.workflowId)) continue;
+      seen.add(execution.workflowId);
+      if (!roleMatches(filter, execution)) continue;
+      summaries.push(summaryOf(execution));
+      if (summaries.length >= limit) return summaries;
+    }
   }
   return summaries;
 }
