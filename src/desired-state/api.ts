@@ -45,6 +45,7 @@ function targetOf(client: LifecycleClient, source: string, locate: ParsedDesired
   return {
     workflows: client.workflows,
     instanceId: context.instanceId,
+    taskQueue: context.taskQueue,
     workflowIdFor: (email: string) => context.workflowIdFor(email),
     source,
     locate,
