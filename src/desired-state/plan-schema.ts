@@ -73,7 +73,7 @@ export const desiredStatePlanSchema = z
     instanceId: z.string(),
     source: z.string(),
     plannedAt: z.string(),
-    /** Of everything the plan read from Temporal: an apply of this plan is refused when it changed since. */
+    /** Of everything the plan read from Temporal and Marketo: an apply of this plan is refused when it changed since. */
     fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
     desired: desiredStateFileSchema,
     actions: z.array(plannedActionSchema),

@@ -8,8 +8,11 @@ import { TemporalUnavailableError } from '../errors';
 import type { desiredStateReadWorkflow } from '../workflows';
 import { marketoReadingSchema, type MarketoReading } from './marketo-reading';
 
-/** Long enough for a listing of tens of thousands of users inside Marketo's rate limit. */
-const READ_TIMEOUT_MS = 5 * 60_000;
+/**
+ * Enough for a listing of 20,000 users (100 pages) inside the budget of 50 calls per 20 s; short, because a
+ * worker older than this command does not know the read and would leave the plan waiting until then.
+ */
+const READ_TIMEOUT_MS = 2 * 60_000;
 
 export interface ReadTarget {
   workflows: WorkflowClient;
@@ -29,7 +32,7 @@ export async function readMarketo(target: ReadTarget, emails: string[]): Promise
     const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     throw new TemporalUnavailableError(
       `The plan could not read Marketo's users (${cause.split('\n')[0]}); nothing was changed.`,
-      'Check that a worker runs (`marketo-api-users up` or `marketo-api-users worker`) and that Marketo answers, then plan again.',
+      'Check that a worker of this version runs (`marketo-api-users up` or `marketo-api-users worker`) and that Marketo answers, then plan again.',
     );
   }
   return marketoReadingSchema.parse(answer);

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LifecycleClient } from '../../src';
 import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
-import { applyDesiredState, planDesiredState } from '../../src/desired-state/api';
+import { applyDesiredState, planDesiredState, readSavedPlan } from '../../src/desired-state/api';
 import { readDesiredState } from '../../src/desired-state/parse-file';
-import { ApplyRefusedError } from '../../src/errors';
+import { ApplyRefusedError, StalePlanError } from '../../src/errors';
 import { startLifecycle } from '../../src/lifecycle-start';
 import { ORCHESTRATOR_USERID } from '../../src/sandbox/seed';
 import { cliEnv, describeRun, freePorts, killAll, removeDir, runCli, tempDir } from '../cli/support';
@@ -151,6 +151,22 @@ describe('desired state and the users Marketo already has', () => {
     );
     assert.equal(usersNow(), before, 'nothing in Marketo changed');
     assert.equal((await client.list()).filter((l) => l.email === admin).length, 0, 'no lifecycle started');
+  });
+
+  it('refuses a saved plan once Marketo changed: a hand-made user appeared where it planned a creation', async () => {
+    const prefix = `appeared-${stamp}`;
+    const email = `${prefix}-000001@sandbox.local`;
+    const parsed = fileOf('appeared.yaml', [email]);
+    const saved = path.join(dataDir, 'appeared-plan.json');
+    const planned = await runCli(['plan', '-f', parsed.source, '--out', saved, '--data-dir', dataDir], {
+      env: cliEnv(),
+    });
+    assert.equal(planned.code, 4, describeRun(planned));
+    assert.equal(readSavedPlan(saved).actions[0]?.kind, 'create');
+    assert.equal(sandbox().operator.seedUsers({ count: 1, prefix }).firstUserid, email);
+    await assert.rejects(applyDesiredState(client, { saved: readSavedPlan(saved) }), StalePlanError);
+    assert.deepEqual([userOf(email)?.firstName, userOf(email)?.services.length], ['Seeded', 0]);
+    assert.equal((await client.list()).filter((l) => l.email === email).length, 0, 'no lifecycle started');
   });
 
   it('a lifecycle sent to adopt a Marketo id the email no longer has refuses that user, changing nothing', async () => {

@@ -18,7 +18,7 @@ again), revoke (an entry an apply created, now removed), refused (shorten; a pro
 protected list, this product's own API user, a holder of a system role), left alone (started by onboard, not
 active yet), no change. On a real instance each change lists the operator steps it needs in the admin console.
 Changes nothing. Every mistake in the file is reported as file:line:column field: problem.
-  --out   also save the plan, for \`apply plan.json\` (refused if the lifecycles change in between)
+  --out   also save the plan, for \`apply plan.json\` (refused if the lifecycles or Marketo's users change in between)
   --json  the counts of each kind, \`changes\` (true or false) and \`plan\`, the document --out saves
           (each action lists its operatorSteps where the instance needs a person in the admin console)
 
