@@ -8,7 +8,11 @@ import type { LifecycleRequest } from './domain/lifecycle-request';
 import type { LifecycleStatus } from './domain/lifecycle-status';
 import { EMAIL_MEMO_FIELD, MANAGED_BY, MauInstance, MauManagedBy } from './domain/search-attributes';
 import { lifecycleWorkflow } from './workflows';
-import { previousLifecycleSchema, type PreviousLifecycle } from './workflows/lifecycle-input';
+import {
+  previousLifecycleSchema,
+  type AdoptedUser,
+  type PreviousLifecycle,
+} from './workflows/lifecycle-input';
 import { statusQuery } from './workflows/messages';
 
 /** A query of a closed run needs a worker to replay it: without one, give up rather than hang the onboarding. */
@@ -53,6 +57,8 @@ export async function startLifecycle(
     instanceId?: string;
     /** More memo fields beside the email (an apply's marker); encrypted by the payload codec like the email. */
     memo?: Record<string, unknown>;
+    /** A hand-made API-only user of this email to take over (a desired-state adopt), by its Marketo id. */
+    adopt?: AdoptedUser;
   },
 ): Promise<{ started: boolean }> {
   const { running, previous } = await findPreviousLifecycle(workflows, options.workflowId);
@@ -73,6 +79,7 @@ export async function startLifecycle(
         request: options.request,
         workflowIdKeyFingerprint: options.workflowIdKeyFingerprint,
         ...(previous ? { previous } : {}),
+        ...(options.adopt ? { adopt: options.adopt } : {}),
         ...(options.actor ? { actor: options.actor } : {}),
       },
     ],

@@ -5,6 +5,7 @@ import type { Output } from './output';
 
 const MARK: Record<PlannedAction['kind'], string> = {
   create: '+ create    ',
+  adopt: '« adopt     ',
   extend: '~ extend    ',
   replace: '± replace   ',
   revoke: '- revoke    ',
@@ -28,9 +29,13 @@ function detail(action: PlannedAction): string {
   }
 }
 
+const stepsOf = (action: PlannedAction): string[] =>
+  'operatorSteps' in action ? (action.operatorSteps ?? []) : [];
+
 const ORDER: PlannedAction['kind'][] = [
   'refused',
   'create',
+  'adopt',
   'replace',
   'extend',
   'revoke',
@@ -40,15 +45,20 @@ const ORDER: PlannedAction['kind'][] = [
 
 export function planLines(plan: DesiredStatePlan, summary: PlanSummary): string[] {
   const sorted = [...plan.actions].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
-  const lines = sorted.map((a) => `${MARK[a.kind]}  ${a.email}${detail(a) ? `  ${detail(a)}` : ''}`);
+  const lines = sorted.flatMap((a) => [
+    `${MARK[a.kind]}  ${a.email}${detail(a) ? `  ${detail(a)}` : ''}`,
+    ...(a.kind === 'adopt' ? a.changes.map((change) => `      changes: ${change}`) : []),
+    ...stepsOf(a).map((step) => `      operator: ${step}`),
+  ]);
   lines.push(
     '',
-    `Plan for ${plan.source}: ${summary.create} to create, ${summary.replace} to replace, ${summary.extend} to extend, ` +
-      `${summary.revoke} to revoke, ${summary.refused} refused, ${summary.leftAlone} left alone, ${summary.unchanged} unchanged.`,
+    `Plan for ${plan.source}: ${summary.create} to create, ${summary.adopt} to adopt, ${summary.replace} to replace, ` +
+      `${summary.extend} to extend, ${summary.revoke} to revoke, ${summary.refused} refused, ${summary.leftAlone} left alone, ` +
+      `${summary.unchanged} unchanged.`,
   );
-  if (summary.create + summary.replace > 0) {
+  if (plan.actions.some((a) => stepsOf(a).length)) {
     lines.push(
-      "Operator steps: where Marketo's admin console is worked by a person, each new lifecycle waits for an operator to create its role (when missing) and its custom service; apply reports those as awaiting-operator and `status EMAIL` prints the instructions.",
+      'Operator steps: this instance needs a person in the admin console for the steps above; apply reports those lifecycles as awaiting-operator, and `status EMAIL` prints each step again.',
     );
   }
   return lines;

@@ -45,6 +45,7 @@ function targetOf(client: LifecycleClient, source: string, locate: ParsedDesired
   return {
     workflows: client.workflows,
     instanceId: context.instanceId,
+    taskQueue: context.taskQueue,
     workflowIdFor: (email: string) => context.workflowIdFor(email),
     source,
     locate,
@@ -91,7 +92,7 @@ function refuseStale(saved: DesiredStatePlan, fresh: DesiredStatePlan): void {
     JSON.stringify(saved.actions) === JSON.stringify(fresh.actions);
   if (same) return;
   throw new StalePlanError(
-    `the saved plan of ${saved.plannedAt} is stale: the lifecycles changed since it was made; nothing was changed`,
+    `the saved plan of ${saved.plannedAt} is stale: the lifecycles or Marketo's users changed since it was made; nothing was changed`,
     'run `plan -f FILE --out plan.json` again, review it, and apply the new plan',
   );
 }

@@ -11,7 +11,9 @@ import {
 import { formatDuration, formatOptionalDuration } from '../domain/durations';
 import { samePermissions } from '../domain/permissions';
 import { matchesExemption } from '../domain/sweep-policy';
+import { adoptChanges, operatorStepsFor, protectedInMarketo, userSeen } from './diff-marketo';
 import type { DesiredStateFile, DesiredUser } from './file-schema';
+import type { MarketoReading, MarketoUserSeen } from './marketo-reading';
 import type { ObservedLifecycle, Observation } from './observation';
 import type { PlannedAction } from './plan-schema';
 
@@ -21,6 +23,8 @@ export interface DiffInput {
   nowMs: number;
   /** `file:line:column field` of a path in the file, for refusals. */
   locate(path: (string | number)[]): string;
+  /** Marketo's side; without it no entry is adopted and no protection is looked up (a first, cheap pass). */
+  marketo?: MarketoReading;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -171,12 +175,38 @@ function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle,
   } as const;
 }
 
-function planUnlisted(seen: ObservedLifecycle, file: DesiredStateFile): PlannedAction {
+function planAdopt(entry: DesiredUser, index: number, user: MarketoUserSeen, input: DiffInput) {
+  const email = entry.email;
+  if (!user.detail) {
+    const why = `a Marketo user who is not API-only (${user.userid}) has this email: this product manages API-only users only; use another email`;
+    return { kind: 'refused', email, at: input.locate(['users', index, 'email']), why } as const;
+  }
+  const expiresAt = wantedExpiry(entry, undefined);
+  const refusal = expiresAt && expiryRefusal(expiresAt, input.nowMs, input.nowMs, entry.policy);
+  if (refusal) {
+    const at = input.locate(['users', index, 'expiresAt']);
+    return { kind: 'refused', email, at, why: refusal } as const;
+  }
+  const marketoUserId = user.detail.id;
+  return {
+    kind: 'adopt',
+    email,
+    entry: index,
+    marketoUserId,
+    ...(expiresAt !== undefined ? { expiresAt } : { lifetimeMs: entry.lifetime! }),
+    changes: adoptChanges(input.marketo!, user, entry, expiresAt),
+    why: `a hand-made API-only user (Marketo id ${marketoUserId}) that no lifecycle manages: a lifecycle takes it over; apply refuses it if by then the email names another user`,
+  } as const;
+}
+
+function planUnlisted(seen: ObservedLifecycle, input: DiffInput): PlannedAction {
   const email = seen.email;
   if (!seen.marker)
     return { kind: 'left-alone', email, why: 'not in the file, and started outside apply (by onboard)' };
-  const pattern = protectedBy(file, email);
+  const pattern = protectedBy(input.file, email);
   if (pattern) return { kind: 'left-alone', email, why: `not in the file, but protected by ${pattern}` };
+  const found = input.marketo && protectedInMarketo(input.marketo, email);
+  if (found) return { kind: 'left-alone', email, why: `not in the file, but ${found}: never revoked` };
   return {
     kind: 'revoke',
     email,
@@ -185,17 +215,35 @@ function planUnlisted(seen: ObservedLifecycle, file: DesiredStateFile): PlannedA
   };
 }
 
+function planEntry(entry: DesiredUser, index: number, input: DiffInput): PlannedAction {
+  const { file, observation, marketo } = input;
+  const at = input.locate(['users', index, 'email']);
+  const pattern = protectedBy(file, entry.email);
+  if (pattern) {
+    const why = `is protected by ${pattern}: no apply creates, changes or revokes it; remove the entry or the pattern`;
+    return { kind: 'refused', email: entry.email, at, why };
+  }
+  const found = marketo && protectedInMarketo(marketo, entry.email);
+  if (found) {
+    const why = `${found}: no apply creates, adopts, changes or revokes it; remove the entry`;
+    return { kind: 'refused', email: entry.email, at, why };
+  }
+  const seen = observation.byEmail.get(entry.email);
+  if (seen?.running) return planRunning(entry, index, seen, input);
+  // A lifecycle that ended left its user behind: the new one takes it back (create), which is no adoption.
+  const handMade = !seen && marketo ? userSeen(marketo, entry.email) : undefined;
+  return handMade ? planAdopt(entry, index, handMade, input) : planCreate(entry, index, seen, input);
+}
+
+function withOperatorSteps(action: PlannedAction, entry: DesiredUser, marketo: MarketoReading | undefined) {
+  const steps = marketo ? operatorStepsFor(marketo, entry, action.kind) : [];
+  return steps.length ? { ...action, operatorSteps: steps } : action;
+}
+
 /** Every action, in file order, then the revocations and the lifecycles left alone that the file does not name. */
 export function diffDesiredState(input: DiffInput): PlannedAction[] {
-  const { file, observation } = input;
-  const actions: PlannedAction[] = file.users.map((entry, index) => {
-    const pattern = protectedBy(file, entry.email);
-    if (pattern) {
-      const why = `is protected by ${pattern}: no apply creates, changes or revokes it; remove the entry or the pattern`;
-      return { kind: 'refused', email: entry.email, at: input.locate(['users', index, 'email']), why };
-    }
-    const seen = observation.byEmail.get(entry.email);
-    return seen?.running ? planRunning(entry, index, seen, input) : planCreate(entry, index, seen, input);
-  });
-  return [...actions, ...observation.unlisted.map((seen) => planUnlisted(seen, file))];
+  const actions = input.file.users.map((entry, index) =>
+    withOperatorSteps(planEntry(entry, index, input), entry, input.marketo),
+  );
+  return [...actions, ...input.observation.unlisted.map((seen) => planUnlisted(seen, input))];
 }

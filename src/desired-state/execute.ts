@@ -39,13 +39,14 @@ function requestFor(file: DesiredStateFile, entry: number, expiresAt: string): L
 async function create(
   client: LifecycleClient,
   file: DesiredStateFile,
-  action: Change<'create'> | Change<'replace'>,
+  action: Change<'create'> | Change<'replace'> | Change<'adopt'>,
   options: ExecuteOptions,
 ): Promise<LifecycleStatus> {
   const now = Date.now();
-  const lifetimeMs = action.kind === 'create' ? action.lifetimeMs : undefined;
+  const lifetimeMs = action.kind === 'replace' ? undefined : action.lifetimeMs;
   const expiresAt = action.expiresAt ?? new Date(now + lifetimeMs!).toISOString();
-  const marker: DesiredStateMarker = { firstAppliedAt: action.firstAppliedAt ?? new Date(now).toISOString() };
+  const firstAppliedAt = action.kind === 'adopt' ? undefined : action.firstAppliedAt;
+  const marker: DesiredStateMarker = { firstAppliedAt: firstAppliedAt ?? new Date(now).toISOString() };
   const request = requestFor(file, action.entry, expiresAt);
   const { context } = client;
   await startLifecycle(client.workflows, {
@@ -56,6 +57,7 @@ async function create(
     actor: options.actor,
     instanceId: context.instanceId,
     memo: { [DESIRED_STATE_MEMO_FIELD]: marker },
+    ...(action.kind === 'adopt' ? { adopt: { marketoUserId: action.marketoUserId } } : {}),
   });
   return client.waitUntilSettled(request.email, {
     ...(options.settleTimeoutMs !== undefined ? { timeoutMs: options.settleTimeoutMs } : {}),
@@ -88,6 +90,7 @@ async function executeOne(
   const { actor } = options;
   switch (action.kind) {
     case 'create':
+    case 'adopt':
       return create(client, file, action, options);
     case 'replace':
       return replace(client, file, action, options);

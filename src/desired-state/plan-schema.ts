@@ -7,6 +7,8 @@ import { desiredStateFileSchema } from './file-schema';
 
 const email = z.string();
 const why = z.string();
+/** What a person must do in Marketo's admin console for this change, on an instance where software cannot. */
+const operatorSteps = z.array(z.string()).optional();
 
 export const plannedActionSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -18,6 +20,21 @@ export const plannedActionSchema = z.discriminatedUnion('kind', [
     lifetimeMs: z.number().optional(),
     firstAppliedAt: z.string().optional(),
     why,
+    operatorSteps,
+  }),
+  /** A hand-made API-only user (no lifecycle ever had it) the file now describes: a lifecycle takes it over. */
+  z.object({
+    kind: z.literal('adopt'),
+    email,
+    entry: z.number().int().nonnegative(),
+    /** The user the plan saw: the lifecycle takes over only this one, so a user made anew meanwhile is refused. */
+    marketoUserId: z.number().int().positive(),
+    expiresAt: z.string().optional(),
+    lifetimeMs: z.number().optional(),
+    /** What adopting changes on the user (names, role, expiry, lock, service), as a person reads it. */
+    changes: z.array(z.string()),
+    why,
+    operatorSteps,
   }),
   z.object({
     kind: z.literal('extend'),
@@ -36,6 +53,7 @@ export const plannedActionSchema = z.discriminatedUnion('kind', [
     expiresAt: z.string(),
     firstAppliedAt: z.string(),
     why,
+    operatorSteps,
   }),
   z.object({ kind: z.literal('revoke'), email, workflowId: z.string(), why }),
   /** The file asks for what no apply may do (shorten, touch a protected user): the whole apply is refused. */
@@ -46,7 +64,7 @@ export const plannedActionSchema = z.discriminatedUnion('kind', [
 ]);
 export type PlannedAction = z.infer<typeof plannedActionSchema>;
 
-export const CHANGE_KINDS = ['create', 'extend', 'replace', 'revoke'] as const;
+export const CHANGE_KINDS = ['create', 'adopt', 'extend', 'replace', 'revoke'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export const desiredStatePlanSchema = z
@@ -55,7 +73,7 @@ export const desiredStatePlanSchema = z
     instanceId: z.string(),
     source: z.string(),
     plannedAt: z.string(),
-    /** Of everything the plan read from Temporal: an apply of this plan is refused when it changed since. */
+    /** Of everything the plan read from Temporal and Marketo: an apply of this plan is refused when it changed since. */
     fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
     desired: desiredStateFileSchema,
     actions: z.array(plannedActionSchema),

@@ -174,7 +174,7 @@ export type LifecycleRequestInput = z.input<typeof lifecycleRequestSchema>;
 export type LifecycleRequest = z.output<typeof lifecycleRequestSchema>;
 export type LifecyclePolicy = z.output<typeof lifecyclePolicySchema>;
 
-export function serviceDisplayName(request: LifecycleRequest): string {
+export function serviceDisplayName(request: Pick<LifecycleRequest, 'service' | 'email'>): string {
   return request.service.displayName ?? `API access for ${request.email}`.slice(0, 100);
 }
 

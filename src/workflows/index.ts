@@ -1,4 +1,5 @@
 // The workflows a worker registers. Workflow code only: no activity implementations, no Node built-ins.
+import type * as DesiredStateRead from './desired-state/read';
 import type * as Sweep from './sweep/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
@@ -15,4 +16,13 @@ export function sweepWorkflow(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
   const sweep = require('./sweep/workflow') as typeof Sweep;
   return sweep.sweepWorkflow(...args);
+}
+
+/** A desired-state plan's read of Marketo, loaded by its first call for the same reason as the sweep. */
+export function desiredStateReadWorkflow(
+  ...args: Parameters<typeof DesiredStateRead.desiredStateReadWorkflow>
+): ReturnType<typeof DesiredStateRead.desiredStateReadWorkflow> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
+  const read = require('./desired-state/read') as typeof DesiredStateRead;
+  return read.desiredStateReadWorkflow(...args);
 }

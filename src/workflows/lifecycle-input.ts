@@ -28,6 +28,13 @@ export const previousLifecycleSchema = z
   .strict();
 export type PreviousLifecycle = z.infer<typeof previousLifecycleSchema>;
 
+/**
+ * A hand-made API-only user (no lifecycle ever had it) that the starter saw and means to take over, by its
+ * Marketo user id: should the email name another user by the time the run gets there, it is refused as usual.
+ */
+export const adoptedUserSchema = z.object({ marketoUserId: z.number().int().positive() }).strict();
+export type AdoptedUser = z.infer<typeof adoptedUserSchema>;
+
 export const lifecycleWorkflowInputSchema = z.object({
   request: lifecycleRequestSchema,
   /**
@@ -43,6 +50,7 @@ export const lifecycleWorkflowInputSchema = z.object({
   continueAsNewAfterEvents: z.number().int().min(50).max(50_000).default(2_000),
   carried: carriedStateSchema.optional(),
   previous: previousLifecycleSchema.optional(),
+  adopt: adoptedUserSchema.optional(),
   /** Who onboarded, for the audit log; `lifecycle` when the starter did not say. */
   actor: actorSchema.optional(),
 });

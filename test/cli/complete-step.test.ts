@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
 import { storedSecret } from '../helpers/stored-secrets';
 import {
@@ -28,6 +29,12 @@ import {
   type StatusJson,
   type UpProcess,
 } from './support';
+
+const planJsonSchema = z.object({
+  plan: z.object({
+    actions: z.array(z.object({ kind: z.string(), operatorSteps: z.array(z.string()).optional() })),
+  }),
+});
 
 describe('complete-step: the operator path through the CLI (sandbox in real-like mode as "real" Marketo)', () => {
   let sandbox: RunningSandbox;
@@ -113,6 +120,40 @@ describe('complete-step: the operator path through the CLI (sandbox in real-like
     assert.equal(up!.info.adminClientId, null);
     assert.equal(up!.info.adminClientSecret, null);
     assert.ok(!up!.stdout().includes(sandbox.adminClientSecret), 'the real admin secret is not printed');
+  });
+
+  it('plan names the operator steps each change needs, in the table and in --json, and changes nothing', async () => {
+    const handMade = sandbox.operator.seedUsers({ count: 1, prefix: `op-hand-${stamp}` }).firstUserid;
+    const entry = (email: string) =>
+      `  - email: ${email}\n    firstName: Op\n    lastName: Plan\n` +
+      `    role: { name: ${roleName}, permissions: [Read-Only Lead] }\n    lifetime: 2d\n`;
+    const file = path.join(scratch, 'users.yaml');
+    fs.writeFileSync(file, `users:\n${entry(`op-planned-${stamp}@example.com`)}${entry(handMade)}`);
+    // The orchestrator's token use moves its lastLoginAt: everything else must stay as it was.
+    const usersNow = () => JSON.stringify(sandbox.snapshot().users.map(({ lastLoginAt: _, ...u }) => u));
+    const before = usersNow();
+    const table = await cli(['plan', '-f', file]);
+    assert.equal(table.code, 4, describeRun(table));
+    assert.match(
+      table.stdout,
+      new RegExp(`^ +operator: create role "${roleName}" in Admin > Users & Roles`, 'm'),
+    );
+    assert.match(
+      table.stdout,
+      new RegExp(`^ +operator: create custom service "API access for ${handMade}"`, 'm'),
+    );
+    const json = await cli(['plan', '-f', file, '--json']);
+    assert.equal(json.code, 4, describeRun(json));
+    const { plan } = planJsonSchema.parse(oneJson(json));
+    assert.deepEqual(
+      plan.actions.map((a) => [a.kind, a.operatorSteps?.length]),
+      [
+        ['create', 2],
+        ['adopt', 2],
+      ],
+    );
+    assert.match(plan.actions[1]!.operatorSteps![1]!, /--step create-service --client-id <Client Id>/);
+    assert.equal(usersNow(), before, 'a plan changes nothing');
   });
 
   it('role step: waits for the operator, refuses "done" before it is done, verifies the role', async () => {

@@ -32,6 +32,7 @@ interface Entry {
   firstName: string;
   expiresAt?: string;
   lifetime?: string;
+  role?: string;
 }
 
 function yamlOf(entries: Entry[], protectedPatterns: string[] = []): string {
@@ -40,7 +41,7 @@ function yamlOf(entries: Entry[], protectedPatterns: string[] = []): string {
       `  - email: ${e.email}`,
       `    firstName: ${e.firstName}`,
       `    lastName: Pipeline`,
-      `    role: { name: Desired Sync, permissions: [Read-Only Lead] }`,
+      `    role: { name: ${e.role ?? 'Desired Sync'}, permissions: [Read-Only Lead] }`,
       e.expiresAt ? `    expiresAt: ${e.expiresAt}` : `    lifetime: ${e.lifetime ?? '30d'}`,
     ].join('\n'),
   );
@@ -274,17 +275,14 @@ describe('plan and apply -f on the embedded stack', () => {
     assert.match(run.stdout, /Nothing to change/);
   });
 
-  it('stops with exit 1 when a new lifecycle fails (a hand-made Marketo user of that email)', async () => {
-    const seeded = stack.sandbox!.operator.seedUsers({ count: 1, prefix: `handmade-${stamp}` });
-    const file = fileAt(
-      'handmade.yaml',
-      yamlOf([...current, { email: seeded.firstUserid, firstName: 'Hand' }]),
-    );
+  it('stops with exit 1 when a new lifecycle fails (its role names a system role)', async () => {
+    const email = mail('system-role');
+    const file = fileAt('system-role.yaml', yamlOf([...current, { email, firstName: 'Sys', role: 'Admin' }]));
     const run = await cli('apply', '-f', file);
     assert.equal(run.code, 1, describeRun(run));
-    assert.match(run.stdout, /create handmade-.*: failed: .*already exists/);
+    assert.match(run.stdout, /create system-role-.*: failed: /);
     assert.match(run.stderr, /the apply stopped there/);
-    assert.equal(userOf(seeded.firstUserid)?.firstName, 'Seeded', 'the hand-made user is untouched');
+    assert.equal(userOf(email), undefined, 'no user was left behind');
   });
 
   it('a lifecycle an apply started stays marked as such after it continued as new', async () => {

@@ -62,7 +62,9 @@ export const applyCommand: Command = {
 Makes the lifecycles what the desired-state file says: plans again under this instance's apply lock (two
 applies never interleave), prints that plan, then carries it out, with progress. A saved plan (plan --out) is
 refused when the lifecycles changed since it was made. Removing an entry revokes (locks, never deletes) the
-user, but only when an apply created it; protected users and lifecycles started by onboard are never touched.
+user, but only when an apply created it; protected users (the file's list, this product's own API user,
+system-role holders) and lifecycles started by onboard are never touched. A hand-made API-only user the file
+names is adopted: its lifecycle takes over only the Marketo user id the plan saw.
 A plan with refused entries changes nothing. Running it again changes nothing.
   --allow-revocations  revoke up to N users in this apply (default 1: a truncated file must not lock everyone)
   --actor              who applied, for the audit log (default: your OS user name)

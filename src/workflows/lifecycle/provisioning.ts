@@ -104,11 +104,13 @@ export async function ensureUser(
   });
   const user = await marketo.getUser(request.email);
   const ours = user !== null && isUserFromThisLifecycle(user, request, roleId);
-  const previous = lc.input.previous;
+  const { previous, adopt } = lc.input;
+  const takeable = invited === 'already-exists' && user !== null && !ours && user.apiOnly;
   // Ending a lifecycle locks its user and keeps it: a new lifecycle for the same email takes that user back.
-  if (invited === 'already-exists' && user && !ours && user.apiOnly && user.id === previous?.marketoUserId) {
+  if (takeable && user.id === previous?.marketoUserId)
     return adoptPreviousUser(lc, user, roleId, workspaceId);
-  }
+  // A hand-made user is taken over only when it is still the one the starter saw (a plan names its id).
+  if (takeable && user.id === adopt?.marketoUserId) return adoptHandMadeUser(lc, user, roleId, workspaceId);
   if (invited === 'already-exists' && !ours) {
     throw stepFailed(
       'UserAlreadyExists',
@@ -134,9 +136,8 @@ export async function ensureUser(
 }
 
 /**
- * The earlier lifecycle's user, locked by its end: names and role set to this request's, then the new expiry,
- * last, because in Marketo a future expiry is what lifts the lock. Undo locks it again; it is never deleted,
- * as it was not this run's to delete.
+ * The earlier lifecycle's user, locked by its end, taken over. Undo locks it again; it is never deleted, as it
+ * was not this run's to delete.
  */
 async function adoptPreviousUser(
   lc: Lifecycle,
@@ -144,17 +145,61 @@ async function adoptPreviousUser(
   roleId: number,
   workspaceId: number,
 ): Promise<MarketoUserView> {
-  const { request } = lc;
-  const { marketo, marketoMustFinish } = lc.activities;
+  const { marketoMustFinish } = lc.activities;
   lc.adoptedPreviousUser = true;
-  const gone = () =>
-    stepFailed(
-      'UserMissingAfterInvite',
-      "The earlier lifecycle's user disappeared from Marketo while it was taken over; retry the onboarding.",
-    );
   lc.pushUndo(`user ${user.userid} (kept from the earlier lifecycle)`, async () =>
     (await marketoMustFinish.expireUserNow(user.userid)) ? 'locked again' : 'gone',
   );
+  const adopted = await takeOverUser(lc, user, roleId, workspaceId);
+  lc.record('user adopted', `${adopted.userid} (${adopted.id}), kept locked by the earlier lifecycle`);
+  return adopted;
+}
+
+/**
+ * A hand-made user some integration may still use: undo puts back its names, roles and expiry as found (one
+ * that never expired keeps the new expiry: Marketo cannot clear an expiry). Its own custom services are kept.
+ */
+async function adoptHandMadeUser(
+  lc: Lifecycle,
+  user: MarketoUserView,
+  roleId: number,
+  workspaceId: number,
+): Promise<MarketoUserView> {
+  const m = lc.activities.marketoMustFinish;
+  lc.pushUndo(`user ${user.userid} (hand-made, restored as found)`, async () => {
+    const names = { firstName: user.firstName, lastName: user.lastName };
+    if (!(await m.setUserNames(user.userid, names))) return 'gone';
+    if (user.roles.length) await m.addUserRoles(user.userid, user.roles);
+    const ours = { accessRoleId: roleId, workspaceId };
+    if (!user.roles.some((r) => r.accessRoleId === roleId && r.workspaceId === workspaceId)) {
+      await m.removeUserRoles(user.userid, [ours]);
+    }
+    if (user.expiresAt === null) return 'names and roles restored; the expiry stays, Marketo cannot clear it';
+    await m.setUserExpiry(user.userid, user.expiresAt);
+    return 'restored as found';
+  });
+  const adopted = await takeOverUser(lc, user, roleId, workspaceId);
+  lc.record('user adopted', `${adopted.userid} (${adopted.id}), made by hand before this lifecycle`);
+  return adopted;
+}
+
+/**
+ * Names and role set to this request's, then the new expiry, last, because in Marketo a future expiry is what
+ * lifts an expiry lock.
+ */
+async function takeOverUser(
+  lc: Lifecycle,
+  user: MarketoUserView,
+  roleId: number,
+  workspaceId: number,
+): Promise<MarketoUserView> {
+  const { request } = lc;
+  const { marketo } = lc.activities;
+  const gone = () =>
+    stepFailed(
+      'UserMissingAfterInvite',
+      'The user to take over disappeared from Marketo while it was taken over; retry the onboarding.',
+    );
   if (user.firstName !== request.firstName || user.lastName !== request.lastName) {
     const names = { firstName: request.firstName, lastName: request.lastName };
     if (!(await marketo.setUserNames(user.userid, names))) throw gone();
@@ -168,7 +213,6 @@ async function adoptPreviousUser(
   if (unwanted.length && !(await marketo.removeUserRoles(user.userid, unwanted))) throw gone();
   const adopted = await marketo.setUserExpiry(user.userid, lc.status.expiresAt);
   if (!adopted) throw gone();
-  lc.record('user adopted', `${adopted.userid} (${adopted.id}), kept locked by the earlier lifecycle`);
   return adopted;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Provisioning decisions with mocked activities: the order of creation, the order of undo after a failing step,
- * the operator's deadline, and a request refused before anything exists.
+ * a hand-made user taken over and put back, the operator's deadline, and a request refused before anything exists.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { MarketoUserView, RolePairView } from '../../../src/activities/types';
 import {
   DAY,
   inDays,
@@ -138,6 +139,58 @@ describe('lifecycle provisioning (mocked activities, time-skipping)', () => {
       assert.equal(mocks.of('operator-action-needed').length, 3);
       assert.deepEqual(mocks.names('deleteUser', 'deleteRole'), ['deleteUser', 'deleteRole']);
     });
+  });
+
+  it('puts a hand-made user it took over back as found when a later step fails, and never deletes it', async () => {
+    const found: MarketoUserView = {
+      userid: 'hand@example.com',
+      id: 777,
+      emailAddress: 'hand@example.com',
+      firstName: 'Hand',
+      lastName: 'Made',
+      apiOnly: true,
+      isLocked: false,
+      lockedReason: null,
+      expiresAt: '2030-01-01T00:00:00.000Z',
+      roles: [{ accessRoleId: 102, workspaceId: 0 }],
+      createdAt: null,
+    };
+    let user = structuredClone(found);
+    const same = (a: RolePairView, b: RolePairView) =>
+      a.accessRoleId === b.accessRoleId && a.workspaceId === b.workspaceId;
+    const mocks = mockActivities({
+      inviteApiOnlyUser: () => 'already-exists',
+      getUser: () => structuredClone(user),
+      setUserNames: (_userid, names) => structuredClone(Object.assign(user, names)),
+      setUserExpiry: (_userid, expiresAt) => structuredClone(Object.assign(user, { expiresAt })),
+      addUserRoles: (_userid, pairs) => (user.roles = [...user.roles, ...pairs]),
+      removeUserRoles: (_userid, pairs) =>
+        (user.roles = user.roles.filter((r) => !pairs.some((p) => same(p, r)))),
+      verifyServiceCredentials: () => ({ ok: false, problem: 'scope mismatch' }),
+    });
+    await t.withMocks(mocks, async (queue) => {
+      const req = request({ email: found.emailAddress, expiresAt: inDays(30, await t.now()) });
+      const handle = await start(t, queue, req, { adopt: { marketoUserId: 777 } });
+      const failure = await failureOf(handle.result());
+      assert.deepEqual(failure.causes, ['ServiceVerificationFailed']);
+      assert.equal(mocks.names('setUserNames')[0], 'setUserNames', 'it was taken over first');
+      assert.deepEqual(user, found, 'names, roles and expiry as found');
+      assert.deepEqual(mocks.names('deleteUser', 'expireUserNow', 'deleteCustomServicesOf'), []);
+    });
+    user = structuredClone(found);
+    await t.withMocks(
+      mockActivities({ inviteApiOnlyUser: () => 'already-exists', getUser: () => user }),
+      async (queue) => {
+        const req = request({ email: found.emailAddress, expiresAt: inDays(30, await t.now()) });
+        const handle = await start(t, queue, req, { adopt: { marketoUserId: 778 } });
+        const failure = await failureOf(handle.result());
+        assert.deepEqual(
+          failure.causes,
+          ['UserAlreadyExists'],
+          'another Marketo id: not the user the starter saw',
+        );
+      },
+    );
   });
 
   it('refuses a request already past its maximum lifetime before any activity runs', async () => {

@@ -210,7 +210,7 @@ export async function start(
   t: LifecycleTestEnv,
   taskQueue: string,
   req: LifecycleRequestInput,
-  extra: { actor?: string } = {},
+  extra: { actor?: string; adopt?: { marketoUserId: number } } = {},
 ) {
   return t.env.client.workflow.start<typeof lifecycleWorkflow>('lifecycleWorkflow', {
     taskQueue,
