@@ -99,13 +99,10 @@ export function onboardDifferences(
   if (input.service?.description !== undefined)
     text('service.description', running.service.description, request.service.description);
   for (const key of Object.keys(input.policy ?? {}) as (keyof LifecycleRequest['policy'])[]) {
-    if (running.policy[key] !== request.policy[key]) {
-      differences.push({
-        field: `policy.${key}`,
-        running: formatOptionalDuration(running.policy[key]),
-        requested: formatOptionalDuration(request.policy[key]),
-      });
-    }
+    // Compared as written: a list of lead times is equal by its values, not by identity.
+    const was = formatOptionalDuration(running.policy[key]);
+    const now = formatOptionalDuration(request.policy[key]);
+    if (was !== now) differences.push({ field: `policy.${key}`, running: was, requested: now });
   }
   const expiry = expiryDifference(asked, running, current);
   if (expiry) differences.push(expiry);

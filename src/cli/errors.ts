@@ -40,6 +40,7 @@ const FLAG_NAMES: Record<string, string> = {
   clientId: 'client-id',
   clientSecret: 'secret',
   kinds: 'kind',
+  'policy.reminderLeadsMs': 'remind',
 };
 
 export function asFlagProblem(problem: string): string {

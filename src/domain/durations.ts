@@ -34,9 +34,10 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-/** `7d`, or `none` where no duration is set (an optional policy). */
-export function formatOptionalDuration(ms: number | undefined): string {
-  return ms === undefined ? 'none' : formatDuration(ms);
+/** `7d`, `30d,7d,1d` for a list, or `none` where no duration is set (an optional policy). */
+export function formatOptionalDuration(ms: number | readonly number[] | undefined): string {
+  if (ms === undefined) return 'none';
+  return typeof ms === 'number' ? formatDuration(ms) : ms.map(formatDuration).join(',');
 }
 
 /** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */

@@ -84,10 +84,26 @@ export function toWholeSecond(iso: string): string {
   return new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString();
 }
 
+/** A reminder this long before the expiry, then this, then this: each sent once per expiry. */
+export const DEFAULT_REMINDER_LEADS_MS = [30 * MS_PER_DAY, 7 * MS_PER_DAY, MS_PER_DAY];
+const MAX_REMINDER_LEADS = 10;
+
+/**
+ * Lead times before the expiry, longest first (the order they fall due in), each given once. One reminder
+ * goes per lead and expiry; when several are past at once (an expiry set or moved closer than a lead, workers
+ * down) only the nearest goes: a burst of three reminders in one minute says nothing the last one does not.
+ */
+export const reminderLeadsSchema = z
+  .array(durationMsSchema)
+  .min(1, 'give at least one lead time, like 30d,7d,1d')
+  .max(MAX_REMINDER_LEADS, `give at most ${MAX_REMINDER_LEADS} lead times`)
+  .refine((leads) => new Set(leads).size === leads.length, 'must not give the same lead time twice')
+  .transform((leads) => [...leads].sort((a, b) => b - a));
+
 export const lifecyclePolicySchema = z
   .object({
-    /** How long before the expiry the reminder goes out. */
-    reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** How long before the expiry each reminder goes out (see reminderLeadsSchema). */
+    reminderLeadsMs: reminderLeadsSchema.default(DEFAULT_REMINDER_LEADS_MS),
     /** The longest access may last, counted from the lifecycle's creation: extensions cannot pass it. */
     maxLifetimeMs: durationMsSchema.default(365 * MS_PER_DAY),
     /** How long an operator step may stay pending before the run gives up and undoes what it made. */
@@ -99,7 +115,7 @@ export const lifecyclePolicySchema = z
     /** How long both services work in a scheduled rotation. */
     rotationOverlapMs: durationMsSchema.default(7 * MS_PER_DAY),
   })
-  // Strict: a misspelt field (`reminderLead`) would otherwise be dropped and its default used without a word.
+  // Strict: a misspelt field (`reminderLeads`) would otherwise be dropped and its default used without a word.
   .strict();
 
 /**
@@ -161,7 +177,7 @@ export const lifecycleRequestSchema = z
       .strict()
       .default({}),
     policy: lifecyclePolicySchema.default({
-      reminderLeadMs: 7 * MS_PER_DAY,
+      reminderLeadsMs: DEFAULT_REMINDER_LEADS_MS,
       maxLifetimeMs: 365 * MS_PER_DAY,
       operatorStepDeadlineMs: 7 * MS_PER_DAY,
       operatorReminderEveryMs: MS_PER_DAY,

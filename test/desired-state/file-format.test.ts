@@ -19,7 +19,7 @@ const GOOD = `users:
     lastName: Export
     role: { name: BI Export }
     expiresAt: 2027-06-30T00:00:00Z
-    policy: { reminderLeadMs: 3d }
+    policy: { reminderLeadsMs: [3d] }
 protected: ['*@ops.example.com']
 `;
 
@@ -60,7 +60,7 @@ describe('desired-state file format', () => {
       permissions: ['Read-Only Lead'],
       workspace: 0,
     });
-    assert.equal(file.users[1]!.policy.reminderLeadMs, 3 * 86_400_000);
+    assert.deepEqual(file.users[1]!.policy.reminderLeadsMs, [3 * 86_400_000]);
     assert.deepEqual(file.protected, ['*@ops.example.com']);
   });
 

@@ -354,7 +354,7 @@ describe('plan and apply -f on the embedded stack', () => {
       expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
       service: {},
       policy: {
-        reminderLeadMs: 86_400_000,
+        reminderLeadsMs: [86_400_000],
         maxLifetimeMs: 30 * 86_400_000,
         operatorStepDeadlineMs: 86_400_000,
         operatorReminderEveryMs: 86_400_000,
