@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { durationMsSchema } from './domain/durations';
 import { lifecyclePhaseSchema, type LifecyclePhase } from './domain/lifecycle-status';
 import { statusQuery } from './workflows/messages';
-import { EMAIL_MEMO_FIELD, MauExpiresAt, MauPhase, MauRole } from './domain/search-attributes';
+import {
+  EMAIL_MEMO_FIELD,
+  MauExpiresAt,
+  MauPhase,
+  MauRole,
+  OWNER_MEMO_FIELD,
+  TICKET_MEMO_FIELD,
+} from './domain/search-attributes';
 
 export const listFilterSchema = z
   .object({
@@ -29,6 +36,9 @@ export interface LifecycleSummary {
   expiresAt: string | null;
   workflowStatus: string;
   startedAt: string;
+  /** Who vouches for the access, and its ticket: from the memo, absent when the lifecycle has none. */
+  owner?: string;
+  ticket?: string;
 }
 
 /**
@@ -74,6 +84,8 @@ export function listQuery(filter: ListFilter, nowMs: number): string {
 
 function summaryOf(execution: WorkflowExecutionInfo): LifecycleSummary {
   const email = execution.memo?.[EMAIL_MEMO_FIELD];
+  const owner = execution.memo?.[OWNER_MEMO_FIELD];
+  const ticket = execution.memo?.[TICKET_MEMO_FIELD];
   const phase = lifecyclePhaseSchema.safeParse(execution.typedSearchAttributes.get(MauPhase));
   const expiresAt = execution.typedSearchAttributes.get(MauExpiresAt);
   return {
@@ -83,6 +95,8 @@ function summaryOf(execution: WorkflowExecutionInfo): LifecycleSummary {
     expiresAt: expiresAt ? expiresAt.toISOString() : null,
     workflowStatus: execution.status.name,
     startedAt: execution.startTime.toISOString(),
+    ...(typeof owner === 'string' ? { owner } : {}),
+    ...(typeof ticket === 'string' ? { ticket } : {}),
   };
 }
 

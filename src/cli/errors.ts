@@ -41,6 +41,8 @@ const FLAG_NAMES: Record<string, string> = {
   clientSecret: 'secret',
   kinds: 'kind',
   'policy.reminderLeadsMs': 'remind',
+  'policy.attestEveryMs': 'attest-every',
+  'policy.attestationWindowMs': 'attestation-window',
 };
 
 export function asFlagProblem(problem: string): string {

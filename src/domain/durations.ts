@@ -13,6 +13,8 @@ export const MIN_LIFETIME_MS = UNIT_MS.m;
 export const MIN_OPERATOR_INTERVAL_MS = UNIT_MS.m;
 /** A rotation's overlap: long enough for a consumer to fetch the new secret (30s is for trying it out). */
 export const MIN_OVERLAP_MS = 30 * UNIT_MS.s;
+/** Attestation: asking an owner more often than hourly is noise, not review. */
+export const MIN_ATTEST_EVERY_MS = UNIT_MS.h;
 /** Scheduled rotations: more often than hourly would only churn services. */
 export const MIN_ROTATE_EVERY_MS = UNIT_MS.h;
 

@@ -6,6 +6,7 @@ import {
   MIN_LIFETIME_MS,
   MIN_OPERATOR_INTERVAL_MS,
   MIN_OVERLAP_MS,
+  MIN_ATTEST_EVERY_MS,
   MIN_ROTATE_EVERY_MS,
   MS_PER_DAY,
 } from './durations';
@@ -71,6 +72,16 @@ export const labelSchemaForReason = labelSchema(500);
 /** Who asked (a person, a pipeline): recorded in the audit log beside what was done. */
 export const actorSchema = labelSchema(200);
 
+// A tracker's issue key: a project of letters and digits, a dash, a number (JIRA-123, OPS_2-7, INC-2024001).
+const TICKET = /^[A-Za-z][A-Za-z0-9_]{0,29}-[0-9]{1,12}$/;
+
+/** The ticket that asked for the access, as its issue key: a label, never free text. */
+export const ticketSchema = z
+  .string()
+  .trim()
+  .max(43, 'must be at most 43 characters')
+  .regex(TICKET, 'must be an issue key like JIRA-123 (letters or digits, a dash, then a number)');
+
 export const isoDateTimeSchema = z.iso.datetime({
   offset: true,
   message: 'must be an ISO-8601 date and time with a zone, like 2026-12-31T23:59:59Z',
@@ -87,6 +98,7 @@ export function toWholeSecond(iso: string): string {
 /** A reminder this long before the expiry, then this, then this: each sent once per expiry. */
 export const DEFAULT_REMINDER_LEADS_MS = [30 * MS_PER_DAY, 7 * MS_PER_DAY, MS_PER_DAY];
 const MAX_REMINDER_LEADS = 10;
+export const DEFAULT_ATTESTATION_WINDOW_MS = 14 * MS_PER_DAY;
 
 /**
  * Lead times before the expiry, longest first (the order they fall due in), each given once. One reminder
@@ -114,6 +126,10 @@ export const lifecyclePolicySchema = z
     rotateEveryMs: durationMsSchema.optional(),
     /** How long both services work in a scheduled rotation. */
     rotationOverlapMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** Ask the owner to attest this often (counted from activation, then from each attestation). */
+    attestEveryMs: durationMsSchema.optional(),
+    /** How long the owner has to answer before the user is locked, as Entra's access reviews do. */
+    attestationWindowMs: durationMsSchema.default(DEFAULT_ATTESTATION_WINDOW_MS),
   })
   // Strict: a misspelt field (`reminderLeads`) would otherwise be dropped and its default used without a word.
   .strict();
@@ -127,6 +143,8 @@ export const requestedPolicySchema = lifecyclePolicySchema.extend({
   operatorReminderEveryMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(MS_PER_DAY),
   rotateEveryMs: durationAtLeast(MIN_ROTATE_EVERY_MS).optional(),
   rotationOverlapMs: durationAtLeast(MIN_OVERLAP_MS).default(7 * MS_PER_DAY),
+  attestEveryMs: durationAtLeast(MIN_ATTEST_EVERY_MS).optional(),
+  attestationWindowMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(DEFAULT_ATTESTATION_WINDOW_MS),
 });
 
 /** An expiry asked for at the edge must leave at least MIN_LIFETIME_MS of access. */
@@ -168,6 +186,9 @@ export const lifecycleRequestSchema = z
     lastName: labelSchema(64),
     role: roleRequestSchema,
     reason: labelSchemaForReason.optional(),
+    /** Who vouches for the access (a person's or team's address): asked to attest under policy.attestEveryMs. */
+    owner: emailSchema.optional(),
+    ticket: ticketSchema.optional(),
     expiresAt: isoDateTimeSchema,
     service: z
       .object({
@@ -182,6 +203,7 @@ export const lifecycleRequestSchema = z
       operatorStepDeadlineMs: 7 * MS_PER_DAY,
       operatorReminderEveryMs: MS_PER_DAY,
       rotationOverlapMs: 7 * MS_PER_DAY,
+      attestationWindowMs: DEFAULT_ATTESTATION_WINDOW_MS,
     }),
   })
   .strict();
@@ -220,6 +242,22 @@ export function expiryProblems(
   if (expiresAt > createdAtMs + policy.maxLifetimeMs) {
     problems.push(
       `expiresAt: must be within the maximum lifetime (${new Date(createdAtMs + policy.maxLifetimeMs).toISOString()})`,
+    );
+  }
+  return problems;
+}
+
+/** Attestation needs someone to ask, and an answer window shorter than the period between two asks. */
+export function attestationProblems(request: Pick<LifecycleRequest, 'owner' | 'policy'>): string[] {
+  const every = request.policy.attestEveryMs;
+  if (every === undefined) return [];
+  const problems: string[] = [];
+  if (request.owner === undefined) {
+    problems.push('owner: required with policy.attestEveryMs (the address asked to attest)');
+  }
+  if (request.policy.attestationWindowMs >= every) {
+    problems.push(
+      `policy.attestationWindowMs: must be shorter than policy.attestEveryMs (${formatDuration(every)})`,
     );
   }
   return problems;

@@ -71,6 +71,7 @@ function running(email: string, overrides: Partial<ObservedLifecycle> = {}): Obs
         operatorStepDeadlineMs: 7 * DAY,
         operatorReminderEveryMs: DAY,
         rotationOverlapMs: 7 * DAY,
+        attestationWindowMs: 14 * DAY,
       },
     },
     marker: { firstAppliedAt: FIRST_APPLY },

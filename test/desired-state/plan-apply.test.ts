@@ -359,6 +359,7 @@ describe('plan and apply -f on the embedded stack', () => {
         operatorStepDeadlineMs: 86_400_000,
         operatorReminderEveryMs: 86_400_000,
         rotationOverlapMs: 7 * 86_400_000,
+        attestationWindowMs: 14 * 86_400_000,
       },
     };
     const workflowId = client.context.workflowIdFor(email);

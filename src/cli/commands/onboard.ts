@@ -24,6 +24,10 @@ const OPTIONS = {
   'rotate-every': { type: 'string' },
   'rotation-overlap': { type: 'string' },
   remind: { type: 'string' },
+  owner: { type: 'string' },
+  ticket: { type: 'string' },
+  'attest-every': { type: 'string' },
+  'attestation-window': { type: 'string' },
 } as const;
 
 export const onboardCommand: Command = {
@@ -31,6 +35,7 @@ export const onboardCommand: Command = {
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--actor NAME] [--json]
          [--rotate-every 90d [--rotation-overlap 7d]] [--remind 30d,7d,1d] [--data-dir DIR]
+         [--owner EMAIL] [--ticket KEY-123] [--attest-every 90d [--attestation-window 14d]]
 
 Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
 waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
@@ -41,6 +46,9 @@ records --actor (default: your OS user name) as who onboarded. --rotate-every ro
 durable schedule from activation (see \`rotate\`), each rotation with --rotation-overlap (default 7d).
 --remind lists how long before the expiry a reminder goes out (default 30d,7d,1d), each once per expiry;
 when several are already past (an expiry closer than a lead), only the nearest one is sent.
+--owner is who vouches for the access (a person's or team's address), --ticket the issue that asked for it.
+With --attest-every the owner is asked that often to confirm with \`attest\`; no answer within
+--attestation-window (default 14d) locks the user.
 
 Examples:
   marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\
@@ -82,6 +90,8 @@ Examples:
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values['expires-in'] !== undefined ? { expiresIn: values['expires-in'] } : {}),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      ...(values.owner !== undefined ? { owner: values.owner } : {}),
+      ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
       actor: actorOf(values.actor),
       ...policyFlags(values),
       service: {
@@ -133,19 +143,21 @@ Examples:
   },
 };
 
-type PolicyFlagName = 'rotate-every' | 'rotation-overlap' | 'remind';
+type PolicyFlagName = 'rotate-every' | 'rotation-overlap' | 'remind' | 'attest-every' | 'attestation-window';
 
 /** Only the policy flags given: the others keep the defaults, and an onboarding again compares only these. */
 function policyFlags(values: Partial<Record<PolicyFlagName, string>>): Pick<OnboardInput, 'policy'> {
   const rotateEvery = values['rotate-every'];
   const overlap = values['rotation-overlap'];
   const remind = values.remind;
-  if (rotateEvery === undefined && overlap === undefined && remind === undefined) return {};
-  return {
-    policy: {
-      ...(rotateEvery !== undefined ? { rotateEveryMs: rotateEvery } : {}),
-      ...(overlap !== undefined ? { rotationOverlapMs: overlap } : {}),
-      ...(remind !== undefined ? { reminderLeadsMs: remind.split(',').map((lead) => lead.trim()) } : {}),
-    },
+  const attestEvery = values['attest-every'];
+  const window = values['attestation-window'];
+  const policy = {
+    ...(rotateEvery !== undefined ? { rotateEveryMs: rotateEvery } : {}),
+    ...(overlap !== undefined ? { rotationOverlapMs: overlap } : {}),
+    ...(remind !== undefined ? { reminderLeadsMs: remind.split(',').map((lead) => lead.trim()) } : {}),
+    ...(attestEvery !== undefined ? { attestEveryMs: attestEvery } : {}),
+    ...(window !== undefined ? { attestationWindowMs: window } : {}),
   };
+  return Object.keys(policy).length ? { policy } : {};
 }

@@ -5,10 +5,12 @@
 import { condition, workflowInfo } from '@temporalio/workflow';
 import type { MarketoUserView } from '../../activities/types';
 import { formatDuration } from '../../domain/durations';
+import type { DeactivationCause } from '../../domain/lifecycle-status';
+import { advanceAttestation, attestationMissed, attestationWakeAt } from './attestation';
 import { sameInstant, type Lifecycle } from './lifecycle';
 import { advanceRotation, rotationReady, rotationWakeAt } from './rotation';
 
-export type ActiveOutcome = 'expired' | 'revoked' | 'continue-as-new';
+export type ActiveOutcome = DeactivationCause | 'continue-as-new';
 
 /** Compares Marketo's expiry with ours and, when `correct`, puts ours back. */
 export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<MarketoUserView | null> {
@@ -108,6 +110,7 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     const now = Date.now();
     const expiry = Date.parse(lc.status.expiresAt);
     if (now >= expiry && !lc.expiryChangeInFlight) return 'expired';
+    if (attestationMissed(lc) && !lc.expiryChangeInFlight) return 'attestation-missed';
     if (lc.driftCheckRequested && !lc.expiryChangeInFlight) {
       lc.driftCheckRequested = false;
       await checkDrift(lc, true);
@@ -121,8 +124,10 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     }
     // After the reminder: a rotation falling due with it never keeps the reminder waiting, nor the reverse.
     if (!lc.expiryChangeInFlight && (await advanceRotation(lc))) continue;
+    if (advanceAttestation(lc)) continue;
     const rotationAt = rotationWakeAt(lc) ?? expiry;
-    await sleepUntil(lc, Math.min(nextReminderAt(lc) ?? expiry, expiry, rotationAt));
+    const attestationAt = attestationWakeAt(lc) ?? expiry;
+    await sleepUntil(lc, Math.min(nextReminderAt(lc) ?? expiry, expiry, rotationAt, attestationAt));
     if (timeToContinueAsNew(lc)) return 'continue-as-new';
   }
 }

@@ -112,6 +112,8 @@ export class Lifecycle {
         extensions: 0,
         drift: [],
         timeline: [],
+        ...(input.request.owner ? { owner: input.request.owner } : {}),
+        ...(input.request.ticket ? { ticket: input.request.ticket } : {}),
       },
     };
     this.status = this.state.status;
