@@ -248,19 +248,30 @@ export function expiryProblems(
 }
 
 /** Attestation needs someone to ask, and an answer window shorter than the period between two asks. */
-export function attestationProblems(request: Pick<LifecycleRequest, 'owner' | 'policy'>): string[] {
+export function attestationIssues(
+  request: Pick<LifecycleRequest, 'owner' | 'policy'>,
+): { path: string[]; message: string }[] {
   const every = request.policy.attestEveryMs;
   if (every === undefined) return [];
-  const problems: string[] = [];
+  const issues: { path: string[]; message: string }[] = [];
   if (request.owner === undefined) {
-    problems.push('owner: required with policy.attestEveryMs (the address asked to attest)');
+    issues.push({
+      path: ['owner'],
+      message: 'required with policy.attestEveryMs (the address asked to attest)',
+    });
   }
   if (request.policy.attestationWindowMs >= every) {
-    problems.push(
-      `policy.attestationWindowMs: must be shorter than policy.attestEveryMs (${formatDuration(every)})`,
-    );
+    issues.push({
+      path: ['policy', 'attestationWindowMs'],
+      message: `must be shorter than policy.attestEveryMs (${formatDuration(every)})`,
+    });
   }
-  return problems;
+  return issues;
+}
+
+/** attestationIssues as `field: problem` lines. */
+export function attestationProblems(request: Pick<LifecycleRequest, 'owner' | 'policy'>): string[] {
+  return attestationIssues(request).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 /** zod issues as `field: problem` lines, the form the CLI prints and the errors carry. */
