@@ -26,6 +26,8 @@ export const LIFETIME_TOLERANCE_MS = MIN_LIFETIME_MS;
 interface GivenParts {
   role: { permissions?: unknown; workspace?: unknown };
   reason?: unknown;
+  owner?: unknown;
+  ticket?: unknown;
   service?: { displayName?: unknown; description?: unknown };
   policy?: object;
 }
@@ -94,6 +96,8 @@ export function onboardDifferences(
   if (input.role.workspace !== undefined)
     text('role.workspace', running.role.workspace, request.role.workspace);
   if (input.reason !== undefined) text('reason', running.reason, request.reason);
+  if (input.owner !== undefined) text('owner', running.owner, request.owner);
+  if (input.ticket !== undefined) text('ticket', running.ticket, request.ticket);
   if (input.service?.displayName !== undefined)
     text('service.displayName', running.service.displayName, request.service.displayName);
   if (input.service?.description !== undefined)
