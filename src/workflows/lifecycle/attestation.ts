@@ -96,8 +96,11 @@ export function advanceAttestation(lc: Lifecycle): boolean {
   }
   if (!pending.remindedAt && now >= reminderAt(pending, window)) {
     pending.remindedAt = iso(now);
-    ask(lc, pending, 'reminder');
-    return true;
+    // Workers down past the escalation too: the overdue notice says it all, a reminder beside it is noise.
+    if (now < overdueAt(pending, window)) {
+      ask(lc, pending, 'reminder');
+      return true;
+    }
   }
   if (!pending.overdueNotifiedAt && now >= overdueAt(pending, window)) {
     pending.overdueNotifiedAt = iso(now);
