@@ -184,7 +184,7 @@ function request(email: string, expiresAt: Date, roleName: string): LifecycleReq
     lastName: 'User',
     role: { name: roleName, permissions: ['Read-Only Lead'], workspace: 0 },
     expiresAt: expiresAt.toISOString(),
-    policy: { reminderLeadMs: '1s' },
+    policy: { reminderLeadsMs: ['1s'] },
   };
 }
 

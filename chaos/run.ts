@@ -394,7 +394,7 @@ function request(lc: Lifecycle): LifecycleRequestInput {
     role: { name: lc.role, permissions: ['Read-Only Lead'], workspace: 0 },
     reason: `chaos run lifecycle ${lc.index}`,
     expiresAt: new Date(lc.initialExpiryMs).toISOString(),
-    policy: { reminderLeadMs: '10s' },
+    policy: { reminderLeadsMs: ['10s'] },
   };
 }
 

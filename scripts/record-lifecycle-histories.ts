@@ -21,6 +21,7 @@ import { lifecycleRequestSchema } from '../src/domain/lifecycle-request';
 import { startLifecycle } from '../src/lifecycle-start';
 import type { lifecycleWorkflow } from '../src/workflows';
 import {
+  attestUpdate,
   completeOperatorStepUpdate,
   confirmSwitchUpdate,
   extendUpdate,
@@ -125,6 +126,31 @@ async function rotateThenRevoke(h: Harness): Promise<void> {
     return id;
   });
   await save(h, 'rotate-then-revoke', workflowId);
+}
+
+/** An owner with attestation every hour: the owner attests (the clock restarts), then a revoke. */
+async function attestThenRevoke(h: Harness): Promise<void> {
+  const request = sampleRequest({
+    email: 'replay-attest@example.com',
+    role: { name: 'Replay Attest Role', permissions: ['Read-Only Lead'], workspace: 0 },
+    owner: 'owner@example.com',
+    ticket: 'OPS-1',
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    policy: { attestEveryMs: '1h', attestationWindowMs: '10m' },
+  });
+  const workflowId = await h.withWorkers(async () => {
+    const id = await h.start(request);
+    const handle = h.client.getHandle<typeof lifecycleWorkflow>(id);
+    await statusWhen(handle, (s) => s.phase === 'active');
+    const kept = await handle.executeUpdate(attestUpdate, {
+      args: [{ by: 'owner@example.com', note: 'replay' }],
+    });
+    assert.equal(kept.attestation?.last?.decision, 'keep');
+    await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'replay recording' }] });
+    await handle.result();
+    return id;
+  });
+  await save(h, 'attest-then-revoke', workflowId);
 }
 
 async function failureWithCompensation(env: TestWorkflowEnvironment, h: Harness): Promise<void> {
@@ -280,6 +306,7 @@ async function main(): Promise<void> {
     await happyPathToExpiry(h);
     await extendThenRevoke(h);
     await rotateThenRevoke(h);
+    await attestThenRevoke(h);
     await failureWithCompensation(env, h);
     await operatorPath(operatorH);
     await reonboardAdoptsUser(h);

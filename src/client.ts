@@ -30,6 +30,7 @@ import {
 import { durationAtLeast, durationMsSchema, MIN_OVERLAP_MS, MS_PER_DAY } from './domain/durations';
 import {
   actorSchema,
+  attestationProblems,
   emailSchema,
   expiryProblems,
   formatIssues,
@@ -52,6 +53,7 @@ import {
 } from './lifecycle-list';
 import { startLifecycle } from './lifecycle-start';
 import {
+  AttestationRefusedError,
   CredentialsUnavailableError,
   InputError,
   LifecycleConflictError,
@@ -66,6 +68,7 @@ import { onboardDifferences } from './onboard-conflict';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import {
+  attestInputSchema,
   confirmSwitchInputSchema,
   marketoClientIdSchema,
   revokeInputSchema,
@@ -92,6 +95,7 @@ import {
 import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
 import {
+  attestUpdate,
   completeOperatorStepUpdate,
   confirmSwitchUpdate,
   extendUpdate,
@@ -130,6 +134,7 @@ export type {
 export const CLIENT_API_ACTOR = 'client-api';
 
 export {
+  AttestationRefusedError,
   ContextError,
   CredentialsUnavailableError,
   InputError,
@@ -195,6 +200,10 @@ export const rotateOptionsSchema = z
   .strict();
 export type RotateOptions = z.input<typeof rotateOptionsSchema>;
 
+/** The owner's attestation: `by` who (required), an optional note, `keep` (default) or `revoke`. */
+export const attestOptionsSchema = attestInputSchema;
+export type AttestOptions = z.input<typeof attestOptionsSchema>;
+
 export const confirmSwitchOptionsSchema = confirmSwitchInputSchema;
 export type ConfirmSwitchOptions = z.input<typeof confirmSwitchOptionsSchema>;
 
@@ -228,6 +237,7 @@ function onboardRequestFrom(input: OnboardInput, now: number): LifecycleRequest 
   const problems = [
     ...expiryProblems(expiresAt, now, now, request.policy),
     ...lifetimeFloorProblems(expiresAt, now),
+    ...attestationProblems(request),
   ];
   if (problems.length) throw new InputError(problems);
   return request;
@@ -255,6 +265,10 @@ export const validateInput = {
   rotate(email: string, options: RotateOptions = {}): void {
     validateInput.email(email);
     parse(rotateOptionsSchema, options);
+  },
+  attest(email: string, options: AttestOptions): void {
+    validateInput.email(email);
+    parse(attestOptionsSchema, options);
   },
   confirmSwitch(email: string, options: ConfirmSwitchOptions = {}): void {
     validateInput.email(email);
@@ -346,6 +360,13 @@ function rotationRefusal(email: string): (error: unknown) => never {
     }
     return refusal(error);
   };
+}
+
+function attestationRefused(why: string): AttestationRefusedError {
+  return new AttestationRefusedError(
+    `${why} Nothing was recorded.`,
+    '`list` shows the lifecycles and their phase; only an active one is attested',
+  );
 }
 
 function rotationRefused(email: string, why: string): RotationRefusedError {
@@ -551,6 +572,31 @@ export class LifecycleClient {
     return this.handleFor(email)
       .executeUpdate(rotateUpdate, { args: [input] })
       .catch(rotationRefusal(email));
+  }
+
+  /**
+   * The owner attests the access: `keep` restarts the attestation clock, `revoke` locks the user (answered once
+   * locked). AttestationRefusedError when there is no such lifecycle or it is not active.
+   */
+  async attest(email: string, options: AttestOptions): Promise<LifecycleStatus> {
+    const input = parse(attestOptionsSchema, options);
+    const current = await this.query(email).catch((error: unknown) => {
+      if (error instanceof LifecycleNotFoundError) throw attestationRefused(error.message);
+      throw error;
+    });
+    if (current.phase !== 'active') {
+      throw attestationRefused(`Only an active lifecycle can be attested; this one is ${current.phase}.`);
+    }
+    return this.handleFor(email)
+      .executeUpdate(attestUpdate, { args: [input] })
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) throw attestationRefused('The lifecycle has ended.');
+        if (error instanceof WorkflowUpdateFailedError) {
+          const cause = error.cause instanceof Error ? error.cause.message : error.message;
+          if (!/^[\w.-]+: /.test(cause)) throw attestationRefused(cause);
+        }
+        return refusal(error);
+      });
   }
 
   /** The consumer switched to the new credentials: the old service is retired now instead of at the overlap's end. */
@@ -814,6 +860,10 @@ export const rotate = async (email: string, input?: RotateOptions, options?: Cli
 export const confirmSwitch = async (email: string, input?: ConfirmSwitchOptions, options?: ClientOptions) => {
   validateInput.confirmSwitch(email, input);
   return withClient(options, (c) => c.confirmSwitch(email, input));
+};
+export const attest = async (email: string, input: AttestOptions, options?: ClientOptions) => {
+  validateInput.attest(email, input);
+  return withClient(options, (c) => c.attest(email, input));
 };
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {
   validateInput.completeStep(email, input);

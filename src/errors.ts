@@ -35,6 +35,14 @@ export class RotationRefusedError extends PreconditionError {
   override readonly name = 'RotationRefusedError';
 }
 
+/**
+ * An attestation cannot be taken: no lifecycle of that email, or it is not active (ended, still provisioning).
+ * Nothing was recorded; the CLI exits 2, as for any refusal.
+ */
+export class AttestationRefusedError extends PreconditionError {
+  override readonly name = 'AttestationRefusedError';
+}
+
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
 export class InputError extends Error {
   override readonly name = 'InputError';

@@ -9,7 +9,14 @@ import { z } from 'zod';
 import { durationMsSchema } from './domain/durations';
 import { lifecyclePhaseSchema, type LifecyclePhase } from './domain/lifecycle-status';
 import { statusQuery } from './workflows/messages';
-import { EMAIL_MEMO_FIELD, MauExpiresAt, MauPhase, MauRole } from './domain/search-attributes';
+import {
+  EMAIL_MEMO_FIELD,
+  MauExpiresAt,
+  MauPhase,
+  MauRole,
+  OWNER_MEMO_FIELD,
+  TICKET_MEMO_FIELD,
+} from './domain/search-attributes';
 
 export const listFilterSchema = z
   .object({
@@ -30,6 +37,9 @@ export interface LifecycleSummary {
   expiresAt: string | null;
   workflowStatus: string;
   startedAt: string;
+  /** Who vouches for the access, and its ticket: from the memo, absent when the lifecycle has none. */
+  owner?: string;
+  ticket?: string;
 }
 
 /**
@@ -75,6 +85,8 @@ export function listQuery(filter: ListFilter, nowMs: number): string {
 
 function summaryOf(execution: VisibleExecution): LifecycleSummary {
   const email = execution.memo[EMAIL_MEMO_FIELD];
+  const owner = execution.memo[OWNER_MEMO_FIELD];
+  const ticket = execution.memo[TICKET_MEMO_FIELD];
   const phase = lifecyclePhaseSchema.safeParse(execution.typedSearchAttributes.get(MauPhase));
   const expiresAt = execution.typedSearchAttributes.get(MauExpiresAt);
   return {
@@ -84,6 +96,8 @@ function summaryOf(execution: VisibleExecution): LifecycleSummary {
     expiresAt: expiresAt ? expiresAt.toISOString() : null,
     workflowStatus: execution.status,
     startedAt: execution.startTime.toISOString(),
+    ...(typeof owner === 'string' ? { owner } : {}),
+    ...(typeof ticket === 'string' ? { ticket } : {}),
   };
 }
 
@@ -101,7 +115,7 @@ export async function listFromVisibility(
   const pages = visibilityPages(workflows, {
     query: listQuery(filter, nowMs),
     pageSize: 1000,
-    memoFields: [EMAIL_MEMO_FIELD],
+    memoFields: [EMAIL_MEMO_FIELD, OWNER_MEMO_FIELD, TICKET_MEMO_FIELD],
   });
   for await (const page of pages) {
     for (const execution of page) {

@@ -26,6 +26,8 @@ export const LIFETIME_TOLERANCE_MS = MIN_LIFETIME_MS;
 interface GivenParts {
   role: { permissions?: unknown; workspace?: unknown };
   reason?: unknown;
+  owner?: unknown;
+  ticket?: unknown;
   service?: { displayName?: unknown; description?: unknown };
   policy?: object;
 }
@@ -94,18 +96,17 @@ export function onboardDifferences(
   if (input.role.workspace !== undefined)
     text('role.workspace', running.role.workspace, request.role.workspace);
   if (input.reason !== undefined) text('reason', running.reason, request.reason);
+  if (input.owner !== undefined) text('owner', running.owner, request.owner);
+  if (input.ticket !== undefined) text('ticket', running.ticket, request.ticket);
   if (input.service?.displayName !== undefined)
     text('service.displayName', running.service.displayName, request.service.displayName);
   if (input.service?.description !== undefined)
     text('service.description', running.service.description, request.service.description);
   for (const key of Object.keys(input.policy ?? {}) as (keyof LifecycleRequest['policy'])[]) {
-    if (running.policy[key] !== request.policy[key]) {
-      differences.push({
-        field: `policy.${key}`,
-        running: formatOptionalDuration(running.policy[key]),
-        requested: formatOptionalDuration(request.policy[key]),
-      });
-    }
+    // Compared as written: a list of lead times is equal by its values, not by identity.
+    const was = formatOptionalDuration(running.policy[key]);
+    const now = formatOptionalDuration(request.policy[key]);
+    if (was !== now) differences.push({ field: `policy.${key}`, running: was, requested: now });
   }
   const expiry = expiryDifference(asked, running, current);
   if (expiry) differences.push(expiry);

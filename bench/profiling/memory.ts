@@ -330,7 +330,7 @@ async function main(): Promise<void> {
                 lastName: 'User',
                 role: { name: 'Bench Memory', permissions: ['Read-Only Lead'], workspace: 0 },
                 expiresAt,
-                policy: { reminderLeadMs: '1s' },
+                policy: { reminderLeadsMs: ['1s'] },
               },
               workflowIdKeyFingerprint: workflowIdKeyFingerprint(deriveWorkflowIdKey(keyring)),
             },

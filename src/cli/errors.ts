@@ -40,6 +40,9 @@ const FLAG_NAMES: Record<string, string> = {
   clientId: 'client-id',
   clientSecret: 'secret',
   kinds: 'kind',
+  'policy.reminderLeadsMs': 'remind',
+  'policy.attestEveryMs': 'attest-every',
+  'policy.attestationWindowMs': 'attestation-window',
 };
 
 export function asFlagProblem(problem: string): string {

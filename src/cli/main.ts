@@ -1,5 +1,6 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
 import type * as Apply from './commands/apply';
+import type * as Attest from './commands/attest';
 import type * as Audit from './commands/audit';
 import type * as CodecServer from './commands/codec-server';
 import type * as CompleteStep from './commands/complete-step';
@@ -74,6 +75,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'rotate',
     summary: 'rotate the secret without downtime: a second service, an overlap, the old one proven dead',
     load: () => (load('./commands/rotate') as typeof Rotate).rotateCommand,
+  },
+  {
+    name: 'attest',
+    summary: "the owner vouches for a lifecycle's access (keep) or withdraws it (revoke)",
+    load: () => (load('./commands/attest') as typeof Attest).attestCommand,
   },
   {
     name: 'credentials',

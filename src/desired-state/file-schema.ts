@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  attestationIssues,
   isoDateTimeSchema,
   lifecycleRequestSchema,
   requestedLifetimeSchema,
@@ -42,6 +43,7 @@ export const desiredUserSchema = lifecycleRequestSchema
         message: 'give rotateEvery or policy.rotateEveryMs, not both',
       });
     }
+    for (const issue of attestationIssues(entry)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .transform(({ rotateEvery, ...entry }) =>
     rotateEvery === undefined ? entry : { ...entry, policy: { ...entry.policy, rotateEveryMs: rotateEvery } },

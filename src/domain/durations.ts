@@ -13,6 +13,8 @@ export const MIN_LIFETIME_MS = UNIT_MS.m;
 export const MIN_OPERATOR_INTERVAL_MS = UNIT_MS.m;
 /** A rotation's overlap: long enough for a consumer to fetch the new secret (30s is for trying it out). */
 export const MIN_OVERLAP_MS = 30 * UNIT_MS.s;
+/** Attestation: asking an owner more often than hourly is noise, not review. */
+export const MIN_ATTEST_EVERY_MS = UNIT_MS.h;
 /** Scheduled rotations: more often than hourly would only churn services. */
 export const MIN_ROTATE_EVERY_MS = UNIT_MS.h;
 
@@ -34,9 +36,10 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-/** `7d`, or `none` where no duration is set (an optional policy). */
-export function formatOptionalDuration(ms: number | undefined): string {
-  return ms === undefined ? 'none' : formatDuration(ms);
+/** `7d`, `30d,7d,1d` for a list, or `none` where no duration is set (an optional policy). */
+export function formatOptionalDuration(ms: number | readonly number[] | undefined): string {
+  if (ms === undefined) return 'none';
+  return typeof ms === 'number' ? formatDuration(ms) : ms.map(formatDuration).join(',');
 }
 
 /** A duration given as `30d`/`12h`/`90m`/`45s` or as milliseconds; always milliseconds after parsing. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, MIN_OVERLAP_MS } from './durations';
 import { actorSchema, isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
-import { operatorStepSchema } from './lifecycle-status';
+import { attestationDecisionSchema, operatorStepSchema } from './lifecycle-status';
 
 export const extendInputSchema = z
   .object({ expiresAt: isoDateTimeSchema, actor: actorSchema.optional() })
@@ -12,6 +12,16 @@ export const revokeInputSchema = z
   .object({ reason: labelSchemaForReason.optional(), actor: actorSchema.optional() })
   .strict();
 export type RevokeInput = z.infer<typeof revokeInputSchema>;
+
+/** The owner vouches for the access (keep) or withdraws it (revoke); either resets the attestation clock. */
+export const attestInputSchema = z
+  .object({
+    by: actorSchema,
+    note: labelSchemaForReason.optional(),
+    decision: attestationDecisionSchema.default('keep'),
+  })
+  .strict();
+export type AttestInput = z.input<typeof attestInputSchema>;
 
 /** Starts a rotation: a second service, both working for `overlapMs`, then the old one retired and proven dead. */
 export const rotateInputSchema = z

@@ -6,6 +6,7 @@ import {
   MIN_LIFETIME_MS,
   MIN_OPERATOR_INTERVAL_MS,
   MIN_OVERLAP_MS,
+  MIN_ATTEST_EVERY_MS,
   MIN_ROTATE_EVERY_MS,
   MS_PER_DAY,
 } from './durations';
@@ -71,6 +72,16 @@ export const labelSchemaForReason = labelSchema(500);
 /** Who asked (a person, a pipeline): recorded in the audit log beside what was done. */
 export const actorSchema = labelSchema(200);
 
+// A tracker's issue key: a project of letters and digits, a dash, a number (JIRA-123, OPS_2-7, INC-2024001).
+const TICKET = /^[A-Za-z][A-Za-z0-9_]{0,29}-[0-9]{1,12}$/;
+
+/** The ticket that asked for the access, as its issue key: a label, never free text. */
+export const ticketSchema = z
+  .string()
+  .trim()
+  .max(43, 'must be at most 43 characters')
+  .regex(TICKET, 'must be an issue key like JIRA-123 (letters or digits, a dash, then a number)');
+
 export const isoDateTimeSchema = z.iso.datetime({
   offset: true,
   message: 'must be an ISO-8601 date and time with a zone, like 2026-12-31T23:59:59Z',
@@ -84,10 +95,27 @@ export function toWholeSecond(iso: string): string {
   return new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString();
 }
 
+/** A reminder this long before the expiry, then this, then this: each sent once per expiry. */
+export const DEFAULT_REMINDER_LEADS_MS = [30 * MS_PER_DAY, 7 * MS_PER_DAY, MS_PER_DAY];
+const MAX_REMINDER_LEADS = 10;
+export const DEFAULT_ATTESTATION_WINDOW_MS = 14 * MS_PER_DAY;
+
+/**
+ * Lead times before the expiry, longest first (the order they fall due in), each given once. One reminder
+ * goes per lead and expiry; when several are past at once (an expiry set or moved closer than a lead, workers
+ * down) only the nearest goes: a burst of three reminders in one minute says nothing the last one does not.
+ */
+export const reminderLeadsSchema = z
+  .array(durationMsSchema)
+  .min(1, 'give at least one lead time, like 30d,7d,1d')
+  .max(MAX_REMINDER_LEADS, `give at most ${MAX_REMINDER_LEADS} lead times`)
+  .refine((leads) => new Set(leads).size === leads.length, 'must not give the same lead time twice')
+  .transform((leads) => [...leads].sort((a, b) => b - a));
+
 export const lifecyclePolicySchema = z
   .object({
-    /** How long before the expiry the reminder goes out. */
-    reminderLeadMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** How long before the expiry each reminder goes out (see reminderLeadsSchema). */
+    reminderLeadsMs: reminderLeadsSchema.default(DEFAULT_REMINDER_LEADS_MS),
     /** The longest access may last, counted from the lifecycle's creation: extensions cannot pass it. */
     maxLifetimeMs: durationMsSchema.default(365 * MS_PER_DAY),
     /** How long an operator step may stay pending before the run gives up and undoes what it made. */
@@ -98,8 +126,12 @@ export const lifecyclePolicySchema = z
     rotateEveryMs: durationMsSchema.optional(),
     /** How long both services work in a scheduled rotation. */
     rotationOverlapMs: durationMsSchema.default(7 * MS_PER_DAY),
+    /** Ask the owner to attest this often (counted from activation, then from each attestation). */
+    attestEveryMs: durationMsSchema.optional(),
+    /** How long the owner has to answer before the user is locked, as Entra's access reviews do. */
+    attestationWindowMs: durationMsSchema.default(DEFAULT_ATTESTATION_WINDOW_MS),
   })
-  // Strict: a misspelt field (`reminderLead`) would otherwise be dropped and its default used without a word.
+  // Strict: a misspelt field (`reminderLeads`) would otherwise be dropped and its default used without a word.
   .strict();
 
 /**
@@ -111,6 +143,8 @@ export const requestedPolicySchema = lifecyclePolicySchema.extend({
   operatorReminderEveryMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(MS_PER_DAY),
   rotateEveryMs: durationAtLeast(MIN_ROTATE_EVERY_MS).optional(),
   rotationOverlapMs: durationAtLeast(MIN_OVERLAP_MS).default(7 * MS_PER_DAY),
+  attestEveryMs: durationAtLeast(MIN_ATTEST_EVERY_MS).optional(),
+  attestationWindowMs: durationAtLeast(MIN_OPERATOR_INTERVAL_MS).default(DEFAULT_ATTESTATION_WINDOW_MS),
 });
 
 /** An expiry asked for at the edge must leave at least MIN_LIFETIME_MS of access. */
@@ -152,6 +186,9 @@ export const lifecycleRequestSchema = z
     lastName: labelSchema(64),
     role: roleRequestSchema,
     reason: labelSchemaForReason.optional(),
+    /** Who vouches for the access (a person's or team's address): asked to attest under policy.attestEveryMs. */
+    owner: emailSchema.optional(),
+    ticket: ticketSchema.optional(),
     expiresAt: isoDateTimeSchema,
     service: z
       .object({
@@ -161,11 +198,12 @@ export const lifecycleRequestSchema = z
       .strict()
       .default({}),
     policy: lifecyclePolicySchema.default({
-      reminderLeadMs: 7 * MS_PER_DAY,
+      reminderLeadsMs: DEFAULT_REMINDER_LEADS_MS,
       maxLifetimeMs: 365 * MS_PER_DAY,
       operatorStepDeadlineMs: 7 * MS_PER_DAY,
       operatorReminderEveryMs: MS_PER_DAY,
       rotationOverlapMs: 7 * MS_PER_DAY,
+      attestationWindowMs: DEFAULT_ATTESTATION_WINDOW_MS,
     }),
   })
   .strict();
@@ -207,6 +245,33 @@ export function expiryProblems(
     );
   }
   return problems;
+}
+
+/** Attestation needs someone to ask, and an answer window shorter than the period between two asks. */
+export function attestationIssues(
+  request: Pick<LifecycleRequest, 'owner' | 'policy'>,
+): { path: string[]; message: string }[] {
+  const every = request.policy.attestEveryMs;
+  if (every === undefined) return [];
+  const issues: { path: string[]; message: string }[] = [];
+  if (request.owner === undefined) {
+    issues.push({
+      path: ['owner'],
+      message: 'required with policy.attestEveryMs (the address asked to attest)',
+    });
+  }
+  if (request.policy.attestationWindowMs >= every) {
+    issues.push({
+      path: ['policy', 'attestationWindowMs'],
+      message: `must be shorter than policy.attestEveryMs (${formatDuration(every)})`,
+    });
+  }
+  return issues;
+}
+
+/** attestationIssues as `field: problem` lines. */
+export function attestationProblems(request: Pick<LifecycleRequest, 'owner' | 'policy'>): string[] {
+  return attestationIssues(request).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 /** zod issues as `field: problem` lines, the form the CLI prints and the errors carry. */

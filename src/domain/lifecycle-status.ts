@@ -84,6 +84,39 @@ export const lastRotationSchema = z.object({
 });
 export type LastRotation = z.infer<typeof lastRotationSchema>;
 
+export const attestationDecisionSchema = z.enum(['keep', 'revoke']);
+export type AttestationDecision = z.infer<typeof attestationDecisionSchema>;
+
+/** The owner's attestations: the next ask, the one awaiting an answer, the last answer. */
+export const attestationSchema = z.object({
+  /** When the owner is asked next; absent while an ask waits for its answer, or without policy.attestEveryMs. */
+  nextRequestAt: z.string().optional(),
+  pending: z
+    .object({
+      requestedAt: z.string(),
+      /** No answer by then locks the user. */
+      deadline: z.string(),
+      remindedAt: z.string().optional(),
+      overdueNotifiedAt: z.string().optional(),
+    })
+    .optional(),
+  last: z
+    .object({
+      at: z.string(),
+      by: z.string(),
+      decision: attestationDecisionSchema,
+      note: z.string().optional(),
+    })
+    .optional(),
+  /** Asks and answers so far: they number the audit events. */
+  requests: z.number().int().nonnegative(),
+  answers: z.number().int().nonnegative(),
+});
+export type Attestation = z.infer<typeof attestationSchema>;
+
+export const deactivationCauseSchema = z.enum(['expired', 'revoked', 'attestation-missed']);
+export type DeactivationCause = z.infer<typeof deactivationCauseSchema>;
+
 export const lifecycleStatusSchema = z.object({
   workflowId: z.string(),
   phase: lifecyclePhaseSchema,
@@ -102,7 +135,7 @@ export const lifecycleStatusSchema = z.object({
   deactivation: z
     .object({
       at: z.string(),
-      cause: z.enum(['expired', 'revoked']),
+      cause: deactivationCauseSchema,
       outcome: z.string(),
       reason: z.string().optional(),
     })
@@ -114,6 +147,10 @@ export const lifecycleStatusSchema = z.object({
   nextRotationAt: z.string().optional(),
   /** Rotations started so far (numbers them). */
   rotations: z.number().int().nonnegative().optional(),
+  /** Who vouches for the access, and the ticket that asked for it. */
+  owner: z.string().optional(),
+  ticket: z.string().optional(),
+  attestation: attestationSchema.optional(),
   timeline: z.array(timelineEventSchema),
 });
 export type LifecycleStatus = z.infer<typeof lifecycleStatusSchema>;

@@ -28,6 +28,9 @@ export const MANAGED_BY = 'marketo-api-users';
 
 /** The memo field holding the lifecycle's email (encrypted by the payload codec like any payload). */
 export const EMAIL_MEMO_FIELD = 'email';
+/** The memo fields of the owner's address and the ticket: an address never goes in a search attribute. */
+export const OWNER_MEMO_FIELD = 'owner';
+export const TICKET_MEMO_FIELD = 'ticket';
 
 /** `--search-attribute Name=Type` flags of `temporal server start-dev` registering every key. */
 export function devServerSearchAttributeFlags(): string[] {

@@ -10,6 +10,8 @@ export const notificationKinds = [
   'sweep-lines',
   'credentials-rotated',
   'rotation-needs-attention',
+  'attestation-requested',
+  'attestation-overdue',
 ] as const;
 
 function isJsonSerializable(value: unknown): boolean {

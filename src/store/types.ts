@@ -22,6 +22,9 @@ export const AUDIT_EVENT_KINDS = [
   'rotated',
   'rotation-retired',
   'rotation-abandoned',
+  'attestation-requested',
+  'attested',
+  'attestation-missed',
 ] as const;
 export const auditEventKindSchema = z.enum(AUDIT_EVENT_KINDS);
 export type AuditEventKind = z.infer<typeof auditEventKindSchema>;

@@ -10,7 +10,8 @@ import { lifecycleStatusSchema } from '../domain/lifecycle-status';
 /** What the workflow carries across continue-as-new, beyond the status it shows. */
 export const carriedStateSchema = z.object({
   status: lifecycleStatusSchema,
-  remindedForExpiry: z.string().optional(),
+  /** The reminder lead times handled for `expiresAt`; another expiry starts with none. */
+  reminded: z.object({ expiresAt: z.string(), leadsMs: z.array(z.number()) }).optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;
 

@@ -1,6 +1,7 @@
 // Every message of every workflow (lifecycle, sweep), shared by the workflows and their clients (CLI, client API, tests).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  AttestInput,
   CompleteOperatorStepInput,
   ConfirmSwitchInput,
   ExtendInput,
@@ -40,6 +41,12 @@ export const completeOperatorStepUpdate = defineUpdate<
 export const rotateUpdate = defineUpdate<LifecycleStatus, [RotateInput]>('rotate');
 /** The consumer uses the new credentials: retire the old service now; answers once it is proven dead or waits on someone. */
 export const confirmSwitchUpdate = defineUpdate<LifecycleStatus, [ConfirmSwitchInput]>('confirmSwitch');
+
+/**
+ * The owner attests (`keep`: the clock restarts; `revoke`: the user is locked, answered once it is). Refused for a
+ * lifecycle that is not active.
+ */
+export const attestUpdate = defineUpdate<LifecycleStatus, [AttestInput]>('attest');
 
 // ---- sweep -----------------------------------------------------------------------------------------------
 export interface SweepProgress {

@@ -66,11 +66,12 @@ function running(email: string, overrides: Partial<ObservedLifecycle> = {}): Obs
       role: { name: 'r', permissions: ['Read-Only Lead'], workspace: 0 },
       service: {},
       policy: {
-        reminderLeadMs: 7 * DAY,
+        reminderLeadsMs: [30 * DAY, 7 * DAY, DAY],
         maxLifetimeMs: 365 * DAY,
         operatorStepDeadlineMs: 7 * DAY,
         operatorReminderEveryMs: DAY,
         rotationOverlapMs: 7 * DAY,
+        attestationWindowMs: 14 * DAY,
       },
     },
     marker: { firstAppliedAt: FIRST_APPLY },
@@ -144,11 +145,11 @@ describe('desired-state diff', () => {
     assert.deepEqual(withReason, { kind: 'no-change', email: 'same@example.com' });
     const policy = FILE.replace(
       'lifetime: 30d\n  - email: later',
-      'lifetime: 30d\n    policy: { reminderLeadMs: 3d }\n  - email: later',
+      'lifetime: 30d\n    policy: { reminderLeadsMs: [3d] }\n  - email: later',
     );
     const changed = plan({ byEmail, unlisted: [] }, policy).find((a) => a.email === 'same@example.com');
     assert.ok(changed?.kind === 'replace', JSON.stringify(changed));
-    assert.deepEqual(changed.changes, ['policy.reminderLeadMs "7d" → "3d"']);
+    assert.deepEqual(changed.changes, ['policy.reminderLeadsMs "30d,7d,1d" → "3d"']);
   });
 
   it('leaves alone what onboard started, listed or not, and never revokes it', () => {

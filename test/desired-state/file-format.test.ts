@@ -19,7 +19,7 @@ const GOOD = `users:
     lastName: Export
     role: { name: BI Export }
     expiresAt: 2027-06-30T00:00:00Z
-    policy: { reminderLeadMs: 3d }
+    policy: { reminderLeadsMs: [3d] }
 protected: ['*@ops.example.com']
 `;
 
@@ -50,6 +50,28 @@ describe('desired-state file format', () => {
     assert.deepEqual(problemsOf(often), ['users.yaml:7:18 users[0].rotateEvery: must be at least 1h']);
   });
 
+  it('reads owner, ticket and an attestation policy, and refuses attestation with nobody to ask', () => {
+    const owned = GOOD.replace(
+      '    lifetime: 90d\n',
+      '    lifetime: 90d\n    owner: Team@Example.com\n    ticket: OPS-12\n    policy: { attestEveryMs: 90d }\n',
+    );
+    const { file } = parseDesiredState(owned, 'users.yaml');
+    assert.equal(file.users[0]!.owner, 'team@example.com');
+    assert.equal(file.users[0]!.ticket, 'OPS-12');
+    assert.equal(file.users[0]!.policy.attestEveryMs, 90 * 86_400_000);
+    assert.equal(file.users[0]!.policy.attestationWindowMs, 14 * 86_400_000);
+    const nobody = GOOD.replace(
+      '    lifetime: 90d\n',
+      '    lifetime: 90d\n    policy: { attestEveryMs: 90d }\n',
+    );
+    assert.deepEqual(problemsOf(nobody), [
+      'users.yaml:2:5 users[0].owner: required with policy.attestEveryMs (the address asked to attest)',
+    ]);
+    const badTicket = GOOD.replace('    lifetime: 90d\n', '    lifetime: 90d\n    ticket: see slack\n');
+    assert.equal(problemsOf(badTicket).length, 1);
+    assert.match(problemsOf(badTicket)[0]!, /users\[0\]\.ticket: must be an issue key like JIRA-123/);
+  });
+
   it('reads YAML into onboard-like entries: lowercased email, lifetime and policy durations in ms', () => {
     const { file } = parseDesiredState(GOOD, 'users.yaml');
     assert.equal(file.users.length, 2);
@@ -60,7 +82,7 @@ describe('desired-state file format', () => {
       permissions: ['Read-Only Lead'],
       workspace: 0,
     });
-    assert.equal(file.users[1]!.policy.reminderLeadMs, 3 * 86_400_000);
+    assert.deepEqual(file.users[1]!.policy.reminderLeadsMs, [3 * 86_400_000]);
     assert.deepEqual(file.protected, ['*@ops.example.com']);
   });
 

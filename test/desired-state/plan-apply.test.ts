@@ -352,11 +352,12 @@ describe('plan and apply -f on the embedded stack', () => {
       expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
       service: {},
       policy: {
-        reminderLeadMs: 86_400_000,
+        reminderLeadsMs: [86_400_000],
         maxLifetimeMs: 30 * 86_400_000,
         operatorStepDeadlineMs: 86_400_000,
         operatorReminderEveryMs: 86_400_000,
         rotationOverlapMs: 7 * 86_400_000,
+        attestationWindowMs: 14 * 86_400_000,
       },
     };
     const workflowId = client.context.workflowIdFor(email);

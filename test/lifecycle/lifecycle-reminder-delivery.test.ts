@@ -87,7 +87,7 @@ describe('a reminder through a failing webhook', () => {
     const request = sampleRequest({
       email: `reminder-delivery-${Date.now()}@example.com`,
       expiresAt: new Date(Math.floor((Date.now() + 15 * 60_000) / 1000) * 1000).toISOString(),
-      policy: { reminderLeadMs: 7 * DAY },
+      policy: { reminderLeadsMs: [7 * DAY] },
     });
     await withAlteredWorkers(
       env,

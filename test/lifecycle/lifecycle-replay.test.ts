@@ -33,6 +33,7 @@ describe('replay of recorded lifecycle histories', () => {
     assert.deepEqual(
       histories.map((h) => h.workflowId),
       [
+        'attest-then-revoke',
         'extend-then-revoke',
         'failure-with-compensation',
         'happy-path-to-expiry',
@@ -46,6 +47,7 @@ describe('replay of recorded lifecycle histories', () => {
     const last = (name: string) => byName[name]?.at(-1);
     const count = (name: string, type: string) => byName[name]?.filter((t) => t === type).length ?? 0;
     for (const name of [
+      'attest-then-revoke',
       'happy-path-to-expiry',
       'extend-then-revoke',
       'operator-path',
@@ -58,6 +60,11 @@ describe('replay of recorded lifecycle histories', () => {
     assert.equal(last('failure-with-compensation'), 'workflowExecutionFailedEventAttributes');
     assert.ok(count('happy-path-to-expiry', 'timerFiredEventAttributes') >= 1, 'the expiry timer fired');
     assert.equal(count('extend-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'), 2);
+    assert.equal(
+      count('attest-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'),
+      2,
+      'attest, revoke',
+    );
     assert.equal(
       count('rotate-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'),
       3,

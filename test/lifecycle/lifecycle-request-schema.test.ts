@@ -21,10 +21,10 @@ function problems(input: unknown): string[] {
 }
 
 describe('lifecycle request schema', () => {
-  it('defaults the policy: 7-day reminder lead, 7-day operator deadline, 365-day maximum lifetime', () => {
+  it('defaults the policy: reminders 30, 7 and 1 day ahead, 7-day operator deadline, 365-day maximum lifetime', () => {
     for (const policy of [undefined, {}]) {
       const parsed = lifecycleRequestSchema.parse(policy === undefined ? base : { ...base, policy });
-      assert.equal(parsed.policy.reminderLeadMs, 7 * MS_PER_DAY);
+      assert.deepEqual(parsed.policy.reminderLeadsMs, [30 * MS_PER_DAY, 7 * MS_PER_DAY, MS_PER_DAY]);
       assert.equal(parsed.policy.operatorStepDeadlineMs, 7 * MS_PER_DAY);
       assert.equal(parsed.policy.maxLifetimeMs, 365 * MS_PER_DAY);
       assert.equal(parsed.policy.operatorReminderEveryMs, MS_PER_DAY);
@@ -139,5 +139,22 @@ describe('lifecycle request schema', () => {
       found.some((p) => p.startsWith('role.permissions:') && p.includes('"Read-Only Person" more than once')),
       found.join('; '),
     );
+  });
+
+  it('takes reminder lead times in any order, longest first after parsing, and refuses repeats or none', () => {
+    const parsed = lifecycleRequestSchema.parse({
+      ...base,
+      policy: { reminderLeadsMs: ['1d', '30d', '7d'] },
+    });
+    assert.deepEqual(parsed.policy.reminderLeadsMs, [30 * MS_PER_DAY, 7 * MS_PER_DAY, MS_PER_DAY]);
+    assert.deepEqual(problems({ ...base, policy: { reminderLeadsMs: ['7d', '168h'] } }), [
+      'policy.reminderLeadsMs: must not give the same lead time twice',
+    ]);
+    assert.deepEqual(problems({ ...base, policy: { reminderLeadsMs: [] } }), [
+      'policy.reminderLeadsMs: give at least one lead time, like 30d,7d,1d',
+    ]);
+    assert.deepEqual(problems({ ...base, policy: { reminderLeadsMs: ['7x'] } }), [
+      'policy.reminderLeadsMs.0: must be a duration like 30d, 12h, 90m or 45s',
+    ]);
   });
 });

@@ -130,7 +130,7 @@ rotationTimeTest(
   async ({ h, skipping, servicesOf, start }) => {
     await h.withWorkers(async () => {
       // Reminder at day 23 (7 days before a 30-day expiry), rotation due at day 23 too.
-      const policy = { reminderLeadMs: 7 * DAY, rotateEveryMs: 23 * DAY, rotationOverlapMs: DAY };
+      const policy = { reminderLeadsMs: [7 * DAY], rotateEveryMs: 23 * DAY, rotationOverlapMs: DAY };
       const { handle, email } = await start('schedule', policy);
       const active = await handle.query(statusQuery);
       assert.ok(active.nextRotationAt, 'the next rotation is scheduled at activation');

@@ -67,7 +67,7 @@ function lifecycleOnTimeSkipping(part: Part): void {
       const request = sampleRequest({
         email: `ts-30d-${Date.now()}@example.com`,
         expiresAt: inDays(30, await startedAt()),
-        policy: { reminderLeadMs: LEAD },
+        policy: { reminderLeadsMs: [LEAD] },
       });
       await h.withWorkers(async () => {
         const workflowId = await h.start(request);
@@ -107,7 +107,7 @@ function lifecycleOnTimeSkipping(part: Part): void {
       const request = sampleRequest({
         email: `ts-extend-${Date.now()}@example.com`,
         expiresAt: inDays(30, t0),
-        policy: { reminderLeadMs: LEAD },
+        policy: { reminderLeadsMs: [LEAD] },
       });
       const later = inDays(60, t0);
       await h.withWorkers(async () => {
@@ -148,7 +148,7 @@ function lifecycleOnTimeSkipping(part: Part): void {
       const request = sampleRequest({
         email: `ts-drift-${Date.now()}@example.com`,
         expiresAt: inDays(30, t0),
-        policy: { reminderLeadMs: LEAD },
+        policy: { reminderLeadsMs: [LEAD] },
       });
       const byHand = inDays(90, t0);
       await h.withWorkers(async () => {
@@ -190,7 +190,7 @@ function lifecycleOnTimeSkipping(part: Part): void {
       const request = sampleRequest({
         email: `ts-can-${Date.now()}@example.com`,
         expiresAt: inDays(30, t0),
-        policy: { reminderLeadMs: LEAD },
+        policy: { reminderLeadsMs: [LEAD] },
       });
       const EXTENSIONS = 25;
       const finalExpiry = inDays(30 + EXTENSIONS, t0);

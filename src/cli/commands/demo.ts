@@ -95,7 +95,7 @@ async function onboardSample(demo: Demo, lifetimeSeconds: number): Promise<void>
       reason: 'marketo-api-users demo',
       actor: ACTOR,
       expiresIn: `${lifetimeSeconds}s`,
-      policy: { reminderLeadMs: '10s' },
+      policy: { reminderLeadsMs: ['10s'] },
     },
     { onProgress: (s) => output.progress(`phase: ${s.phase}`) },
   );

@@ -12,6 +12,7 @@ export function describeStatus(status: LifecycleStatus, timelineLimit = 10): str
     `expires at: ${status.expiresAt}${status.extensions ? ` (extended ${status.extensions}×)` : ''}`,
     `workflow:   ${status.workflowId}`,
   ];
+  lines.push(...describeOwnerLines(status));
   if (status.pendingOperatorAction) {
     const action = status.pendingOperatorAction;
     lines.push(`operator action needed (${action.step}), before ${action.deadline}:`);
@@ -60,5 +61,26 @@ function describeRotationLines(status: LifecycleStatus): string[] {
   const last = status.lastRotation;
   if (last) lines.push(`last rotation: ${last.number} ${last.outcome} at ${last.at}: ${last.detail}`);
   if (status.nextRotationAt) lines.push(`next rotation: ${status.nextRotationAt}`);
+  return lines;
+}
+
+/** Who vouches for the access, the ticket, and where its attestation stands. */
+function describeOwnerLines(status: LifecycleStatus): string[] {
+  const lines: string[] = [];
+  if (status.owner || status.ticket) {
+    lines.push(`owner:      ${status.owner ?? '-'}${status.ticket ? ` (ticket ${status.ticket})` : ''}`);
+  }
+  const attestation = status.attestation;
+  if (!attestation) return lines;
+  const last = attestation.last;
+  if (last)
+    lines.push(
+      `attested:   ${last.decision} by ${last.by} at ${last.at}${last.note ? `: ${last.note}` : ''}`,
+    );
+  if (attestation.pending)
+    lines.push(
+      `attestation: asked ${attestation.pending.requestedAt}, answer by ${attestation.pending.deadline}`,
+    );
+  else if (attestation.nextRequestAt) lines.push(`next attestation: ${attestation.nextRequestAt}`);
   return lines;
 }

@@ -23,13 +23,19 @@ const OPTIONS = {
   'service-description': { type: 'string' },
   'rotate-every': { type: 'string' },
   'rotation-overlap': { type: 'string' },
+  remind: { type: 'string' },
+  owner: { type: 'string' },
+  ticket: { type: 'string' },
+  'attest-every': { type: 'string' },
+  'attestation-window': { type: 'string' },
 } as const;
 
 export const onboardCommand: Command = {
   help: `Usage: marketo-api-users onboard --email E --first-name F --last-name L --role NAME
          (--expires-at ISO | --expires-in 30d|12h|90m|45s) [--permissions A,B] [--workspace ID|NAME]
          [--reason R] [--service-name N] [--service-description D] [--actor NAME] [--json]
-         [--rotate-every 90d [--rotation-overlap 7d]] [--data-dir DIR]
+         [--rotate-every 90d [--rotation-overlap 7d]] [--remind 30d,7d,1d] [--data-dir DIR]
+         [--owner EMAIL] [--ticket KEY-123] [--attest-every 90d [--attestation-window 14d]]
 
 Starts the lifecycle of the API-only user E (or finds the running one) and waits until it is active or
 waits for an operator, then prints the role id, user id, client id, expiry and where the secret is stored.
@@ -38,6 +44,11 @@ reason or expiry it changes nothing and exits 3, one line per differing flag. --
 is the running lifecycle's lifetime to within a minute. Flags left out are not compared. The audit log
 records --actor (default: your OS user name) as who onboarded. --rotate-every rotates the secret on a
 durable schedule from activation (see \`rotate\`), each rotation with --rotation-overlap (default 7d).
+--remind lists how long before the expiry a reminder goes out (default 30d,7d,1d), each once per expiry;
+when several are already past (an expiry closer than a lead), only the nearest one is sent.
+--owner is who vouches for the access (a person's or team's address), --ticket the issue that asked for it.
+With --attest-every the owner is asked that often to confirm with \`attest\`; no answer within
+--attestation-window (default 14d) locks the user.
 
 Examples:
   marketo-api-users onboard --email crm-sync@example.com --first-name CRM --last-name Sync \\
@@ -79,8 +90,10 @@ Examples:
       ...(values['expires-at'] !== undefined ? { expiresAt: values['expires-at'] } : {}),
       ...(values['expires-in'] !== undefined ? { expiresIn: values['expires-in'] } : {}),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      ...(values.owner !== undefined ? { owner: values.owner } : {}),
+      ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
       actor: actorOf(values.actor),
-      ...policyFlags(values['rotate-every'], values['rotation-overlap']),
+      ...policyFlags(values),
       service: {
         ...(values['service-name'] !== undefined ? { displayName: values['service-name'] } : {}),
         ...(values['service-description'] !== undefined
@@ -130,16 +143,21 @@ Examples:
   },
 };
 
+type PolicyFlagName = 'rotate-every' | 'rotation-overlap' | 'remind' | 'attest-every' | 'attestation-window';
+
 /** Only the policy flags given: the others keep the defaults, and an onboarding again compares only these. */
-function policyFlags(
-  rotateEvery: string | undefined,
-  overlap: string | undefined,
-): Pick<OnboardInput, 'policy'> {
-  if (rotateEvery === undefined && overlap === undefined) return {};
-  return {
-    policy: {
-      ...(rotateEvery !== undefined ? { rotateEveryMs: rotateEvery } : {}),
-      ...(overlap !== undefined ? { rotationOverlapMs: overlap } : {}),
-    },
+function policyFlags(values: Partial<Record<PolicyFlagName, string>>): Pick<OnboardInput, 'policy'> {
+  const rotateEvery = values['rotate-every'];
+  const overlap = values['rotation-overlap'];
+  const remind = values.remind;
+  const attestEvery = values['attest-every'];
+  const window = values['attestation-window'];
+  const policy = {
+    ...(rotateEvery !== undefined ? { rotateEveryMs: rotateEvery } : {}),
+    ...(overlap !== undefined ? { rotationOverlapMs: overlap } : {}),
+    ...(remind !== undefined ? { reminderLeadsMs: remind.split(',').map((lead) => lead.trim()) } : {}),
+    ...(attestEvery !== undefined ? { attestEveryMs: attestEvery } : {}),
+    ...(window !== undefined ? { attestationWindowMs: window } : {}),
   };
+  return Object.keys(policy).length ? { policy } : {};
 }

@@ -4,10 +4,13 @@
  */
 import { condition, workflowInfo } from '@temporalio/workflow';
 import type { MarketoUserView } from '../../activities/types';
+import { formatDuration } from '../../domain/durations';
+import type { DeactivationCause } from '../../domain/lifecycle-status';
+import { advanceAttestation, attestationMissed, attestationWakeAt } from './attestation';
 import { sameInstant, type Lifecycle } from './lifecycle';
 import { advanceRotation, rotationReady, rotationWakeAt } from './rotation';
 
-export type ActiveOutcome = 'expired' | 'revoked' | 'continue-as-new';
+export type ActiveOutcome = DeactivationCause | 'continue-as-new';
 
 /** Compares Marketo's expiry with ours and, when `correct`, puts ours back. */
 export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<MarketoUserView | null> {
@@ -33,27 +36,46 @@ export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<Marke
   return user;
 }
 
-/** The reminder for the current expiry; it counts as sent once delivered, not before. */
+/** The lead times of the current expiry already handled: sent, or passed over for a nearer one. */
+function handledLeads(lc: Lifecycle): number[] {
+  const reminded = lc.state.reminded;
+  return reminded?.expiresAt === lc.status.expiresAt ? reminded.leadsMs : [];
+}
+
+/** Lead times whose reminder is due at `now` and not handled yet, longest first. */
+function dueLeads(lc: Lifecycle, now: number): number[] {
+  const expiry = Date.parse(lc.status.expiresAt);
+  const handled = handledLeads(lc);
+  return lc.policy.reminderLeadsMs.filter((lead) => now >= expiry - lead && !handled.includes(lead));
+}
+
+/** When the next reminder of the current expiry falls due; undefined when every lead is handled. */
+function nextReminderAt(lc: Lifecycle): number | undefined {
+  const expiry = Date.parse(lc.status.expiresAt);
+  const handled = handledLeads(lc);
+  const times = lc.policy.reminderLeadsMs.filter((lead) => !handled.includes(lead)).map((l) => expiry - l);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+/**
+ * Sends the reminder of the nearest lead due and counts every due lead as handled (see reminderLeadsSchema: no
+ * burst of late reminders). Handled at once, so the loop never sends it twice; `reminder sent` is recorded only
+ * once delivered, and the run does not continue as new while it is in flight.
+ */
 export async function sendReminder(lc: Lifecycle): Promise<void> {
   const { status } = lc;
   const forExpiry = status.expiresAt;
-  lc.reminderInFlight = forExpiry;
+  const due = dueLeads(lc, Date.now());
+  const lead = due.at(-1);
+  if (lead === undefined) return;
+  lc.state.reminded = { expiresAt: forExpiry, leadsMs: [...handledLeads(lc), ...due] };
   const delivered = await lc.notify(
     'reminder',
-    `Access of ${lc.request.email} expires at ${forExpiry}`,
-    { expiresAt: forExpiry, clientId: status.clientId },
+    `Access of ${lc.request.email} expires at ${forExpiry} (in ${formatDuration(lead)} or less)`,
+    { expiresAt: forExpiry, clientId: status.clientId, leadMs: lead, lead: formatDuration(lead) },
     Date.parse(forExpiry) - Date.now(),
   );
-  if (lc.reminderInFlight === forExpiry) lc.reminderInFlight = undefined;
-  // Undelivered by the expiry is given up too (the failure is in the timeline); an extension meanwhile
-  // wants its own reminder for its own date.
-  if (status.expiresAt === forExpiry) lc.state.remindedForExpiry = forExpiry;
-  if (delivered) lc.record('reminder sent', `expires ${forExpiry}`);
-}
-
-function reminderDue(lc: Lifecycle): boolean {
-  const { expiresAt } = lc.status;
-  return lc.state.remindedForExpiry !== expiresAt && lc.reminderInFlight !== expiresAt;
+  if (delivered) lc.record('reminder sent', `expires ${forExpiry}, lead ${formatDuration(lead)}`);
 }
 
 /** Sleeps until something changes or `wakeAt`, then lets an extension being applied finish first. */
@@ -88,14 +110,13 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     const now = Date.now();
     const expiry = Date.parse(lc.status.expiresAt);
     if (now >= expiry && !lc.expiryChangeInFlight) return 'expired';
+    if (attestationMissed(lc) && !lc.expiryChangeInFlight) return 'attestation-missed';
     if (lc.driftCheckRequested && !lc.expiryChangeInFlight) {
       lc.driftCheckRequested = false;
       await checkDrift(lc, true);
       continue;
     }
-    const reminderAt = expiry - lc.policy.reminderLeadMs;
-    const due = reminderDue(lc);
-    if (due && now >= reminderAt && !lc.expiryChangeInFlight) {
+    if (dueLeads(lc, now).length && !lc.expiryChangeInFlight) {
       await checkDrift(lc, true);
       // Not awaited: a webhook being retried must not keep revocations and extensions waiting.
       void sendReminder(lc);
@@ -103,8 +124,10 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     }
     // After the reminder: a rotation falling due with it never keeps the reminder waiting, nor the reverse.
     if (!lc.expiryChangeInFlight && (await advanceRotation(lc))) continue;
+    if (advanceAttestation(lc)) continue;
     const rotationAt = rotationWakeAt(lc) ?? expiry;
-    await sleepUntil(lc, Math.min(due ? Math.min(reminderAt, expiry) : expiry, rotationAt));
+    const attestationAt = attestationWakeAt(lc) ?? expiry;
+    await sleepUntil(lc, Math.min(nextReminderAt(lc) ?? expiry, expiry, rotationAt, attestationAt));
     if (timeToContinueAsNew(lc)) return 'continue-as-new';
   }
 }

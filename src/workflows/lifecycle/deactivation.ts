@@ -4,6 +4,8 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 import type { MarketoUserView } from '../../activities/types';
+import type { DeactivationCause } from '../../domain/lifecycle-status';
+import { missedAttestationDetail } from './attestation';
 import { checkDrift } from './active';
 import type { EndedBeforeActive } from './failures';
 import type { Lifecycle } from './lifecycle';
@@ -16,7 +18,7 @@ function expiryStillAhead(user: MarketoUserView): boolean {
 }
 
 /** Locks the user and answers how it ended up. */
-async function lockUser(lc: Lifecycle, userId: string, cause: 'expired' | 'revoked'): Promise<string> {
+async function lockUser(lc: Lifecycle, userId: string, cause: DeactivationCause): Promise<string> {
   const marketo = lc.activities.marketoMustFinish;
   const before = cause === 'expired' ? await checkDrift(lc, false) : await marketo.getUser(userId);
   if (!before) return 'gone';
@@ -39,7 +41,7 @@ async function lockUser(lc: Lifecycle, userId: string, cause: 'expired' | 'revok
 }
 
 /** The status and timeline of an ended lifecycle, however it ended. */
-function markDeactivated(lc: Lifecycle, cause: 'expired' | 'revoked', outcome: string): void {
+function markDeactivated(lc: Lifecycle, cause: DeactivationCause, outcome: string): void {
   lc.status.phase = 'deactivated';
   publishVisibility(lc.status);
   lc.status.deactivation = {
@@ -50,10 +52,15 @@ function markDeactivated(lc: Lifecycle, cause: 'expired' | 'revoked', outcome: s
   };
   lc.record('deactivated', outcome);
   const revoke = cause === 'revoked' ? lc.revokeRequest : undefined;
-  void lc.audit(cause, 'deactivated', { actor: revoke?.actor, reason: revoke?.reason, detail: { outcome } });
+  const missed = cause === 'attestation-missed' ? missedAttestationDetail(lc) : {};
+  void lc.audit(cause, 'deactivated', {
+    actor: revoke?.actor,
+    reason: revoke?.reason,
+    detail: { outcome, ...missed },
+  });
 }
 
-export async function deactivate(lc: Lifecycle, cause: 'expired' | 'revoked'): Promise<void> {
+export async function deactivate(lc: Lifecycle, cause: DeactivationCause): Promise<void> {
   const { status } = lc;
   lc.deactivating = true;
   lc.record('deactivating', cause);

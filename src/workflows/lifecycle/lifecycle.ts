@@ -83,8 +83,6 @@ export class Lifecycle {
   expiryChangeInFlight = false;
   driftCheckRequested = false;
   pendingCompletion: OperatorCompletion | undefined;
-  /** The expiry whose reminder is being delivered. */
-  reminderInFlight: string | undefined;
   /** What the admin console can do, asked once per run when a rotation needs it. */
   capabilities: AdminCapabilities | undefined;
   /** This run took over the user an earlier lifecycle of the same email left locked. */
@@ -114,6 +112,8 @@ export class Lifecycle {
         extensions: 0,
         drift: [],
         timeline: [],
+        ...(input.request.owner ? { owner: input.request.owner } : {}),
+        ...(input.request.ticket ? { ticket: input.request.ticket } : {}),
       },
     };
     this.status = this.state.status;

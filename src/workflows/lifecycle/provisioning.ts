@@ -8,6 +8,7 @@ import {
   serviceDisplayName,
   type LifecycleRequest,
 } from '../../domain/lifecycle-request';
+import { scheduleFirstAttestation } from './attestation';
 import { invalidInput, stepFailed } from './failures';
 import { sameInstant, type Lifecycle } from './lifecycle';
 import { createServiceByOperator } from './operator-steps';
@@ -36,6 +37,7 @@ export async function provision(lc: Lifecycle): Promise<void> {
   status.phase = 'active';
   const every = lc.policy.rotateEveryMs;
   if (every !== undefined) status.nextRotationAt = new Date(Date.now() + every).toISOString();
+  scheduleFirstAttestation(lc);
   publishVisibility(status);
   lc.record('active', `until ${status.expiresAt}`);
   void lc.audit('onboarded', 'onboarded', {

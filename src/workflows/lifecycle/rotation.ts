@@ -8,7 +8,12 @@
 import { condition } from '@temporalio/workflow';
 import type { AdminCapabilities } from '../../activities/types';
 import type { ConfirmSwitchInput, RotateInput } from '../../domain/lifecycle-messages';
-import type { LifecycleStatus, PendingOperatorAction, Rotation } from '../../domain/lifecycle-status';
+import type {
+  DeactivationCause,
+  LifecycleStatus,
+  PendingOperatorAction,
+  Rotation,
+} from '../../domain/lifecycle-status';
 import { rotatedServiceDisplayName, serviceDescription } from '../../domain/lifecycle-request';
 import { formatDuration } from '../../domain/durations';
 import { rotatedSecretRef } from '../../domain/secret-refs';
@@ -329,7 +334,7 @@ async function abandon(lc: Lifecycle, rotation: Rotation, why: string): Promise<
 }
 
 /** Access ends during a rotation: the service that is not the current one goes, and both secrets with them. */
-export async function endRotation(lc: Lifecycle, cause: 'expired' | 'revoked'): Promise<void> {
+export async function endRotation(lc: Lifecycle, cause: DeactivationCause): Promise<void> {
   const rotation = lc.status.rotation;
   if (!rotation) return;
   const { supportMustFinish } = lc.activities;

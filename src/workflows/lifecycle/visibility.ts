@@ -4,8 +4,11 @@
  * without asking the workflow. Never the email: visibility stores search attributes unencrypted.
  */
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { LifecycleRequest } from '../../domain/lifecycle-request';
 import {
   EMAIL_MEMO_FIELD,
+  OWNER_MEMO_FIELD,
+  TICKET_MEMO_FIELD,
   MANAGED_BY,
   MauExpiresAt,
   MauManagedBy,
@@ -29,4 +32,13 @@ export function publishVisibility(status: Pick<LifecycleStatus, 'phase' | 'expir
  */
 export function publishEmail(email: string): void {
   upsertMemo({ [EMAIL_MEMO_FIELD]: email });
+}
+
+/** The owner and ticket for `list`, in the memo for the same reason as the email; nothing when neither is set. */
+export function publishOwner({ owner, ticket }: Pick<LifecycleRequest, 'owner' | 'ticket'>): void {
+  if (owner === undefined && ticket === undefined) return;
+  upsertMemo({
+    ...(owner !== undefined ? { [OWNER_MEMO_FIELD]: owner } : {}),
+    ...(ticket !== undefined ? { [TICKET_MEMO_FIELD]: ticket } : {}),
+  });
 }

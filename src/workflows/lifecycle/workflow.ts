@@ -11,20 +11,23 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  attestInputSchema,
   confirmSwitchInputSchema,
   rotateInputSchema,
+  type AttestInput,
   type CompleteOperatorStepInput,
   type ConfirmSwitchInput,
   type ExtendInput,
   type RevokeInput,
   type RotateInput,
 } from '../../domain/lifecycle-messages';
-import { expiryProblems, formatIssues } from '../../domain/lifecycle-request';
+import { attestationProblems, expiryProblems, formatIssues } from '../../domain/lifecycle-request';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
 import { lifecycleSecretRef } from '../../domain/secret-refs';
 import { lifecycleWorkflowInputSchema, type LifecycleWorkflowInput } from '../lifecycle-input';
 import * as messages from '../messages';
 import { holdWhileActive, type ActiveOutcome } from './active';
+import { attest, attestRefusal } from './attestation';
 import { lifecycleActivities } from './activities';
 import { compensate, fail } from './compensation';
 import { deactivate, endBeforeActive } from './deactivation';
@@ -32,7 +35,7 @@ import { EndedBeforeActive, invalidInput } from './failures';
 import { checked, Lifecycle } from './lifecycle';
 import { provision } from './provisioning';
 import { confirmSwitch, confirmSwitchRefusal, rotate, rotateRefusal } from './rotation';
-import { publishEmail, publishVisibility } from './visibility';
+import { publishEmail, publishOwner, publishVisibility } from './visibility';
 
 function parseInput(rawInput: LifecycleWorkflowInput): Lifecycle['input'] {
   const parsed = lifecycleWorkflowInputSchema.safeParse(rawInput);
@@ -74,6 +77,12 @@ function installHandlers(lc: Lifecycle): void {
   setHandler(messages.rotateUpdate, (u) => rotate(lc, u), {
     validator: (u: RotateInput) => refuseWith(rotateRefusal(lc, checked(rotateInputSchema, u).overlapMs)),
   });
+  setHandler(messages.attestUpdate, (u) => attest(lc, checked(attestInputSchema, u)), {
+    validator: (u: AttestInput) => {
+      checked(attestInputSchema, u);
+      refuseWith(attestRefusal(lc));
+    },
+  });
   setHandler(messages.confirmSwitchUpdate, (u) => confirmSwitch(lc, u), {
     validator: (u: ConfirmSwitchInput) => {
       checked(confirmSwitchInputSchema, u);
@@ -88,7 +97,10 @@ function installHandlers(lc: Lifecycle): void {
  */
 function judgeAtStart(lc: Lifecycle): void {
   const createdAt = Date.parse(lc.status.createdAt);
-  const problems = expiryProblems(lc.request.expiresAt, createdAt, createdAt, lc.policy);
+  const problems = [
+    ...expiryProblems(lc.request.expiresAt, createdAt, createdAt, lc.policy),
+    ...attestationProblems(lc.request),
+  ];
   if (problems.length) throw invalidInput(problems);
 }
 
@@ -105,6 +117,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   installHandlers(lc);
   publishVisibility(lc.status);
   publishEmail(lc.request.email);
+  publishOwner(lc.request);
   if (!input.carried) judgeAtStart(lc);
   let next: ActiveOutcome;
   try {

@@ -73,7 +73,7 @@ describe('lifecycle active period (mocked activities, time-skipping)', () => {
   it('the expiry timer reminds at the lead and locks at the expiry, not before', async () => {
     const mocks = mockActivities();
     await t.withMocks(mocks, async (queue) => {
-      const req = request({ expiresAt: inDays(30, await t.now()), policy: { reminderLeadMs: 7 * DAY } });
+      const req = request({ expiresAt: inDays(30, await t.now()), policy: { reminderLeadsMs: [7 * DAY] } });
       const handle = await start(t, queue, req);
       const final = await handle.result();
       assert.equal(final.phase, 'deactivated');
