@@ -60,6 +60,10 @@ export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningReq
     );
   }
   text('role.workspace', running.role.workspace, entry.role.workspace);
+  // The owner and ticket travel in the lifecycle's request and memo, set when it starts: a new owner takes a new
+  // lifecycle, so the plan shows it rather than letting the file and the lifecycle disagree in silence.
+  text('owner', running.owner, entry.owner);
+  text('ticket', running.ticket, entry.ticket);
   text('service.displayName', running.service.displayName, entry.service.displayName);
   text('service.description', running.service.description, entry.service.description);
   for (const key of Object.keys(entry.policy) as (keyof LifecyclePolicy)[]) {

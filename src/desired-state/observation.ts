@@ -21,6 +21,8 @@ export const observedLifecycleSchema = z.object({
       role: roleRequestSchema,
       service: z.object({ displayName: z.string().optional(), description: z.string().optional() }),
       policy: lifecyclePolicySchema,
+      owner: z.string().optional(),
+      ticket: z.string().optional(),
     })
     .optional(),
   marker: desiredStateMarkerSchema.optional(),

@@ -56,6 +56,8 @@ async function runningDetails(
       role: request.role,
       service: request.service,
       policy: request.policy,
+      ...(request.owner === undefined ? {} : { owner: request.owner }),
+      ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
     },
   };
 }

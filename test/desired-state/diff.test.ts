@@ -152,6 +152,29 @@ describe('desired-state diff', () => {
     assert.deepEqual(changed.changes, ['policy.reminderLeadsMs "30d,7d,1d" → "3d"']);
   });
 
+  it('replaces a lifecycle whose owner or ticket changed, and shows both', () => {
+    const text = FILE.replace(
+      'lifetime: 30d\n  - email: later',
+      'lifetime: 30d\n    owner: team@example.com\n    ticket: SEC-42\n  - email: later',
+    );
+    const changed = plan({ byEmail, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
+    assert.ok(changed?.kind === 'replace', JSON.stringify(changed));
+    assert.deepEqual(changed.changes, [
+      'owner undefined → "team@example.com"',
+      'ticket undefined → "SEC-42"',
+    ]);
+    const owned = new Map(byEmail);
+    const request = {
+      ...running('x@y.com').request!,
+      firstName: 'Same',
+      owner: 'team@example.com',
+      ticket: 'SEC-42',
+    };
+    owned.set('same@example.com', running('same@example.com', { request }));
+    const same = plan({ byEmail: owned, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
+    assert.deepEqual(same, { kind: 'no-change', email: 'same@example.com' });
+  });
+
   it('leaves alone what onboard started, listed or not, and never revokes it', () => {
     assert.equal(of('onboarded@example.com')?.kind, 'left-alone');
     assert.equal(of('manual@example.com')?.kind, 'left-alone');
