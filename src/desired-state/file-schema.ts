@@ -9,23 +9,59 @@ import {
   isoDateTimeSchema,
   lifecycleRequestSchema,
   requestedLifetimeSchema,
+  reminderLeadsSchema,
   requestedPolicySchema,
 } from '../domain/lifecycle-request';
-import { durationAtLeast, MIN_ROTATE_EVERY_MS } from '../domain/durations';
 import { MAX_EXEMPT_PATTERN_LENGTH, MAX_EXEMPT_PATTERNS } from '../domain/sweep-policy';
 
 /** A file for more users than this belongs split by team; the cap keeps one plan one screen of queries. */
 export const MAX_DESIRED_USERS = 1000;
 
-export const desiredUserSchema = lifecycleRequestSchema
+/**
+ * The policies a reviewer reads most, spelt short at the entry's top level (`rotateEvery: 90d`, `attestEvery:
+ * 90d`, `remind: [30d, 7d, 1d]`), each one field of the lifecycle policy.
+ */
+const POLICY_SHORTHANDS = {
+  rotateEvery: 'rotateEveryMs',
+  attestEvery: 'attestEveryMs',
+  remind: 'reminderLeadsMs',
+} as const;
+type Shorthand = keyof typeof POLICY_SHORTHANDS;
+const SHORTHANDS = Object.keys(POLICY_SHORTHANDS) as Shorthand[];
+
+type WithShorthands = { policy: z.output<typeof requestedPolicySchema> } & Partial<
+  Record<Shorthand, number | number[]>
+>;
+
+/** The entry with every shorthand moved into its policy field. */
+function withPolicyShorthands<T extends WithShorthands>(entry: T): Omit<T, Shorthand> {
+  const policy: Record<string, unknown> = { ...entry.policy };
+  const rest: Record<string, unknown> = { ...entry };
+  for (const short of SHORTHANDS) {
+    if (entry[short] !== undefined) policy[POLICY_SHORTHANDS[short]] = entry[short];
+    delete rest[short];
+  }
+  return { ...(rest as Omit<T, Shorthand>), policy: policy as T['policy'] };
+}
+
+/** Read on the entry as written: after parsing, a policy field with a default is always there. */
+function shorthandsGivenTwice(raw: unknown): Shorthand[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const entry = raw as Record<string, unknown>;
+  const policy = typeof entry.policy === 'object' && entry.policy !== null ? entry.policy : {};
+  return SHORTHANDS.filter((short) => entry[short] !== undefined && POLICY_SHORTHANDS[short] in policy);
+}
+
+const desiredUserFieldsSchema = lifecycleRequestSchema
   .omit({ expiresAt: true, policy: true })
   .extend({
     expiresAt: isoDateTimeSchema.optional(),
     /** `90d`: the expiry is the first apply's time plus this, however often the file is applied. */
     lifetime: requestedLifetimeSchema.optional(),
     policy: requestedPolicySchema.prefault({}),
-    /** `90d`: rotates the secret on a durable schedule (policy.rotateEveryMs, spelt as the issue asks). */
-    rotateEvery: durationAtLeast(MIN_ROTATE_EVERY_MS).optional(),
+    rotateEvery: requestedPolicySchema.shape.rotateEveryMs,
+    attestEvery: requestedPolicySchema.shape.attestEveryMs,
+    remind: reminderLeadsSchema.optional(),
   })
   .strict()
   .superRefine((entry, ctx) => {
@@ -36,18 +72,22 @@ export const desiredUserSchema = lifecycleRequestSchema
         message: 'give exactly one of expiresAt or lifetime',
       });
     }
-    if (entry.rotateEvery !== undefined && entry.policy.rotateEveryMs !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rotateEvery'],
-        message: 'give rotateEvery or policy.rotateEveryMs, not both',
-      });
-    }
-    for (const issue of attestationIssues(entry)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of attestationIssues(withPolicyShorthands(entry)))
+      ctx.addIssue({ code: 'custom', ...issue });
   })
-  .transform(({ rotateEvery, ...entry }) =>
-    rotateEvery === undefined ? entry : { ...entry, policy: { ...entry.policy, rotateEveryMs: rotateEvery } },
-  );
+  .transform(withPolicyShorthands);
+
+export const desiredUserSchema = z.preprocess((raw, ctx) => {
+  for (const short of shorthandsGivenTwice(raw)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [short],
+      message: `give ${short} or policy.${POLICY_SHORTHANDS[short]}, not both`,
+      input: raw,
+    });
+  }
+  return raw;
+}, desiredUserFieldsSchema);
 export type DesiredUser = z.output<typeof desiredUserSchema>;
 
 const protectedPatternSchema = z

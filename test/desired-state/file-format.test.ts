@@ -50,6 +50,28 @@ describe('desired-state file format', () => {
     assert.deepEqual(problemsOf(often), ['users.yaml:7:18 users[0].rotateEvery: must be at least 1h']);
   });
 
+  it('reads the attestEvery and remind shorthands into the policy, refused given twice or with nobody to ask', () => {
+    const short = GOOD.replace(
+      '    lifetime: 90d\n',
+      '    lifetime: 90d\n    owner: team@example.com\n    attestEvery: 90d\n    remind: [1d, 14d]\n',
+    );
+    const { file } = parseDesiredState(short, 'users.yaml');
+    assert.equal(file.users[0]!.policy.attestEveryMs, 90 * 86_400_000);
+    assert.deepEqual(file.users[0]!.policy.reminderLeadsMs, [14 * 86_400_000, 86_400_000]);
+    assert.ok(!('attestEvery' in file.users[0]!) && !('remind' in file.users[0]!));
+    const twice = GOOD.replace(
+      '    lifetime: 90d\n',
+      '    lifetime: 90d\n    remind: [1d]\n    policy: { reminderLeadsMs: [2d] }\n',
+    );
+    assert.deepEqual(problemsOf(twice), [
+      'users.yaml:7:13 users[0].remind: give remind or policy.reminderLeadsMs, not both',
+    ]);
+    const nobody = GOOD.replace('    lifetime: 90d\n', '    lifetime: 90d\n    attestEvery: 90d\n');
+    assert.deepEqual(problemsOf(nobody), [
+      'users.yaml:2:5 users[0].owner: required with policy.attestEveryMs (the address asked to attest)',
+    ]);
+  });
+
   it('reads owner, ticket and an attestation policy, and refuses attestation with nobody to ask', () => {
     const owned = GOOD.replace(
       '    lifetime: 90d\n',
