@@ -25,6 +25,7 @@ import {
   runCli,
   tempDir,
 } from '../cli/support';
+import { buildComplianceReport } from '../../src/report/build';
 import { REPORT_PAGE_SIZE } from '../../src/report/marketo-read';
 import { callUserManagement, inviteBody, requestToken } from '../helpers/sandbox';
 import { parseCsv } from './csv-parse';
@@ -202,5 +203,31 @@ describe('report on a mixed instance', () => {
       );
     assert.ok(!table!.stdout.includes(normal), 'no normal user');
     assert.match(table!.stderr, /reading Marketo/, 'progress on stderr');
+  });
+
+  it('fills lastUsedAt from the usage port the composition wires, for hand-made users too, with progress', async () => {
+    const asked: string[][] = [];
+    const progress: string[] = [];
+    const { context } = client;
+    const target = {
+      workflows: client.workflows,
+      taskQueue: context.taskQueue,
+      workflowIdFor: (email: string) => context.workflowIdFor(email),
+      lastUsedOf: (userids: string[]) => {
+        asked.push(userids);
+        return Promise.resolve((userid: string) => ({
+          lastUsedAt: userid === handMade ? '2030-06-14' : null,
+        }));
+      },
+    };
+    const { rows } = await buildComplianceReport(target, { statusConcurrency: 2 }, (t) => progress.push(t));
+    assert.equal(asked.length, 1, 'one lookup for the whole report');
+    assert.deepEqual([...asked[0]!].sort(), rows.map((r) => r.userid).sort());
+    assert.deepEqual(
+      rows.filter((r) => r.lastUsedAt !== null).map((r) => [r.email, r.lastUsedAt]),
+      [[handMade, '2030-06-14']],
+    );
+    assert.ok(progress.includes('reading Marketo: page 2, 4 API-only users so far'), progress.join('\n'));
+    assert.ok(progress.includes('reading lifecycles: 2 of 2'), progress.join('\n'));
   });
 });
