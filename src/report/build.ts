@@ -11,7 +11,7 @@ import { mapLimited } from '../desired-state/map-limited';
 import { TemporalUnavailableError } from '../errors';
 import { listFromVisibility, type LifecycleSummary } from '../lifecycle-list';
 import type { reportReadWorkflow } from '../workflows';
-import { statusQuery } from '../workflows/messages';
+import { requestQuery, statusQuery } from '../workflows/messages';
 import {
   REPORT_PAGE_SIZE,
   reportRolesSchema,
@@ -89,6 +89,8 @@ async function readRoles(target: ReportTarget, users: ReportMarketoUser[]): Prom
   return reportRolesSchema.parse(await runRead(target, { read: 'roles', roleIds }));
 }
 
+const requestedRoleSchema = z.object({ role: z.object({ permissions: z.array(z.string()).default([]) }) });
+
 async function statusOf(target: ReportTarget, workflowId: string): Promise<ReportStatus | null> {
   try {
     const parsed = reportStatusSchema.safeParse(
@@ -100,10 +102,39 @@ async function statusOf(target: ReportTarget, workflowId: string): Promise<Repor
   }
 }
 
+/** The permissions the lifecycle asked for; a second Query, so asked only where the instance does not tell. */
+async function requestedPermissionsOf(target: ReportTarget, workflowId: string): Promise<string[]> {
+  try {
+    const parsed = requestedRoleSchema.safeParse(
+      await target.workflows.getHandle(workflowId).query(requestQuery),
+    );
+    return parsed.success ? parsed.data.role.permissions : [];
+  } catch {
+    return [];
+  }
+}
+
+async function managedBy(
+  target: ReportTarget,
+  summary: LifecycleSummary,
+  permissionsKnown: (roleId: number) => boolean,
+): Promise<ManagedBy> {
+  const { workflowId, phase } = summary;
+  const status = await statusOf(target, workflowId);
+  if (status?.roleId === undefined || permissionsKnown(status.roleId)) return { workflowId, phase, status };
+  return {
+    workflowId,
+    phase,
+    status,
+    requestedPermissions: await requestedPermissionsOf(target, workflowId),
+  };
+}
+
 /** The lifecycle of each user's email that visibility knows, with its status. */
 async function lifecyclesOf(
   target: ReportTarget,
   users: ReportMarketoUser[],
+  roles: ReportRoles,
   concurrency: number,
   progress: (text: string) => void,
 ): Promise<Map<string, ManagedBy>> {
@@ -115,18 +146,14 @@ async function lifecyclesOf(
     const summary = visible.get(target.workflowIdFor(u.email.toLowerCase()));
     return summary ? [{ email: u.email.toLowerCase(), summary }] : [];
   });
+  const told = new Set(roles.roles.filter((r) => r.permissions !== null).map((r) => r.id));
   let asked = 0;
-  const statuses = await mapLimited(matched, concurrency, async ({ summary }) => {
-    const status = await statusOf(target, summary.workflowId);
+  const lifecycles = await mapLimited(matched, concurrency, async ({ summary }) => {
+    const managed = await managedBy(target, summary, (roleId) => told.has(roleId));
     progress(`reading lifecycles: ${++asked} of ${matched.length}`);
-    return status;
+    return managed;
   });
-  return new Map(
-    matched.map(({ email, summary }, i) => [
-      email,
-      { workflowId: summary.workflowId, phase: summary.phase, status: statuses[i] ?? null },
-    ]),
-  );
+  return new Map(matched.map(({ email }, i) => [email, lifecycles[i]!]));
 }
 
 export async function buildComplianceReport(
@@ -137,7 +164,7 @@ export async function buildComplianceReport(
   const users = await readApiOnlyUsers(target, progress);
   progress(`reading roles: ${users.length} API-only users`);
   const roles = await readRoles(target, users);
-  const managed = await lifecyclesOf(target, users, input.statusConcurrency, progress);
+  const managed = await lifecyclesOf(target, users, roles, input.statusConcurrency, progress);
   const lastUsed = target.lastUsedOf
     ? await target.lastUsedOf(users.map((u) => u.userid))
     : () => ({ lastUsedAt: null });

@@ -43,12 +43,14 @@ function roleLabel(role: ReportRole): string {
   return `${role.roleName ?? `role ${role.roleId}`} (${role.roleId}) in ${workspace}`;
 }
 
-/** `Role: perm, perm` a role, ` | ` between roles; `unknown` where the instance does not tell. */
+/** `Role: perm, perm` a role (` (requested)` when only the lifecycle's request tells), ` | ` between roles. */
 function permissionsCell(roles: ReportRole[]): string {
   return roles
-    .map(
-      (r) => `${r.roleName ?? `role ${r.roleId}`}: ${r.permissions ? r.permissions.join(', ') : 'unknown'}`,
-    )
+    .map((r) => {
+      const listed = r.permissions ? r.permissions.join(', ') : 'unknown';
+      const requested = r.permissionsSource === 'requested' ? ' (requested)' : '';
+      return `${r.roleName ?? `role ${r.roleId}`}: ${listed}${requested}`;
+    })
     .join(' | ');
 }
 

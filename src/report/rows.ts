@@ -14,8 +14,14 @@ export const reportRoleSchema = z.object({
   roleName: z.string().nullable(),
   workspaceId: z.number(),
   workspaceName: z.string().nullable(),
-  /** null where the instance does not tell (a real Marketo has no API for a role's permissions). */
+  /** null where neither the instance tells (a real Marketo has no API for it) nor a lifecycle asked for them. */
   permissions: z.array(z.string()).nullable(),
+  /**
+   * `instance`: read from the instance (the sandbox's console). `requested`: the permissions the managing
+   * lifecycle asked the role to have (created with them, or confirmed by the operator); an admin may have
+   * changed the role since, which only the Admin UI shows.
+   */
+  permissionsSource: z.enum(['instance', 'requested']).nullable(),
 });
 export type ReportRole = z.infer<typeof reportRoleSchema>;
 
@@ -52,6 +58,7 @@ export type ReportRow = z.infer<typeof reportRowSchema>;
 export const reportStatusSchema = z.object({
   phase: z.string(),
   createdAt: z.string(),
+  roleId: z.number().optional(),
   owner: z.string().optional(),
   ticket: z.string().optional(),
   attestation: z.object({ last: z.object({ at: z.string() }).optional() }).optional(),
@@ -65,6 +72,8 @@ export interface ManagedBy {
   workflowId: string;
   phase: string;
   status: ReportStatus | null;
+  /** The permissions the lifecycle asked its role (status.roleId) to have, read only where the instance does not tell. */
+  requestedPermissions?: string[];
 }
 
 export interface RowSources {
@@ -126,17 +135,24 @@ function lifecycleColumns(managed: ManagedBy | undefined, nowMs: number): Lifecy
   };
 }
 
-function rolesOf(user: ReportMarketoUser, sources: RowSources): ReportRole[] {
-  return user.roles.map(({ accessRoleId, workspaceId }) => {
-    const role = sources.roles.get(accessRoleId);
-    return {
-      roleId: accessRoleId,
-      roleName: role?.name ?? null,
-      workspaceId,
-      workspaceName: sources.workspaces.get(workspaceId) ?? null,
-      permissions: role?.permissions ?? null,
-    };
-  });
+type Permissions = Pick<ReportRole, 'permissions' | 'permissionsSource'>;
+
+function permissionsOf(roleId: number, sources: RowSources, managed: ManagedBy | undefined): Permissions {
+  const known = sources.roles.get(roleId)?.permissions;
+  if (known) return { permissions: known, permissionsSource: 'instance' };
+  const requested = managed?.status?.roleId === roleId ? managed.requestedPermissions : undefined;
+  if (requested?.length) return { permissions: requested, permissionsSource: 'requested' };
+  return { permissions: null, permissionsSource: null };
+}
+
+function rolesOf(user: ReportMarketoUser, sources: RowSources, managed: ManagedBy | undefined): ReportRole[] {
+  return user.roles.map(({ accessRoleId, workspaceId }) => ({
+    roleId: accessRoleId,
+    roleName: sources.roles.get(accessRoleId)?.name ?? null,
+    workspaceId,
+    workspaceName: sources.workspaces.get(workspaceId) ?? null,
+    ...permissionsOf(accessRoleId, sources, managed),
+  }));
 }
 
 function managementOf(
@@ -157,7 +173,7 @@ export function reportRow(user: ReportMarketoUser, sources: RowSources): ReportR
     marketoUserId: user.id,
     name: `${user.firstName} ${user.lastName}`.trim(),
     management: managementOf(email, managed, sources.selfEmail),
-    roles: rolesOf(user, sources),
+    roles: rolesOf(user, sources, managed),
     expiresAt: user.expiresAt,
     locked: user.isLocked,
     lockedReason: user.lockedReason,

@@ -14,7 +14,16 @@ const row: ReportRow = {
   phase: 'active',
   owner: 'team@example.com\nforged@example.com',
   ticket: null,
-  roles: [{ roleId: 102, roleName: 'Sync\r', workspaceId: 0, workspaceName: null, permissions: null }],
+  roles: [
+    {
+      roleId: 102,
+      roleName: 'Sync\r',
+      workspaceId: 0,
+      workspaceName: null,
+      permissions: null,
+      permissionsSource: null,
+    },
+  ],
   expiresAt: null,
   locked: false,
   lockedReason: null,

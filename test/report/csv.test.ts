@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { csvField, REPORT_CSV_COLUMNS, reportCsv } from '../../src/report/csv';
-import type { ReportRow } from '../../src/report/rows';
+import type { ReportRole, ReportRow } from '../../src/report/rows';
 import { parseCsv } from './csv-parse';
 
 const HOSTILE = '=HYPERLINK("https://evil.example","a, b")\nsecond line';
@@ -25,6 +25,7 @@ function row(overrides: Partial<ReportRow> = {}): ReportRow {
         workspaceId: 0,
         workspaceName: 'AllZones',
         permissions: null,
+        permissionsSource: null,
       },
     ],
     expiresAt: '2030-01-01T00:00:00.000Z',
@@ -61,22 +62,41 @@ describe('the report as CSV', () => {
   });
 
   it('has its documented header, empty cells for nulls, and roles with their permissions or unknown', () => {
-    const roles = [
+    const roles: ReportRole[] = [
       {
         roleId: 101,
         roleName: 'Sync',
         workspaceId: 0,
         workspaceName: 'AllZones',
         permissions: ['Read-Only Lead'],
+        permissionsSource: 'instance',
       },
-      { roleId: 9, roleName: null, workspaceId: 1008, workspaceName: null, permissions: null },
+      {
+        roleId: 9,
+        roleName: null,
+        workspaceId: 1008,
+        workspaceName: null,
+        permissions: null,
+        permissionsSource: null,
+      },
+      {
+        roleId: 5,
+        roleName: 'Asked',
+        workspaceId: 0,
+        workspaceName: 'AllZones',
+        permissions: ['Read-Only Activity'],
+        permissionsSource: 'requested',
+      },
     ];
     const text = reportCsv([row({ roles, rotationAgeDays: 0, locked: true })]);
     assert.ok(text.startsWith(`${REPORT_CSV_COLUMNS.join(',')}\r\n`));
     const record = parseCsv(text)[1]!;
     const get = (column: (typeof REPORT_CSV_COLUMNS)[number]) => record[REPORT_CSV_COLUMNS.indexOf(column)];
-    assert.equal(get('roles'), 'Sync (101) in AllZones; role 9 (9) in workspace 1008');
-    assert.equal(get('permissions'), 'Sync: Read-Only Lead | role 9: unknown');
+    assert.equal(get('roles'), 'Sync (101) in AllZones; role 9 (9) in workspace 1008; Asked (5) in AllZones');
+    assert.equal(
+      get('permissions'),
+      'Sync: Read-Only Lead | role 9: unknown | Asked: Read-Only Activity (requested)',
+    );
     assert.deepEqual([get('workflowId'), get('locked'), get('rotationAgeDays')], ['', 'true', '0']);
   });
 });

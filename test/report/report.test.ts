@@ -165,6 +165,7 @@ describe('report on a mixed instance', () => {
     assert.equal(row.phase, 'active');
     assert.equal(row.roles[0]?.roleName, ROLE.name);
     assert.deepEqual([...(row.roles[0]?.permissions ?? [])].sort(), [...ROLE.permissions].sort());
+    assert.equal(row.roles[0]?.permissionsSource, 'instance', "the sandbox tells a role's permissions");
     assert.ok(
       row.activatedAt && Date.now() - Date.parse(row.activatedAt) < 10 * 60_000,
       'activated just now',

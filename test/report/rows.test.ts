@@ -59,6 +59,7 @@ describe('a report row', () => {
         workspaceId: 0,
         workspaceName: 'AllZones',
         permissions: ['Read-Only Lead'],
+        permissionsSource: 'instance',
       },
     ]);
     assert.equal(row.lastUsedAt, '2030-06-14');
@@ -96,5 +97,24 @@ describe('a report row', () => {
     assert.equal(reportRow(user, sources()).management, 'hand-made');
     assert.equal(reportRow(user, sources(undefined, 'crm@example.com')).management, 'this-product');
     assert.equal(reportRow(user, sources()).rotationAgeDays, null);
+  });
+
+  it("falls back to the lifecycle's requested permissions for its own role where the instance does not tell", () => {
+    const unknown = {
+      ...sources(),
+      roles: new Map([[101, { id: 101, name: 'Sync', type: 'custom', permissions: null }]]),
+    };
+    const managed = { ...managedBy(status({ roleId: 101 })), requestedPermissions: ['Read-Only Activity'] };
+    const row = reportRow(user, { ...unknown, managedBy: () => managed });
+    assert.deepEqual(
+      row.roles.map((r) => [r.permissions, r.permissionsSource]),
+      [[['Read-Only Activity'], 'requested']],
+    );
+    const otherRole = { ...managed, status: status({ roleId: 102 }) };
+    const other = reportRow(user, { ...unknown, managedBy: () => otherRole });
+    assert.deepEqual(
+      other.roles.map((r) => [r.permissions, r.permissionsSource]),
+      [[null, null]],
+    );
   });
 });
