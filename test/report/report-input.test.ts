@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { InputError, report, type ReportInput } from '../../src';
-import { cliEnv, describeRun, removeDir, runCli, tempDir } from '../cli/support';
+import { cliEnv, describeRun, inPairs, removeDir, runCli, tempDir } from '../cli/support';
 
 describe('report input', () => {
   const empty = tempDir('report-input');
@@ -17,5 +17,16 @@ describe('report input', () => {
     await assert.rejects(report({ statusConcurrency: 0 }, { dataDir: empty }), bad(/^statusConcurrency: /));
     const unknown = { pageSize: 5 } as unknown as ReportInput;
     await assert.rejects(report(unknown, { dataDir: empty }), bad(/pageSize/));
+  });
+
+  it('report --help says what it reads, its columns and its examples, and the command list names it', async () => {
+    const [help, top] = await inPairs([
+      () => runCli(['report', '--help'], { env: cliEnv() }),
+      () => runCli(['--help'], { env: cliEnv() }),
+    ]);
+    assert.equal(help!.code, 0, describeRun(help!));
+    assert.match(help!.stdout, /^Usage: marketo-api-users report \[--csv \| --json\]/);
+    assert.match(help!.stdout, /^Examples:$/m);
+    assert.match(top!.stdout, /^ {2}report +the compliance report/m);
   });
 });
