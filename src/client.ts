@@ -65,6 +65,12 @@ import {
 } from './errors';
 import { setupNamespace, type NamespaceSetupReport } from './namespace-setup';
 import { onboardDifferences } from './onboard-conflict';
+import {
+  buildComplianceReport,
+  reportInputSchema,
+  type ComplianceReport,
+  type ReportInput,
+} from './report/build';
 import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import {
@@ -742,6 +748,14 @@ export class LifecycleClient {
     return listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
   }
 
+  /** Every API-only user of the instance, managed or hand-made, with owner, attestation and rotation age. */
+  async report(input: ReportInput = {}, onProgress?: (text: string) => void): Promise<ComplianceReport> {
+    const { workflow: workflows } = this.client;
+    const workflowIdFor = (email: string) => this.context.workflowIdFor(email);
+    const target = { workflows, taskQueue: this.context.taskQueue, workflowIdFor };
+    return buildComplianceReport(target, parse(reportInputSchema, input), onProgress);
+  }
+
   /** Registers the lifecycle's search attributes on this namespace where missing; says what it added and found. */
   async setupNamespace(): Promise<NamespaceSetupReport> {
     return setupNamespace(this.client.connection, this.context.temporal.namespace);
@@ -788,6 +802,10 @@ export const revoke = async (email: string, input?: RevokeOptions, options?: Cli
 export const list = async (options?: ClientOptions, filter?: ListFilterInput) => {
   parse(listFilterSchema, filter ?? {});
   return withClient(options, (c) => c.list(filter));
+};
+export const report = async (input?: ReportInput, options?: ClientOptions) => {
+  parse(reportInputSchema, input ?? {});
+  return withClient(options, (c) => c.report(input));
 };
 export const sweep = async (input?: SweepRunInput, options?: ClientOptions) => {
   validateInput.sweep(input);

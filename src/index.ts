@@ -15,6 +15,7 @@ export {
   audit,
   reencryptSecrets,
   sweep,
+  report,
   scheduleSweep,
   deleteSweepSchedule,
   pauseSweepSchedule,
@@ -104,3 +105,12 @@ export {
   type DesiredStatePlan,
   type PlannedAction,
 } from './desired-state/plan-schema';
+// The compliance report (issue 18): every API-only user, managed or hand-made; CSV for auditors.
+export {
+  reportInputSchema,
+  type ComplianceReport,
+  type LastUsedLookup,
+  type ReportInput,
+} from './report/build';
+export { reportRowSchema, type ReportRole, type ReportRow } from './report/rows';
+export { csvField, REPORT_CSV_COLUMNS, reportCsv } from './report/csv';

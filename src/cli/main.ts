@@ -12,6 +12,7 @@ import type * as List from './commands/list';
 import type * as MoveStore from './commands/move-store';
 import type * as Onboard from './commands/onboard';
 import type * as Plan from './commands/plan';
+import type * as Report from './commands/report';
 import type * as Revoke from './commands/revoke';
 import type * as Rotate from './commands/rotate';
 import type * as ScheduleSweep from './commands/schedule-sweep';
@@ -106,6 +107,12 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'list',
     summary: 'every lifecycle with its phase and expiry',
     load: () => (load('./commands/list') as typeof List).listCommand,
+  },
+  {
+    name: 'report',
+    summary:
+      'the compliance report: every API-only user, managed or hand-made, with owner, roles, expiry, last use and rotation age (--csv, --json)',
+    load: () => (load('./commands/report') as typeof Report).reportCommand,
   },
   {
     name: 'plan',

@@ -1,5 +1,6 @@
 // The workflows a worker registers. Workflow code only: no activity implementations, no Node built-ins.
 import type * as DesiredStateRead from './desired-state/read';
+import type * as ReportRead from './report/read';
 import type * as Sweep from './sweep/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
@@ -25,4 +26,13 @@ export function desiredStateReadWorkflow(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
   const read = require('./desired-state/read') as typeof DesiredStateRead;
   return read.desiredStateReadWorkflow(...args);
+}
+
+/** The compliance report's reads of Marketo, loaded by their first call for the same reason as the sweep. */
+export function reportReadWorkflow(
+  ...args: Parameters<typeof ReportRead.reportReadWorkflow>
+): ReturnType<typeof ReportRead.reportReadWorkflow> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
+  const read = require('./report/read') as typeof ReportRead;
+  return read.reportReadWorkflow(...args);
 }
