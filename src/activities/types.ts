@@ -179,6 +179,27 @@ export interface SweepBookkeepingActivities {
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
 }
 
+/** What one collection of Marketo's Usage API stored: counts only, never a secret. */
+export interface UsageCollectionReport {
+  instance: string;
+  /** Marketo's day of the reading. */
+  collectedDay: string;
+  /** The oldest day the reading covered (Marketo keeps 7). */
+  coveredSince: string;
+  /** Days with calls in the reading. */
+  days: number;
+  /** Distinct API users with calls. */
+  users: number;
+  calls: number;
+  /** Errors of the covered days by Marketo code. */
+  errorsByCode: Record<string, number>;
+}
+
+/** The usage collector's: two Usage API reads (not User Management), on the Marketo queue with the rest. */
+export interface UsageActivities {
+  collectUsage(): Promise<UsageCollectionReport>;
+}
+
 /** Everything that makes no User Management call: these run on the general task queue. */
 export interface SupportActivities
   extends AdminConsoleActivities,

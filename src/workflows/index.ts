@@ -2,6 +2,7 @@
 import type * as Sweep from './sweep/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
+export { usageCollectorWorkflow } from './usage/workflow';
 
 /**
  * The sweep, loaded by its first call instead of with this module. The worker evaluates the workflow modules anew
