@@ -5,6 +5,7 @@
  */
 import type { AdminConsole } from '../marketo/admin-console';
 import type { LifecycleNotification } from '../notifications';
+import type { UsageLookup } from '../domain/usage';
 import type { AuditEvent } from '../store/types';
 
 export interface MarketoUserView {
@@ -177,6 +178,8 @@ export interface SweepBookkeepingActivities {
   currentManagedExpiry(workflowId: string): Promise<string | null>;
   /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
+  /** For maxIdle: these users' last days with calls in the usage ledger, and the days the ledger covers. */
+  usageOfUsers(userids: string[]): Promise<UsageLookup>;
 }
 
 /** What one collection of Marketo's Usage API stored: counts only, never a secret. */

@@ -35,6 +35,8 @@ export type UsageCollection = z.infer<typeof usageCollectionSchema>;
 export interface UsageLookup {
   /** The oldest day any collection covered for the instance; null before the first collection. */
   coveredSince: string | null;
+  /** Marketo's day of the latest collection; null before the first. */
+  lastCollected: string | null;
   /** Keyed by the userid as asked; users without a call in the ledger are absent. */
   lastUsed: Record<string, string>;
 }

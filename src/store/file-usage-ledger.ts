@@ -50,7 +50,11 @@ export class FileUsageLedger implements UsageLedger {
       const day = latest.get(userid.toLowerCase());
       if (day !== undefined) lastUsed.push([userid, day]);
     }
-    return { coveredSince: coverage?.[1] ?? null, lastUsed: Object.fromEntries(lastUsed) };
+    return {
+      coveredSince: coverage?.[1] ?? null,
+      lastCollected: coverage?.[2] ?? null,
+      lastUsed: Object.fromEntries(lastUsed),
+    };
   }
 
   async dailyCallsOf(instance: string, userid: string): Promise<{ day: string; calls: number }[]> {

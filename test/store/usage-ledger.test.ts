@@ -69,6 +69,7 @@ for (const { name, open } of STORES) {
     it('before any collection: knows no day and no coverage', async () => {
       assert.deepEqual(await opened.usage.lastUsedOf(SANDBOX, ['a@example.com']), {
         coveredSince: null,
+        lastCollected: null,
         lastUsed: {},
       });
     });
@@ -95,7 +96,11 @@ for (const { name, open } of STORES) {
         'b@example.com',
         'c@example.com',
       ]);
-      assert.deepEqual(lookup, { coveredSince: '2030-06-15', lastUsed: { 'a@Example.com': '2030-06-20' } });
+      assert.deepEqual(lookup, {
+        coveredSince: '2030-06-15',
+        lastCollected: '2030-06-21',
+        lastUsed: { 'a@Example.com': '2030-06-20' },
+      });
     });
 
     it('a repeated collection changes nothing; a later one extends the days beyond Marketo 7', async () => {
@@ -116,6 +121,7 @@ for (const { name, open } of STORES) {
       const lookup = await opened.usage.lastUsedOf(SANDBOX, ['a@example.com', 'b@example.com']);
       assert.deepEqual(lookup, {
         coveredSince: '2030-06-15',
+        lastCollected: '2030-07-30',
         lastUsed: { 'a@example.com': '2030-06-20', 'b@example.com': '2030-07-29' },
       });
       assert.deepEqual(await opened.usage.dailyCallsOf(SANDBOX, 'A@example.com'), [

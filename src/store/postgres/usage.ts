@@ -39,8 +39,8 @@ export class PostgresUsageLedger implements UsageLedger {
   async lastUsedOf(instance: string, userids: string[]): Promise<UsageLookup> {
     const keys = [...new Set(userids.map((userid) => userid.toLowerCase()))];
     return this.db.transaction(async (tx) => {
-      const coverage = await tx.query<{ covered_since: string }>(
-        'SELECT covered_since FROM usage_coverage WHERE instance = $1',
+      const coverage = await tx.query<{ covered_since: string; last_collected: string }>(
+        'SELECT covered_since, last_collected FROM usage_coverage WHERE instance = $1',
         [instance],
       );
       const { rows } = await tx.query<{ userid: string; last_day: string }>(
@@ -56,6 +56,7 @@ export class PostgresUsageLedger implements UsageLedger {
       }
       return {
         coveredSince: coverage.rows[0]?.covered_since ?? null,
+        lastCollected: coverage.rows[0]?.last_collected ?? null,
         lastUsed: Object.fromEntries(lastUsed),
       };
     });
