@@ -12,6 +12,8 @@ import {
   type SweepDecisionInput,
   type SweptUser,
 } from '../../src/domain/sweep-policy';
+import { policyFromFlags } from '../../src/cli/commands/sweep-policy-flags';
+import { UsageError } from '../../src/cli/errors';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2030-08-01T12:00:00.000Z');
@@ -97,5 +99,30 @@ describe('idleSinceLookup', () => {
     assert.equal(idleSinceLookup(stale, firstSeen, NOW)('old@x.com'), undefined);
     const fresh = { ...usage, lastCollected: '2030-07-29' };
     assert.notEqual(idleSinceLookup(fresh, firstSeen, NOW)('old@x.com'), undefined);
+  });
+});
+
+describe('maxIdle flags', () => {
+  it('--max-idle alone warns at two thirds; --idle-notify-after sets the warning', () => {
+    assert.deepEqual(policyFromFlags({ 'max-idle': '45d' })?.maxIdle, {
+      lockAfterMs: 45 * DAY,
+      notifyAfterMs: 30 * DAY,
+    });
+    assert.deepEqual(policyFromFlags({ 'max-idle': '60d', 'idle-notify-after': '50d' })?.maxIdle, {
+      lockAfterMs: 60 * DAY,
+      notifyAfterMs: 50 * DAY,
+    });
+  });
+
+  it('refuses a warning without a lock, and a warning after the lock, naming the field', () => {
+    assert.throws(
+      () => policyFromFlags({ 'idle-notify-after': '30d' }),
+      /idle-notify-after: only with --max-idle/,
+    );
+    assert.throws(
+      () => policyFromFlags({ 'max-idle': '10d', 'idle-notify-after': '20d' }),
+      (error: unknown) =>
+        error instanceof UsageError && /policy\.maxIdle.*before the lock/.test(error.problems.join(' ')),
+    );
   });
 });
