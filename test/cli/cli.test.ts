@@ -45,6 +45,8 @@ const COMMANDS = [
   'apply',
   'complete-step',
   'setup-namespace',
+  'schedule-usage',
+  'collect-usage',
   'demo',
   'worker',
   'sandbox',
