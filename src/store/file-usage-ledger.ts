@@ -65,6 +65,19 @@ export class FileUsageLedger implements UsageLedger {
       .sort((a, b) => a.day.localeCompare(b.day));
   }
 
+  /** The whole ledger as one collection per instance: what a move into another store records. */
+  async collections(): Promise<UsageCollection[]> {
+    const ledger = await this.read();
+    return ledger.coverage.map(([instance, coveredSince, collectedDay]) => ({
+      instance,
+      coveredSince,
+      collectedDay,
+      rows: ledger.counts
+        .filter(([name]) => name === instance)
+        .map(([, userid, day, calls]) => ({ day, userid, calls })),
+    }));
+  }
+
   private async recordNow({ instance, collectedDay, coveredSince, rows }: UsageCollection): Promise<void> {
     const ledger = await this.read();
     const counts = new Map(ledger.counts.map((entry) => [countKey(entry[0], entry[1], entry[2]), entry]));
