@@ -1,8 +1,8 @@
 // The workflows a worker registers. Workflow code only: no activity implementations, no Node built-ins.
 import type * as Sweep from './sweep/workflow';
+import type * as Usage from './usage/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
-export { usageCollectorWorkflow } from './usage/workflow';
 
 /**
  * The sweep, loaded by its first call instead of with this module. The worker evaluates the workflow modules anew
@@ -16,4 +16,13 @@ export function sweepWorkflow(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
   const sweep = require('./sweep/workflow') as typeof Sweep;
   return sweep.sweepWorkflow(...args);
+}
+
+/** The daily usage collector, loaded by its first call for the same reason as the sweep. */
+export function usageCollectorWorkflow(
+  ...args: Parameters<typeof Usage.usageCollectorWorkflow>
+): ReturnType<typeof Usage.usageCollectorWorkflow> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
+  const usage = require('./usage/workflow') as typeof Usage;
+  return usage.usageCollectorWorkflow(...args);
 }
