@@ -82,7 +82,18 @@ import {
 import { sweepPolicySchema, type SweepReport } from './domain/sweep-policy';
 import { openStore } from './store/open';
 import type { ReencryptReport } from './store/postgres/secrets';
-import type { AuditEvent, Store } from './store/types';
+import type { AuditEvent, Store, UsageLedger } from './store/types';
+import type { LastUsed } from './domain/usage';
+import { lastUsedOfUsers, USAGE_UNKNOWN } from './lifecycle-usage';
+import type { UsageCollectionReport } from './activities/types';
+import {
+  collectUsageNow,
+  deleteUsageSchedule,
+  upsertUsageSchedule,
+  usageScheduleInputSchema,
+  type ScheduledUsage,
+  type UsageScheduleInput,
+} from './usage-schedule';
 import {
   describeSweepSchedule as describeSchedule,
   scheduleNoteInputSchema,
@@ -120,6 +131,10 @@ export type { AuditEvent, AuditEventKind } from './store/types';
 export type { AuditQueryInput, CredentialsInput, ServiceCredentials } from './credentials-handover';
 export { auditQueryInputSchema, credentialsInputSchema };
 export { SWEEP_SCHEDULE_ID, scheduleNoteInputSchema, sweepScheduleInputSchema };
+export { USAGE_SCHEDULE_ID, usageScheduleInputSchema } from './usage-schedule';
+export type { ScheduledUsage, UsageScheduleInput } from './usage-schedule';
+export type { UsageCollectionReport } from './activities/types';
+export type { LastUsed } from './domain/usage';
 export type {
   ScheduledSweep,
   ScheduleNoteInput,
@@ -289,6 +304,9 @@ export const validateInput = {
   },
   scheduleSweep(input: SweepScheduleInput): void {
     parse(sweepScheduleInputSchema, input);
+  },
+  scheduleUsage(input: UsageScheduleInput = {}): void {
+    parse(usageScheduleInputSchema, input);
   },
   scheduleNote(input: ScheduleNoteInput = {}): void {
     parse(scheduleNoteInputSchema, input);
@@ -529,8 +547,21 @@ export class LifecycleClient {
     }
   }
 
-  async status(email: string): Promise<LifecycleStatus> {
-    return this.query(email);
+  /** The lifecycle's state, with its last use from the usage ledger (day precision). */
+  async status(email: string): Promise<LifecycleStatus & LastUsed> {
+    const status = await this.query(email);
+    const userid = status.userId ?? status.email;
+    const usageOf = await lastUsedOfUsers(
+      () => this.usageLedger(),
+      this.context.marketoBaseUrl,
+      [userid],
+      Date.now(),
+    );
+    return { ...status, ...usageOf(userid) };
+  }
+
+  private async usageLedger(): Promise<UsageLedger> {
+    return (await this.store()).usage;
   }
 
   async extend(email: string, options: ExtendOptions): Promise<LifecycleStatus> {
@@ -729,6 +760,21 @@ export class LifecycleClient {
     return describeSchedule(this.client);
   }
 
+  /** Creates the usage collector's daily schedule (default 00:30 America/Chicago), or moves its time. */
+  async scheduleUsage(input: UsageScheduleInput = {}): Promise<ScheduledUsage> {
+    return upsertUsageSchedule(this.client, this.context.taskQueue, parse(usageScheduleInputSchema, input));
+  }
+
+  /** Removes the usage collector's schedule; false when there was none. */
+  async deleteUsageSchedule(): Promise<boolean> {
+    return deleteUsageSchedule(this.client);
+  }
+
+  /** Reads Marketo's Usage API now (two calls) into the usage ledger; says what it stored. */
+  async collectUsage(): Promise<UsageCollectionReport> {
+    return collectUsageNow(this.client, this.context.taskQueue);
+  }
+
   /** Removes the sweep's schedule; false when there was none. */
   async deleteSweepSchedule(): Promise<boolean> {
     try {
@@ -744,15 +790,28 @@ export class LifecycleClient {
    * The lifecycles on this namespace matching `filter`, newest first, from visibility alone: one call per page,
    * whatever the number of lifecycles.
    */
-  async list(filter: ListFilterInput = {}): Promise<LifecycleSummary[]> {
-    return listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
+  async list(filter: ListFilterInput = {}): Promise<(LifecycleSummary & LastUsed)[]> {
+    const summaries = await listFromVisibility(this.client.workflow, parse(listFilterSchema, filter));
+    const emails = summaries.flatMap((summary) => (summary.email === null ? [] : [summary.email]));
+    const usageOf = await lastUsedOfUsers(
+      () => this.usageLedger(),
+      this.context.marketoBaseUrl,
+      emails,
+      Date.now(),
+    );
+    return summaries.map((summary) => ({
+      ...summary,
+      ...(summary.email === null ? USAGE_UNKNOWN : usageOf(summary.email)),
+    }));
   }
 
   /** Every API-only user of the instance, managed or hand-made, with owner, attestation and rotation age. */
   async report(input: ReportInput = {}, onProgress?: (text: string) => void): Promise<ComplianceReport> {
     const { workflow: workflows } = this.client;
     const workflowIdFor = (email: string) => this.context.workflowIdFor(email);
-    const target = { workflows, taskQueue: this.context.taskQueue, workflowIdFor };
+    const lastUsedOf = (userids: string[]) =>
+      lastUsedOfUsers(() => this.usageLedger(), this.context.marketoBaseUrl, userids, Date.now());
+    const target = { workflows, taskQueue: this.context.taskQueue, workflowIdFor, lastUsedOf };
     return buildComplianceReport(target, parse(reportInputSchema, input), onProgress);
   }
 

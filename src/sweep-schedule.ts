@@ -234,6 +234,8 @@ export interface SweepPolicySummary {
   grace: string;
   lockExpired: boolean;
   exempt: string[];
+  /** Idle credentials warned after `notifyAfter` and locked after `lockAfter`; null when not judged. */
+  maxIdle: { lockAfter: string; notifyAfter: string } | null;
 }
 
 /** What `describeSweepSchedule` returns: plain JSON, times as ISO 8601 UTC. */
@@ -295,6 +297,12 @@ function policyOf(action: ScheduleDescription['action']): SweepPolicySummary | n
     grace: formatDuration(p.expiryGraceMs),
     lockExpired: p.lockExpired,
     exempt: p.exempt,
+    maxIdle: p.maxIdle
+      ? {
+          lockAfter: formatDuration(p.maxIdle.lockAfterMs),
+          notifyAfter: formatDuration(p.maxIdle.notifyAfterMs),
+        }
+      : null,
   };
 }
 

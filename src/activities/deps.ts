@@ -2,7 +2,7 @@ import type { AdminConsole } from '../marketo/admin-console';
 import type { MarketoClient } from '../marketo/client';
 import type { Notifier } from '../notifications';
 import type { SecretStore } from '../security/secret-store';
-import type { AuditLog } from '../store/types';
+import type { AuditLog, UsageLedger } from '../store/types';
 import type { ManagedLifecycle } from './types';
 
 /** What activities need from the outside world; the worker wires real ones, tests may wire others. */
@@ -13,6 +13,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Where lifecycle and sweep events are kept beyond Temporal's retention; never a secret. */
   audit: AuditLog;
+  /** Per-user daily call counts from Marketo's Usage API, kept past Marketo's 7 days. */
+  usage: UsageLedger;
   /** workflowIdKeyFingerprint of this worker's workflow-id key: lifecycles started with another are refused. */
   workflowIdKeyFingerprint: string;
   /** What the sweep needs beyond Marketo: which users lifecycles manage, and when it first saw each user. */

@@ -5,10 +5,11 @@ import type { ActivityDeps } from './deps';
 import { createMarketoActivities } from './marketo';
 import { createNotifyActivities } from './notify';
 import { createSweepBookkeepingActivities } from './sweep-bookkeeping';
-import type { MarketoActivities, SupportActivities } from './types';
+import type { MarketoActivities, SupportActivities, UsageActivities } from './types';
+import { createUsageActivities } from './usage';
 
 export type { ActivityDeps } from './deps';
-export type { MarketoActivities, SupportActivities } from './types';
+export type { MarketoActivities, SupportActivities, UsageActivities } from './types';
 export { activityInterceptors } from './interceptor';
 
 /**
@@ -16,11 +17,11 @@ export { activityInterceptors } from './interceptor';
  * Each concern's file builds its own activities; their names are the ones workflows call and histories record.
  */
 export function createActivities(deps: ActivityDeps): {
-  marketo: MarketoActivities;
+  marketo: MarketoActivities & UsageActivities;
   support: SupportActivities;
 } {
   return {
-    marketo: createMarketoActivities(deps),
+    marketo: { ...createMarketoActivities(deps), ...createUsageActivities(deps) },
     support: {
       ...createAdminConsoleActivities(deps),
       ...createCredentialActivities(deps),

@@ -5,7 +5,8 @@ import type { SweepBookkeepingActivities } from './types';
 export function createSweepBookkeepingActivities({
   marketo,
   sweep,
-}: Pick<ActivityDeps, 'marketo' | 'sweep'>): SweepBookkeepingActivities {
+  usage,
+}: Pick<ActivityDeps, 'marketo' | 'sweep' | 'usage'>): SweepBookkeepingActivities {
   return {
     getSweepContext: async () => ({ selfEmail: (await marketo.getTokenInfo()).scope }),
 
@@ -16,5 +17,8 @@ export function createSweepBookkeepingActivities({
     currentManagedExpiry: (workflowId) => sweep.currentManagedExpiry(workflowId),
 
     recordFirstSeen: (userids, at) => sweep.memory.recordFirstSeen(userids, at),
+
+    // The instance as the collector keys it: this worker's Marketo base URL (no call is made).
+    usageOfUsers: (userids) => usage.lastUsedOf(marketo.baseUrl, userids),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { AdminConsole } from '../marketo/admin-console';
 import type { LifecycleNotification } from '../notifications';
+import type { UsageLookup } from '../domain/usage';
 import type { AuditEvent } from '../store/types';
 
 export interface MarketoUserView {
@@ -177,6 +178,29 @@ export interface SweepBookkeepingActivities {
   currentManagedExpiry(workflowId: string): Promise<string | null>;
   /** Remembers when the sweep first saw each user (for maxLifetime from first sight); returns those dates. */
   recordFirstSeen(userids: string[], at: string): Promise<Record<string, string>>;
+  /** For maxIdle: these users' last days with calls in the usage ledger, and the days the ledger covers. */
+  usageOfUsers(userids: string[]): Promise<UsageLookup>;
+}
+
+/** What one collection of Marketo's Usage API stored: counts only, never a secret. */
+export interface UsageCollectionReport {
+  instance: string;
+  /** Marketo's day of the reading. */
+  collectedDay: string;
+  /** The oldest day the reading covered (Marketo keeps 7). */
+  coveredSince: string;
+  /** Days with calls in the reading. */
+  days: number;
+  /** Distinct API users with calls. */
+  users: number;
+  calls: number;
+  /** Errors of the covered days by Marketo code. */
+  errorsByCode: Record<string, number>;
+}
+
+/** The usage collector's: two Usage API reads (not User Management), on the Marketo queue with the rest. */
+export interface UsageActivities {
+  collectUsage(): Promise<UsageCollectionReport>;
 }
 
 /** Everything that makes no User Management call: these run on the general task queue. */

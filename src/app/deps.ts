@@ -88,6 +88,7 @@ export function buildActivityDeps(context: DepsContext, overrides: DepsOverrides
         : operatorOnlyConsole),
     secrets: wrapSecrets ? wrapSecrets(files) : files,
     audit: metrics ? metrics.countingAudit(audit) : audit,
+    usage: replaced.usage ?? store.usage,
     notifier:
       replaced.notifier ??
       createNotifierFromEnv(config.env, notificationStream ? { stream: notificationStream } : {}),

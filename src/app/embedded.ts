@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection, WorkflowClient } from '@temporalio/client';
+import { Client, Connection, WorkflowClient } from '@temporalio/client';
+import { upsertUsageSchedule, USAGE_SCHEDULE_ID, usageScheduleInputSchema } from '../usage-schedule';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import {
   EMBEDDED_INSTANCE_ID,
@@ -369,7 +370,35 @@ async function startEmbeddedWorkers(
     cleanups.push(() => gauges.stop());
   }
   runUntilCleanup(workers.all, cleanups);
+  await ensureUsageSchedule(
+    new Client({ connection: clientConnection, dataConverter }),
+    config.taskQueue,
+    log,
+  );
   return { taskQueue: config.taskQueue, instanceId, notificationsFile };
+}
+
+/**
+ * The daily usage collector, so that `status` and `list` learn last use without a step of the user's. An
+ * existing schedule keeps the time it was given; a failure is logged, never a reason for `up` to stop.
+ */
+async function ensureUsageSchedule(
+  client: Client,
+  taskQueue: string,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    const existing = await client.schedule
+      .getHandle(USAGE_SCHEDULE_ID)
+      .describe()
+      .then(() => true)
+      .catch(() => false);
+    if (existing) return;
+    const scheduled = await upsertUsageSchedule(client, taskQueue, usageScheduleInputSchema.parse({}));
+    log(`usage collector scheduled daily at ${scheduled.at} ${scheduled.timezone}`);
+  } catch (error) {
+    log(`usage collector not scheduled (${(error as Error).message}); run \`schedule-usage\` later`);
+  }
 }
 
 /** The store the workers use, re-encrypting under a new key in the background; closed on the way out. */

@@ -16,6 +16,7 @@ import type * as Report from './commands/report';
 import type * as Revoke from './commands/revoke';
 import type * as Rotate from './commands/rotate';
 import type * as ScheduleSweep from './commands/schedule-sweep';
+import type * as Usage from './commands/usage';
 import type * as SetupNamespace from './commands/setup-namespace';
 import type * as Sweep from './commands/sweep';
 import type * as Sandbox from './commands/sandbox';
@@ -140,6 +141,17 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'schedule-sweep',
     summary: 'run the sweep on a Temporal Schedule (create, update, or --delete)',
     load: () => (load('./commands/schedule-sweep') as typeof ScheduleSweep).scheduleSweepCommand,
+  },
+  {
+    name: 'schedule-usage',
+    summary:
+      "read Marketo's Usage API daily into the store on a Temporal Schedule (create, move, or --delete)",
+    load: () => (load('./commands/usage') as typeof Usage).scheduleUsageCommand,
+  },
+  {
+    name: 'collect-usage',
+    summary: "read Marketo's Usage API into the store now (last used per API user)",
+    load: () => (load('./commands/usage') as typeof Usage).collectUsageCommand,
   },
   {
     name: 'setup-namespace',

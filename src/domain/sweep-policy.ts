@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { durationMsSchema, MS_PER_DAY } from './durations';
+import type { UsageLookup } from './usage';
 
 /** Bounds on the exempt list, so every user's check stays cheap in the workflow task whatever the policy. */
 export const MAX_EXEMPT_PATTERNS = 100;
@@ -26,6 +27,26 @@ export const sweepPolicySchema = z
     expiryGraceMs: durationMsSchema.default(7 * MS_PER_DAY),
     /** Users past their expiry that are not locked (an admin unlocked them) get locked again. */
     lockExpired: z.boolean().default(true),
+    /**
+     * Idle credentials, judged from the usage ledger (the daily collector): past `notifyAfterMs` without a call
+     * the sweep warns, past `lockAfterMs` it locks (a managed user through its lifecycle's revoke). A user never
+     * seen calling counts from the later of its first sighting and the ledger's first day. Unset: not judged.
+     */
+    maxIdle: z
+      .object({
+        lockAfterMs: durationMsSchema,
+        /** Default two thirds of `lockAfterMs` (45d: warned at 30d). */
+        notifyAfterMs: durationMsSchema.optional(),
+      })
+      .strict()
+      .transform(({ lockAfterMs, notifyAfterMs }) => ({
+        lockAfterMs,
+        notifyAfterMs: notifyAfterMs ?? Math.floor((lockAfterMs * 2) / 3),
+      }))
+      .refine((idle) => idle.notifyAfterMs < idle.lockAfterMs, {
+        message: 'notifyAfterMs must be shorter than lockAfterMs: the warning comes before the lock',
+      })
+      .optional(),
     /** Emails or patterns (`*` any run of characters, `?` one), case-insensitive. */
     exempt: z
       .array(
@@ -64,7 +85,9 @@ export type SweepAction =
   | { kind: 'report'; reason: string }
   | { kind: 'lock'; reason: string; expiresAt: string }
   | { kind: 'set-expiry'; reason: string; expiresAt: string }
-  | { kind: 'correct-drift'; reason: string; expiresAt: string };
+  | { kind: 'correct-drift'; reason: string; expiresAt: string }
+  | { kind: 'idle-warning'; reason: string }
+  | { kind: 'revoke-idle'; reason: string };
 
 /**
  * `*@corp.example.com`, `svc-??@x.com`: a glob over the whole email, case-insensitive.
@@ -121,6 +144,36 @@ export function firstSeenLookup(record: Record<string, string>): (userid: string
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * A ledger whose latest collection is older than this judges no one idle: with the collector stopped, every
+ * user would look idle, and the sweep would lock the ones still in use.
+ */
+export const MAX_USAGE_LEDGER_AGE_DAYS = 3;
+
+/**
+ * Since when each user made no call, for maxIdle: the end of its last day with calls, else (never seen calling)
+ * the later of its first sighting and the ledger's first day, since before either nothing was counted.
+ * Undefined for everyone when the ledger has no collection or a stale one.
+ */
+export function idleSinceLookup(
+  usage: UsageLookup | undefined,
+  firstSeenAt: (userid: string) => string | undefined,
+  nowMs: number,
+): (userid: string) => string | undefined {
+  if (!usage || usage.coveredSince === null || usage.lastCollected === null) return () => undefined;
+  const collectedMs = Date.parse(`${usage.lastCollected}T00:00:00.000Z`);
+  if (nowMs - collectedMs > (MAX_USAGE_LEDGER_AGE_DAYS + 1) * MS_PER_DAY) return () => undefined;
+  const lastUsed = new Map(Object.entries(usage.lastUsed));
+  const ledgerStart = `${usage.coveredSince}T00:00:00.000Z`;
+  return (userid) => {
+    const day = lastUsed.get(userid);
+    if (day !== undefined) return iso(Date.parse(`${day}T00:00:00.000Z`) + MS_PER_DAY);
+    const seen = firstSeenAt(userid);
+    if (seen === undefined) return undefined;
+    return Date.parse(seen) > Date.parse(ledgerStart) ? seen : ledgerStart;
+  };
+}
+
 export interface SweepDecisionInput {
   user: SweptUser;
   policy: SweepPolicy;
@@ -130,20 +183,57 @@ export interface SweepDecisionInput {
   firstSeenAt: string;
   /** The orchestrator's own API-only user: locking it would lock the tool out. */
   isSelf: boolean;
+  /** Since when the user made no call (ISO-8601); undefined when the usage ledger cannot say. */
+  idleSince?: string | undefined;
 }
 
-export function decideSweepAction({
+type IdleJudgement = Extract<SweepAction, { kind: 'idle-warning' | 'lock' }> | undefined;
+
+/** Past the lock threshold: lock; past the notice: warn, naming the day of the lock. */
+function judgeIdle(policy: SweepPolicy, idleSince: string | undefined, nowMs: number): IdleJudgement {
+  if (!policy.maxIdle || idleSince === undefined) return undefined;
+  const { notifyAfterMs, lockAfterMs } = policy.maxIdle;
+  const idleMs = nowMs - Date.parse(idleSince);
+  const days = Math.floor(idleMs / MS_PER_DAY);
+  const lockAt = iso(Date.parse(idleSince) + lockAfterMs);
+  if (idleMs >= lockAfterMs) {
+    return { kind: 'lock', reason: `idle ${days} days (no call since ${idleSince})`, expiresAt: iso(nowMs) };
+  }
+  if (idleMs >= notifyAfterMs) {
+    return {
+      kind: 'idle-warning',
+      reason: `idle ${days} days (no call since ${idleSince}); locked at ${lockAt} unless it is used`,
+    };
+  }
+  return undefined;
+}
+
+/** A managed user's idleness goes to its lifecycle (a revoke), so the lifecycle's own expiry cannot undo it. */
+function managedIdle(idle: IdleJudgement): SweepAction {
+  if (!idle) return { kind: 'compliant' };
+  return idle.kind === 'lock' ? { kind: 'revoke-idle', reason: idle.reason } : idle;
+}
+
+export function decideSweepAction(input: SweepDecisionInput): SweepAction {
+  const { user, policy, nowMs, isSelf } = input;
+  if (isSelf) return { kind: 'exempt', reason: "the orchestrator's own user" };
+  const exemptBy = policy.exempt.find((pattern) => matchesExemption(user.email, pattern));
+  if (exemptBy) return { kind: 'exempt', reason: `exempt by ${exemptBy}` };
+  const expiry = decideExpiry(input);
+  if (user.isLocked || (expiry.kind !== 'compliant' && expiry.kind !== 'report')) return expiry;
+  const idle = judgeIdle(policy, input.idleSince, nowMs);
+  if (input.managedExpiresAt !== undefined) return managedIdle(idle);
+  return idle ?? expiry;
+}
+
+/** The expiry policy alone: drift of a managed user, expired but unlocked, lifetime cap, missing expiry. */
+function decideExpiry({
   user,
   policy,
   nowMs,
   managedExpiresAt,
   firstSeenAt,
-  isSelf,
 }: SweepDecisionInput): SweepAction {
-  if (isSelf) return { kind: 'exempt', reason: "the orchestrator's own user" };
-  const exemptBy = policy.exempt.find((pattern) => matchesExemption(user.email, pattern));
-  if (exemptBy) return { kind: 'exempt', reason: `exempt by ${exemptBy}` };
-
   const expiresAtMs = user.expiresAt === null ? null : Date.parse(user.expiresAt);
   if (managedExpiresAt !== undefined) {
     // A lifecycle owns this user: its date wins over whatever Marketo holds now.
@@ -205,7 +295,7 @@ export type SweepCounts = z.infer<typeof sweepCountsSchema>;
 
 export const sweepLineSchema = z.object({
   email: z.string(),
-  action: z.enum(['lock', 'set-expiry', 'correct-drift', 'report', 'error']),
+  action: z.enum(['lock', 'set-expiry', 'correct-drift', 'report', 'error', 'idle-warning', 'revoke']),
   reason: z.string(),
   expiresAt: z.string().optional(),
   /** False in a dry run: what would have been done. */

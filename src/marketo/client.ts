@@ -8,6 +8,7 @@ import { MarketoConfigError, parseMarketoConfig, type MarketoConfigInput } from 
 import type { FetchLike, MarketoCallHook, Transport } from './http';
 import { MarketoHttp } from './http';
 import { defaultTokenCache, MarketoIdentity, type TokenCache, type TokenInfo } from './identity';
+import { MarketoUsage } from './usage';
 import { MarketoUserManagement, type RequestOptions } from './user-management';
 
 export interface MarketoClientOptions extends Omit<MarketoConfigInput, 'budget'> {
@@ -47,6 +48,8 @@ export class MarketoClient extends MarketoUserManagement {
   readonly clientId: string;
   readonly timeoutMs: number;
   readonly budget: CallBudget;
+  /** The Usage API (calls per API user per day, errors by code), through the same token and budget. */
+  readonly usage: MarketoUsage;
   readonly #identity: MarketoIdentity;
 
   constructor(options: MarketoClientOptions) {
@@ -69,6 +72,7 @@ export class MarketoClient extends MarketoUserManagement {
     this.clientId = config.clientId;
     this.timeoutMs = config.timeoutMs;
     this.budget = callBudget;
+    this.usage = new MarketoUsage(this.http);
     this.#identity = identity;
   }
 

@@ -46,4 +46,5 @@ export type { CallKind, FetchLike, MarketoCallEvent, MarketoCallHook } from './h
 export { TokenCache, TOKEN_REFRESH_MARGIN_MS, type TokenInfo } from './identity';
 export { redactSecrets, REDACTED } from './redact';
 export * from './schemas';
+export { MarketoUsage, STATS_PATH } from './usage';
 export { MAX_PAGE_SIZE, USERS_PATH, type RequestOptions } from './user-management';

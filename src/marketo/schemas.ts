@@ -264,3 +264,38 @@ export function describeIssue(error: z.ZodError): string {
   const path = issue.path.map(String).join('.');
   return path ? `field '${path}': ${issue.message}` : issue.message;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Usage API (standard REST: `{requestId, success, result}`; the result is what the client returns)
+
+const MarketoDaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a YYYY-MM-DD day');
+const CountSchema = MarketoIntSchema.pipe(z.number().int().min(0));
+
+export const DailyUsageSchema = z.object({
+  date: MarketoDaySchema,
+  total: CountSchema,
+  users: z
+    .array(z.object({ userId: z.string().min(1), count: CountSchema }))
+    .nullish()
+    .transform((users) => users ?? []),
+});
+export type MarketoDailyUsage = z.infer<typeof DailyUsageSchema>;
+
+export const DailyErrorsSchema = z.object({
+  date: MarketoDaySchema,
+  total: CountSchema,
+  errors: z
+    .array(z.object({ errorCode: MarketoCodeSchema, count: CountSchema }))
+    .nullish()
+    .transform((errors) => errors ?? []),
+});
+export type MarketoDailyErrors = z.infer<typeof DailyErrorsSchema>;
+
+function restResult<S extends z.ZodType>(item: S) {
+  return z
+    .object({ success: z.literal(true), result: z.array(item).nullish() })
+    .transform((body) => body.result ?? []);
+}
+
+export const UsageResponseSchema = restResult(DailyUsageSchema);
+export const ErrorsResponseSchema = restResult(DailyErrorsSchema);

@@ -9,6 +9,7 @@ import type {
   UserOrigin,
   UserRecord,
 } from './model';
+import type { UsageLedger } from './usage';
 import { copyCounters, emptyCounters, type SandboxCounters } from './counters';
 import { createRoleSchema, createServiceSchema, seedUsersSchema } from './schemas';
 import { canonicalPermission, KNOWN_PERMISSIONS } from './seed';
@@ -22,6 +23,8 @@ export interface SandboxRuntime {
   readonly limits: InstanceLimits;
   readonly mode: SandboxMode;
   counters: SandboxCounters;
+  /** What the Usage API reports; in memory only, as Marketo's own usage is not part of the state file. */
+  readonly usage: UsageLedger;
 }
 
 export interface RoleSnapshot {

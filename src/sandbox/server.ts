@@ -25,6 +25,8 @@ import type { SandboxMode } from './model';
 import { SandboxOperator, type SandboxRuntime, type SandboxSnapshot } from './operator';
 import { loadStateFile, StateFileWriter } from './persistence';
 import { generateClientId, generateClientSecret, SandboxStore } from './state';
+import { UsageLedger } from './usage';
+import { matchStatsRoute, STATS_PREFIX, statsFailure, statsSuccess } from './usage-endpoints';
 import { matchUserManagementRoute, USER_MANAGEMENT_PREFIX, UserManagementApi } from './user-management';
 
 export const IDENTITY_PATH = '/identity/oauth/token';
@@ -184,7 +186,8 @@ function newRuntime(store: SandboxStore, settings: SandboxSettings, mode: Sandbo
     { rateLimit: settings.rateLimit, maxConcurrent: settings.maxConcurrent, dailyQuota: settings.dailyQuota },
     now,
   );
-  const runtime: SandboxRuntime = { store, faults, limits, mode, counters: emptyCounters() };
+  const usage = new UsageLedger(now);
+  const runtime: SandboxRuntime = { store, faults, limits, mode, counters: emptyCounters(), usage };
   return runtime;
 }
 
@@ -338,6 +341,7 @@ class RequestHandler {
     if (path === IDENTITY_PATH) return this.identity(req, res, query);
     if (path.startsWith(USER_MANAGEMENT_PREFIX)) return this.userManagement(req, res, path, query);
     if (path.startsWith(SANDBOX_PREFIX)) return this.sandbox(req, res, path);
+    if (path.startsWith(STATS_PREFIX)) return this.stats(req, res, path, query);
     this.runtime.counters.unknownPaths += 1;
     await readBody(req, this.settings.maxBodyBytes);
     sendAnswer(res, { status: 404, body: errorBody('610', 'Requested resource not found') });
@@ -392,7 +396,9 @@ class RequestHandler {
       }
       if (answer === 'handled') return;
       const tally = this.runtime.counters.userManagement;
-      bump(tally.answersByCode, answer.status === 200 ? '200' : firstErrorCode(answer.body));
+      const code = answer.status === 200 ? '200' : firstErrorCode(answer.body);
+      bump(tally.answersByCode, code);
+      if (code !== '200') this.runtime.usage.recordError(code);
       bump(tally.answersByStatus, String(answer.status));
       sendAnswer(res, answer);
     } finally {
@@ -418,6 +424,7 @@ class RequestHandler {
     const route = matchUserManagementRoute(path.slice(USER_MANAGEMENT_PREFIX.length), req.method ?? 'GET');
     bump(counters.userManagement.byEndpoint, route.endpoint);
     const caller = authenticate(store, req, query);
+    this.runtime.usage.recordCall(caller.user.userid);
     slot.held = true;
     if (!limits.enter()) throw concurrencyRefusal();
     // One draw for the whole request, so that each kind strikes at its configured rate (see FaultInjector.draw).
@@ -484,6 +491,7 @@ class RequestHandler {
     message: string,
   ): 'handled' {
     this.runtime.counters.injected[kind] += 1;
+    this.runtime.usage.recordError(code);
     sendAnswer(res, { status, body: errorBody(code, message) });
     return 'handled';
   }
@@ -500,6 +508,34 @@ class RequestHandler {
       // transient one, or chaos runs would fail lifecycles for good on a passing hiccup.
       sendRaw(res, 500, 'text/plain', 'Internal Server Error');
     }
+  }
+
+  /**
+   * The Usage API: any valid token may read it (the sandbox asks no permission of it), and it counts as a
+   * call of its own against the rate window, the quota and the caller's usage, as any REST call does.
+   */
+  private async stats(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const { store, limits, usage } = this.runtime;
+    await readBody(req, this.settings.maxBodyBytes);
+    let answer: Answer;
+    try {
+      const route = matchStatsRoute(path, req.method ?? 'GET');
+      const caller = authenticate(store, req, query);
+      usage.recordCall(caller.user.userid);
+      const refusal = limits.takeCall();
+      if (refusal) throw new ApiError(429, refusal.code, refusal.message);
+      answer = statsSuccess(route(usage));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      usage.recordError(error.code);
+      answer = statsFailure(error);
+    }
+    sendAnswer(res, answer);
   }
 
   private async sandbox(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

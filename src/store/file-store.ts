@@ -9,6 +9,7 @@ import path from 'node:path';
 import { FileSecretStore } from '../security/secret-store';
 import { ensurePrivateDir } from '../security/private-dir';
 import { FileFirstSeenStore } from '../sweep/first-seen-store';
+import { FileUsageLedger } from './file-usage-ledger';
 import {
   auditEventSchema,
   auditFilterSchema,
@@ -20,6 +21,7 @@ import {
 
 export const AUDIT_FILE_NAME = 'audit.jsonl';
 export const FIRST_SEEN_FILE_NAME = 'sweep-first-seen.json';
+export const USAGE_FILE_NAME = 'usage-ledger.json';
 
 /** Where the file store keeps its parts; the same settings every process of one machine reads. */
 export interface FileStoreSettings {
@@ -124,11 +126,13 @@ export class FileStore implements Store {
   readonly secrets: FileSecretStore;
   readonly firstSeen: FileFirstSeenStore;
   readonly audit: FileAuditLog;
+  readonly usage: FileUsageLedger;
 
   constructor(settings: FileStoreSettings) {
     this.secrets = new FileSecretStore(settings.secretDir);
     this.firstSeen = new FileFirstSeenStore(path.join(settings.dataDir, FIRST_SEEN_FILE_NAME));
     this.audit = new FileAuditLog(path.join(settings.dataDir, AUDIT_FILE_NAME));
+    this.usage = new FileUsageLedger(path.join(settings.dataDir, USAGE_FILE_NAME));
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Moves one machine's file store (the data folder) into another store, the shared PostgreSQL: every secret,
- * first sighting and audit event, under the same refs, userids and ids. Everything is copied and read back
+ * first sighting, audit event and usage count, under the same refs, userids and ids. Everything is copied and read back
  * before anything leaves the folder, so a move stopped at any point leaves the file store whole (the deployment
  * can go on with it) or the target whole (run the move again to finish): nothing lost, nothing doubled.
  */
@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { SweepMemory } from '../activities/deps';
 import type { FileSecretStore, SecretStore, StoredServiceCredentials } from '../security/secret-store';
 import { FileStore } from './file-store';
-import type { AuditEvent, AuditLog, Store } from './types';
+import type { UsageCollection } from '../domain/usage';
+import type { AuditEvent, AuditLog, Store, UsageLedger } from './types';
 
 export interface MoveCount {
   moved: number;
@@ -23,6 +24,8 @@ export interface MoveReport {
   secrets: MoveCount;
   firstSeen: MoveCount;
   auditEvents: MoveCount;
+  /** Daily call counts of the usage ledger (a count the target already holds, as large or larger, is there). */
+  usageDays: MoveCount;
   /** Where the audit log and the first-seen record went (`<name>.moved`, 0600), kept as evidence. */
   keptAs: string[];
   /** Temp files of secret writes that never finished (plaintext nobody reads), removed with the secret files. */
@@ -110,12 +113,45 @@ function incomplete(what: string): Error {
   return new Error(`${what} did not arrive in the target; nothing was removed from the data folder`);
 }
 
+/** Whether the target holds each day of `collection` with at least its count. */
+async function usageThere(collection: UsageCollection, target: UsageLedger): Promise<boolean[]> {
+  const held = new Map<string, number>();
+  for (const userid of new Set(collection.rows.map((row) => row.userid))) {
+    for (const { day, calls } of await target.dailyCallsOf(collection.instance, userid)) {
+      held.set(JSON.stringify([userid, day]), calls);
+    }
+  }
+  return collection.rows.map((row) => (held.get(JSON.stringify([row.userid, row.day])) ?? -1) >= row.calls);
+}
+
+/** The ledger, one collection per instance: the target keeps the larger count of a day, so a repeat is harmless. */
+async function moveUsage(
+  collections: UsageCollection[],
+  target: UsageLedger,
+  dryRun: boolean,
+): Promise<MoveCount> {
+  const count: MoveCount = { moved: 0, alreadyThere: 0 };
+  for (const collection of collections) {
+    const there = await usageThere(collection, target);
+    const fresh = there.filter((found) => !found).length;
+    count.moved += fresh;
+    count.alreadyThere += there.length - fresh;
+    if (!dryRun) await target.record(collection);
+  }
+  return count;
+}
+
 /** Reads everything back from the target; throws before a single file is touched if anything is missing. */
 async function verify(
   source: FileStore,
   target: Store,
-  moved: { refs: string[]; sightings: [string, string][]; events: AuditEvent[] },
+  moved: { refs: string[]; sightings: [string, string][]; events: AuditEvent[]; usage: UsageCollection[] },
 ): Promise<void> {
+  for (const collection of moved.usage) {
+    if ((await usageThere(collection, target.usage)).includes(false)) {
+      throw incomplete(`the usage ledger of ${collection.instance}`);
+    }
+  }
   for (const ref of moved.refs) {
     if (!sameSecret(await source.secrets.get(ref), await target.secrets.get(ref))) {
       throw incomplete(`the secret of ${ref}`);
@@ -186,18 +222,28 @@ export async function moveFileStore(
     refs: await source.secrets.refs(),
     sightings: source.firstSeen.entries(),
     events: await source.audit.readAll(),
+    usage: await source.usage.collections(),
   };
   progress(`first sightings: ${moved.sightings.length}`);
   const firstSeen = await moveSightings(moved.sightings, target.firstSeen, dryRun);
   const auditEvents = await moveAuditEvents(moved.events, target.audit, dryRun, progress);
   const secrets = await moveSecrets(moved.refs, source.secrets, target.secrets, dryRun, progress);
-  const report: MoveReport = { dryRun, secrets, firstSeen, auditEvents, keptAs: [], abandonedTempFiles: 0 };
+  const usageDays = await moveUsage(moved.usage, target.usage, dryRun);
+  const report: MoveReport = {
+    dryRun,
+    secrets,
+    firstSeen,
+    auditEvents,
+    usageDays,
+    keptAs: [],
+    abandonedTempFiles: 0,
+  };
   if (dryRun) return report;
   progress('reading everything back from the target');
   await verify(source, target, moved);
   progress('removing the secret files');
   report.abandonedTempFiles = await removeSecretFiles(source.secrets, moved.refs);
-  for (const file of [source.audit.file, source.firstSeen.file]) {
+  for (const file of [source.audit.file, source.firstSeen.file, source.usage.file]) {
     const kept = await setAside(file);
     if (kept !== undefined) report.keptAs.push(kept);
   }

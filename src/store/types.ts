@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { SweepMemory } from '../activities/deps';
+import type { UsageCollection, UsageLookup } from '../domain/usage';
 import type { SecretStore } from '../security/secret-store';
 import type { ReencryptReport } from './postgres/secrets';
 
@@ -63,11 +64,25 @@ export interface AuditLog {
   knownIds(ids: string[]): Promise<Set<string>>;
 }
 
+/** Per-user daily call counts from Marketo's Usage API, kept past Marketo's 7 days. */
+export interface UsageLedger {
+  /**
+   * Idempotent on (instance, day, userid): a day read again keeps the larger count (Marketo's count of a day
+   * only grows until the day ends), so a retried or repeated collection changes nothing.
+   */
+  record(collection: UsageCollection): Promise<void>;
+  /** The last day with calls of each of these users (case-insensitive), and since when the ledger counts. */
+  lastUsedOf(instance: string, userids: string[]): Promise<UsageLookup>;
+  /** One user's recorded days, oldest first. */
+  dailyCallsOf(instance: string, userid: string): Promise<{ day: string; calls: number }[]>;
+}
+
 /** Everything that must outlive one machine, behind one connection. */
 export interface Store {
   secrets: SecretStore;
   firstSeen: SweepMemory;
   audit: AuditLog;
+  usage: UsageLedger;
   /**
    * After a key rotation, re-encrypts every secret not under the keyring's current key; only stores that
    * encrypt under the keyring have it (the file store keeps secrets in 0600 files instead).

@@ -2,6 +2,7 @@
 import type * as DesiredStateRead from './desired-state/read';
 import type * as ReportRead from './report/read';
 import type * as Sweep from './sweep/workflow';
+import type * as Usage from './usage/workflow';
 
 export { lifecycleWorkflow } from './lifecycle';
 
@@ -35,4 +36,13 @@ export function reportReadWorkflow(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
   const read = require('./report/read') as typeof ReportRead;
   return read.reportReadWorkflow(...args);
+}
+
+/** The daily usage collector, loaded by its first call for the same reason as the sweep. */
+export function usageCollectorWorkflow(
+  ...args: Parameters<typeof Usage.usageCollectorWorkflow>
+): ReturnType<typeof Usage.usageCollectorWorkflow> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see sweepWorkflow
+  const usage = require('./usage/workflow') as typeof Usage;
+  return usage.usageCollectorWorkflow(...args);
 }

@@ -45,6 +45,8 @@ const COMMANDS = [
   'apply',
   'complete-step',
   'setup-namespace',
+  'schedule-usage',
+  'collect-usage',
   'demo',
   'worker',
   'sandbox',
@@ -302,6 +304,7 @@ describe('marketo-api-users CLI against a running `up`', () => {
     assert.match(human.stdout, new RegExp(`^workflow: +${onboarded.workflowId}$`, 'm'));
     assert.match(human.stdout, /^timeline:$/m);
     assert.match(human.stdout, /custom service created/);
+    assert.match(human.stdout, /^last used: +unknown \(no usage collected yet/m);
 
     assert.equal(json.code, 0, describeRun(json));
     const status = statusJsonSchema.parse(oneJson(json));
@@ -310,6 +313,11 @@ describe('marketo-api-users CLI against a running `up`', () => {
     assert.equal(status.phase, 'active');
     assert.equal(status.roleName, roleName);
     assert.equal(status.clientId, onboarded.clientId);
+    assert.deepEqual(
+      { lastUsedAt: status.lastUsedAt, idleDays: status.idleDays, neverUsedSince: status.neverUsedSince },
+      { lastUsedAt: null, idleDays: null, neverUsedSince: null },
+      'no usage was collected in this stack yet',
+    );
     assert.equal(status.expiresAt, onboarded.expiresAt);
     assert.equal(status.extensions, 0);
     assert.deepEqual(
@@ -343,10 +351,11 @@ describe('marketo-api-users CLI against a running `up`', () => {
     const [human, json] = await Promise.all([cli('list'), cli('list', '--json')]);
     assert.equal(human.code, 0, describeRun(human));
     const lines = human.stdout.trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^EMAIL +PHASE +EXPIRES AT$/);
+    assert.match(lines[0] ?? '', /^EMAIL +PHASE +EXPIRES AT +LAST USED$/);
     const row = lines.find((l) => l.startsWith(`${email} `));
     assert.ok(row, human.stdout);
-    assert.deepEqual(row.split(/ +/), [email, 'active', onboarded.expiresAt]);
+    // No usage was collected in this stack yet: last use is unknown, not "never".
+    assert.deepEqual(row.split(/ +/), [email, 'active', onboarded.expiresAt, '-']);
 
     assert.equal(json.code, 0, describeRun(json));
     const all = oneJson(json);
@@ -362,6 +371,9 @@ describe('marketo-api-users CLI against a running `up`', () => {
         expiresAt: onboarded.expiresAt,
         workflowStatus: 'RUNNING',
         startedAt: undefined,
+        lastUsedAt: null,
+        idleDays: null,
+        neverUsedSince: null,
       },
     );
   });

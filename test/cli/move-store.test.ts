@@ -35,6 +35,7 @@ const outcomeSchema = z.strictObject({
   secrets: countSchema,
   firstSeen: countSchema,
   auditEvents: countSchema,
+  usageDays: countSchema,
   keptAs: z.array(z.string()),
   abandonedTempFiles: z.number(),
 });
@@ -198,6 +199,7 @@ describe('move-store', () => {
       secrets: { moved: 2, alreadyThere: 0 },
       firstSeen: { moved: 1, alreadyThere: 0 },
       auditEvents: { moved: 1, alreadyThere: 0 },
+      usageDays: { moved: 0, alreadyThere: 0 },
       keptAs: [path.join(dataDir, 'audit.jsonl.moved'), path.join(dataDir, 'sweep-first-seen.json.moved')],
       abandonedTempFiles: 0,
     });

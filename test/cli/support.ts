@@ -2,6 +2,7 @@
  * Helpers for the CLI tests: run the command from the SOURCES (never a stale dist/ build) as a child process,
  * run `up` on free ports in a temp folder, read the sandbox over HTTP, and clean up every process we started.
  */
+import { lastUsedSchema } from '../../src/domain/usage';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -384,7 +385,8 @@ export const onboardJsonSchema = z
 export type OnboardJson = z.infer<typeof onboardJsonSchema>;
 
 /** What `status --json`, `extend --json` and `revoke --json` print: exactly a lifecycle status, nothing more. */
-export const statusJsonSchema = lifecycleStatusSchema.strict();
+/** A lifecycle status as `--json` prints it; `status` adds its last use from the usage ledger, `extend` does not. */
+export const statusJsonSchema = lifecycleStatusSchema.extend(lastUsedSchema.partial().shape).strict();
 export type StatusJson = z.infer<typeof statusJsonSchema>;
 
 /** The audit events of an `audit --json` run: one JSON object a line, each checked against the event schema. */

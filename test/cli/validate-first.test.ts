@@ -137,6 +137,17 @@ describe('input is checked before anything connects', () => {
         args: ['schedule-sweep', '--pause', '--note', 'a\u0007b'],
         problem: /^note: must be one line of text, without control characters$/m,
       },
+      { args: ['schedule-usage', '--at', '24:00'], problem: /^at: must be a time of day as HH:MM/m },
+      {
+        args: ['schedule-usage', '--timezone', 'Mars/Olympus_Mons'],
+        problem: /^timezone: must be an IANA time zone such as America\/Chicago or UTC$/m,
+      },
+      { args: ['schedule-usage', '--delete', '--at', '00:30'], problem: /^delete: comes alone/m },
+      { args: ['sweep', '--idle-notify-after', '30d'], problem: /^idle-notify-after: only with --max-idle/m },
+      {
+        args: ['sweep', '--max-idle', '10d', '--idle-notify-after', '20d'],
+        problem: /^policy\.maxIdle: notifyAfterMs must be shorter than lockAfterMs/m,
+      },
     ];
     const runs = await inPairs(cases.map((c) => () => runCli(c.args, { env })));
     runs.forEach((run, i) => {

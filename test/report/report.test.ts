@@ -29,6 +29,8 @@ import { buildComplianceReport } from '../../src/report/build';
 import { REPORT_PAGE_SIZE } from '../../src/report/marketo-read';
 import { callUserManagement, inviteBody, requestToken } from '../helpers/sandbox';
 import { parseCsv } from './csv-parse';
+import { createMarketoClient } from '../../src/marketo';
+import { marketoDayOf } from '../../src/domain/usage';
 
 const ROLE = {
   name: 'Report Sync',
@@ -71,7 +73,8 @@ describe('report on a mixed instance', () => {
         firstName: 'Report',
         lastName: 'Sync',
         role: ROLE,
-        expiresIn: '30d',
+        // Beyond the longest reminder lead (30d), so no reminder's drift check reads user.json during the report.
+        expiresIn: '60d',
       });
       assert.equal(onboarded.phase, 'active');
     }
@@ -230,5 +233,23 @@ describe('report on a mixed instance', () => {
     );
     assert.ok(progress.includes('reading Marketo: page 2, 4 API-only users so far'), progress.join('\n'));
     assert.ok(progress.includes('reading lifecycles: 2 of 2'), progress.join('\n'));
+  });
+
+  it('report shows the day a managed credential was last used, once the usage collector ran', async () => {
+    const { clientId, clientSecret } = await client.credentials(managed[0]!);
+    const app = createMarketoClient({
+      baseUrl: sandbox().baseUrl,
+      clientId,
+      clientSecret,
+      budget: 'unlimited',
+    });
+    await app.usage.dailyUsage();
+    await client.collectUsage();
+    const run = await cli('--json')();
+    assert.equal(run.code, 0, describeRun(run));
+    const { rows } = reportJsonSchema.parse(oneJson(run));
+    const lastUsed = (email: string) => rows.find((r) => r.email === email)?.lastUsedAt;
+    assert.equal(lastUsed(managed[0]!), marketoDayOf(Date.now()), 'the credential that called');
+    assert.equal(lastUsed(managed[1]!), null, 'a credential that never called');
   });
 });

@@ -12,7 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { parsePayloadKeyList } from '../../src/security/keyring';
 import type { StoredServiceCredentials } from '../../src/security/secret-store';
-import { AUDIT_FILE_NAME, FIRST_SEEN_FILE_NAME, FileStore } from '../../src/store/file-store';
+import {
+  AUDIT_FILE_NAME,
+  FIRST_SEEN_FILE_NAME,
+  FileStore,
+  USAGE_FILE_NAME,
+} from '../../src/store/file-store';
 import { moveFileStore, type MoveReport } from '../../src/store/move-file-store';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres';
 import type { AuditEvent, Store } from '../../src/store/types';
@@ -149,6 +154,34 @@ describe('moving the file store into PostgreSQL', () => {
     }
     const text = JSON.stringify(report);
     for (const value of seeded.secrets.values()) assert.ok(!text.includes(value.clientSecret));
+  });
+
+  it('moves the usage ledger: each day keeps its count, a day the target counted higher stays so', async () => {
+    await resetDatabase();
+    const seeded = await seed(1);
+    const instance = 'https://123-abc-456.mktorest.com';
+    const collection = (calls: number) => ({
+      instance,
+      collectedDay: '2030-06-21',
+      coveredSince: '2030-06-15',
+      rows: [
+        { day: '2030-06-16', userid: 'a@x.com', calls },
+        { day: '2030-06-20', userid: 'b@x.com', calls: 2 },
+      ],
+    });
+    await seeded.source.usage.record(collection(3));
+    const target = await open();
+    await target.usage.record({ ...collection(5), rows: [collection(5).rows[0]!] });
+    const report = await moveFileStore(seeded.source, target);
+    assert.deepEqual(report.usageDays, { moved: 1, alreadyThere: 1 });
+    assert.deepEqual(await target.usage.dailyCallsOf(instance, 'a@x.com'), [{ day: '2030-06-16', calls: 5 }]);
+    assert.deepEqual(await target.usage.lastUsedOf(instance, ['b@x.com']), {
+      coveredSince: '2030-06-15',
+      lastCollected: '2030-06-21',
+      lastUsed: { 'b@x.com': '2030-06-20' },
+    });
+    assert.equal(fs.existsSync(path.join(seeded.dataDir, USAGE_FILE_NAME)), false);
+    assert.ok(report.keptAs.includes(path.join(seeded.dataDir, `${USAGE_FILE_NAME}.moved`)));
   });
 
   it('a second run moves nothing and changes nothing', async () => {

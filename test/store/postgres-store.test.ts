@@ -12,6 +12,7 @@ import pg from 'pg';
 import { InputError } from '../../src/errors';
 import { Keyring } from '../../src/security/keyring';
 import {
+  MIGRATIONS,
   openPostgresStore,
   SecretIntegrityError,
   SecretKeyMissingError,
@@ -112,8 +113,8 @@ for (const { name, start } of SERVERS) {
           'SELECT version FROM schema_migrations',
         );
         assert.deepEqual(
-          rows.map((row) => row.version),
-          [1],
+          rows.map((row) => row.version).sort(),
+          MIGRATIONS.map((migration) => migration.version),
         );
         const again = await openPostgresStore({
           databaseUrl: server.databaseUrl,
@@ -124,7 +125,7 @@ for (const { name, start } of SERVERS) {
           server.databaseUrl,
           'SELECT count(*) AS n FROM schema_migrations',
         );
-        assert.equal(after[0]?.n, '1');
+        assert.equal(after[0]?.n, String(MIGRATIONS.length));
       });
     });
 

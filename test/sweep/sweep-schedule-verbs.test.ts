@@ -119,6 +119,7 @@ describe('sweep schedule verbs', () => {
       grace: '7d',
       lockExpired: true,
       exempt: [],
+      maxIdle: null,
     });
     assert.equal(d.overlap, 'skip');
     assert.deepEqual(d.recentRuns, []);
@@ -140,12 +141,16 @@ describe('sweep schedule verbs', () => {
     assert.equal(d.paused, true);
     assert.equal(d.note, 'still maintenance');
 
-    const updated = await lifecycles.scheduleSweep({ at: '23:30', policy: { requireExpiry: 'set' } });
+    const updated = await lifecycles.scheduleSweep({
+      at: '23:30',
+      policy: { requireExpiry: 'set', maxIdle: { lockAfterMs: '45d' } },
+    });
     assert.equal(updated.created, false);
     d = await lifecycles.describeSweepSchedule();
     assert.equal(d.paused, true, 'updating the timing or policy does not resume the schedule');
     assert.deepEqual(d.spec, { at: '23:30', timezone: 'UTC' });
     assert.equal(d.policy?.requireExpiry, 'set');
+    assert.deepEqual(d.policy?.maxIdle, { lockAfter: '45d', notifyAfter: '30d' });
     assert.equal(d.note, 'still maintenance');
 
     const resumed = await lifecycles.resumeSweepSchedule({ note: 'maintenance over' });

@@ -2,6 +2,7 @@ import { COMMON_OPTIONS, parseCommandArgs } from '../args';
 import { clientApi } from '../client-api';
 import { formatIssues } from '../../domain/lifecycle-request';
 import { EXIT_OK, UsageError } from '../errors';
+import type { LastUsed } from '../../client';
 import type { Command } from './types';
 
 const OPTIONS = {
@@ -12,11 +13,19 @@ const OPTIONS = {
   limit: { type: 'string' },
 } as const;
 
+/** Short for a table: `2030-06-20 (3d idle)`, `never (since 2030-06-15)`, or `-` when unknown. */
+function lastUsedCell(usage: LastUsed): string {
+  if (usage.lastUsedAt !== null) return `${usage.lastUsedAt} (${usage.idleDays ?? 0}d idle)`;
+  if (usage.neverUsedSince !== null) return `never (since ${usage.neverUsedSince})`;
+  return '-';
+}
+
 export const listCommand: Command = {
   help: `Usage: marketo-api-users list [--phase PHASE] [--expiring-within 14d] [--role NAME] [--limit N]
                               [--json] [--data-dir DIR]
 
 One visibility query per page of results (Temporal's search attributes); no lifecycle is asked anything.
+LAST USED comes from the usage ledger (one store query; see schedule-usage), at day precision.
   --phase            provisioning, awaiting-operator, active, deactivated or failed
   --expiring-within  an expiry no later than this far from now (an expiry already past counts)
   --role             the role name, exactly
@@ -48,9 +57,12 @@ Examples:
       if (lifecycles.length === 0)
         output.line('No lifecycles yet: start one with `marketo-api-users onboard`.');
       const width = Math.max(5, ...lifecycles.map((l) => (l.email ?? '?').length));
-      if (lifecycles.length) output.line(`${'EMAIL'.padEnd(width)}  ${'PHASE'.padEnd(17)}  EXPIRES AT`);
+      if (lifecycles.length) {
+        output.line(`${'EMAIL'.padEnd(width)}  ${'PHASE'.padEnd(17)}  ${'EXPIRES AT'.padEnd(24)}  LAST USED`);
+      }
       for (const l of lifecycles) {
-        output.line(`${(l.email ?? '?').padEnd(width)}  ${l.phase.padEnd(17)}  ${l.expiresAt ?? '-'}`);
+        const row = `${(l.email ?? '?').padEnd(width)}  ${l.phase.padEnd(17)}  ${(l.expiresAt ?? '-').padEnd(24)}`;
+        output.line(`${row}  ${lastUsedCell(l)}`);
       }
       return EXIT_OK;
     } finally {

@@ -6,10 +6,11 @@ import type { MoveStoreOutcome } from '../../move-store';
 import type { Command } from './types';
 
 function tell(output: Output, outcome: MoveStoreOutcome): void {
-  const { secrets, firstSeen, auditEvents } = outcome;
+  const { secrets, firstSeen, auditEvents, usageDays } = outcome;
   const counts =
-    `${secrets.moved} secret(s), ${firstSeen.moved} first sighting(s), ${auditEvents.moved} audit event(s)` +
-    ` (already there: ${secrets.alreadyThere}, ${firstSeen.alreadyThere}, ${auditEvents.alreadyThere})`;
+    `${secrets.moved} secret(s), ${firstSeen.moved} first sighting(s), ${auditEvents.moved} audit event(s), ` +
+    `${usageDays.moved} daily usage count(s) (already there: ${secrets.alreadyThere}, ${firstSeen.alreadyThere}, ` +
+    `${auditEvents.alreadyThere}, ${usageDays.alreadyThere})`;
   const where = outcome.target === 'postgres' ? 'PostgreSQL' : `the embedded database of ${outcome.dataDir}`;
   if (outcome.dryRun) {
     output.line(`Would move into ${where}: ${counts}. Nothing was changed.`);

@@ -93,7 +93,7 @@ export function describeLines(d: SweepScheduleDescription): string[] {
     `Next runs (UTC): ${d.nextRuns.length ? d.nextRuns.join(', ') : d.paused ? 'none while paused' : 'none'}`,
     `Last run: ${d.lastRun ? runText(d.lastRun) : 'none yet'}`,
     p
-      ? `Policy: require expiry ${p.requireExpiry} (grace ${p.grace}), max lifetime ${p.maxLifetime ?? 'none'} from ${p.maxLifetimeFrom}, lock expired ${p.lockExpired ? 'yes' : 'no'}, exempt ${p.exempt.length ? p.exempt.join(', ') : 'none'}`
+      ? `Policy: require expiry ${p.requireExpiry} (grace ${p.grace}), max lifetime ${p.maxLifetime ?? 'none'} from ${p.maxLifetimeFrom}, lock expired ${p.lockExpired ? 'yes' : 'no'}, exempt ${p.exempt.length ? p.exempt.join(', ') : 'none'}, max idle ${p.maxIdle ? `${p.maxIdle.lockAfter} (warned at ${p.maxIdle.notifyAfter})` : 'none'}`
       : 'Policy: not a sweep as this tool schedules it',
   ];
 }

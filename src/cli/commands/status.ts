@@ -1,6 +1,7 @@
 import { COMMON_OPTIONS, parseCommandArgs, requirePositional } from '../args';
 import { clientApi } from '../client-api';
 import { EXIT_OK } from '../errors';
+import { describeUsage } from '../../lifecycle-usage';
 import { describeStatus } from './format';
 import type { Command } from './types';
 
@@ -21,7 +22,13 @@ Examples:
     try {
       const status = await client.status(email);
       if (output.json) output.result(status);
-      else for (const line of describeStatus(status)) output.line(line);
+      else {
+        const lines = describeStatus(status);
+        // Beside the expiry, where a reviewer weighs whether the access is still needed.
+        const after = lines.findIndex((line) => line.startsWith('expires at:')) + 1;
+        lines.splice(after, 0, `last used:  ${describeUsage(status)}`);
+        for (const line of lines) output.line(line);
+      }
       return EXIT_OK;
     } finally {
       await client.close();

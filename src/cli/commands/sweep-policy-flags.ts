@@ -12,6 +12,8 @@ export const POLICY_OPTIONS = {
   grace: { type: 'string' },
   'no-lock-expired': { type: 'boolean' },
   exempt: { type: 'string' },
+  'max-idle': { type: 'string' },
+  'idle-notify-after': { type: 'string' },
 } as const;
 
 export const POLICY_HELP = `Policy (a JSON file with --policy FILE, and/or flags; flags win):
@@ -19,7 +21,11 @@ export const POLICY_HELP = `Policy (a JSON file with --policy FILE, and/or flags
   --require-expiry set|report|off   users with no expiry get one (now + --grace, default 7d), are listed, or left
   --no-lock-expired             only report users past their expiry that are not locked (default: lock them)
   --exempt a@x.com,*@corp.com   emails or patterns never touched
-  Policy file example: {"maxLifetimeMs":"90d","requireExpiry":"set","expiryGraceMs":"7d","exempt":["*@corp.example.com"]}
+  --max-idle 45d                lock API-only users with no call for this long (from the usage ledger: see
+                                schedule-usage); a managed one is revoked through its lifecycle
+  --idle-notify-after 30d       warn (in the sweep's notifications) past this; default two thirds of --max-idle
+  Policy file example: {"maxLifetimeMs":"90d","requireExpiry":"set","expiryGraceMs":"7d","exempt":["*@corp.example.com"],
+                        "maxIdle":{"lockAfterMs":"45d","notifyAfterMs":"30d"}}
 `;
 
 type PolicyValues = {
@@ -27,6 +33,26 @@ type PolicyValues = {
     ? boolean
     : string;
 };
+
+/** `--max-idle` and `--idle-notify-after` over the file's `maxIdle`; the notice alone needs a lock to precede. */
+function idleFromFlags(values: PolicyValues, fromFile: unknown): { maxIdle?: unknown } {
+  const lock = values['max-idle'];
+  const notify = values['idle-notify-after'];
+  if (lock === undefined && notify === undefined) return {};
+  const base = typeof fromFile === 'object' && fromFile !== null ? (fromFile as Record<string, unknown>) : {};
+  if (lock === undefined && base.lockAfterMs === undefined) {
+    throw new UsageError([
+      'idle-notify-after: only with --max-idle (or maxIdle.lockAfterMs in the policy file)',
+    ]);
+  }
+  return {
+    maxIdle: {
+      ...base,
+      ...(lock !== undefined ? { lockAfterMs: lock } : {}),
+      ...(notify !== undefined ? { notifyAfterMs: notify } : {}),
+    },
+  };
+}
 
 /** The file's policy with the flags on top, validated as a whole so problems name the field. */
 export function policyFromFlags(values: PolicyValues): SweepPolicyInput | undefined {
@@ -56,6 +82,7 @@ export function policyFromFlags(values: PolicyValues): SweepPolicyInput | undefi
     ...(values['require-expiry'] !== undefined ? { requireExpiry: values['require-expiry'] } : {}),
     ...(values.grace !== undefined ? { expiryGraceMs: values.grace } : {}),
     ...(values['no-lock-expired'] ? { lockExpired: false } : {}),
+    ...idleFromFlags(values, fromFile.maxIdle),
     ...(values.exempt !== undefined
       ? {
           exempt: values.exempt

@@ -62,9 +62,10 @@ loopback port: codecEndpoint), the Marketo sandbox (unless MARKETO_BASE_URL poin
 ends, even killed, its Temporal server stops with it. Started again on the same folder it keeps everything:
 workflows, timers, sandbox data, the payload key. Other commands find it through DIR/stack.json.
 
-Secrets, the sweep's first sightings and the audit log go to the PostgreSQL of MARKETO_API_USERS_DATABASE_URL
+Secrets, the sweep's first sightings, the usage ledger and the audit log go to the PostgreSQL of MARKETO_API_USERS_DATABASE_URL
 when it is set; else to an embedded Postgres-compatible database in DIR/database (PGlite: nothing to install),
 served on a unix socket only this user can reach; or, with --store file, to files in DIR (one machine only).
+\`up\` creates the daily usage collector's schedule (see schedule-usage) when it does not exist yet.
 
 --metrics-port N serves Prometheus metrics on 127.0.0.1:N/metrics: the Temporal SDK's, and the product's own
 (marketo_api_users_marketo_calls by kind and answer, so 606/615/607; marketo_api_users_audit_events by kind;

@@ -6,6 +6,7 @@ import { PostgresAuditLog } from './audit';
 import { openDatabase } from './db';
 import { PostgresFirstSeenStore } from './first-seen';
 import { migrate } from './migrations';
+import { PostgresUsageLedger } from './usage';
 import { PostgresSecretStore, type ReencryptOptions, type ReencryptReport } from './secrets';
 
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded';
@@ -63,6 +64,7 @@ export async function openPostgresStore(input: OpenPostgresStoreOptions): Promis
     secrets,
     firstSeen: new PostgresFirstSeenStore(db),
     audit: new PostgresAuditLog(db),
+    usage: new PostgresUsageLedger(db),
     reencryptSecrets: (reencryptOptions) => secrets.reencrypt(reencryptOptions),
     close: () => db.close(),
   };

@@ -55,6 +55,25 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
     `,
   },
+  {
+    version: 2,
+    name: 'usage ledger: calls per instance, day and API user, and the days it covers',
+    sql: `
+      CREATE TABLE usage_daily (
+        instance text NOT NULL,
+        day      text NOT NULL,
+        userid   text NOT NULL,
+        calls    integer NOT NULL CHECK (calls >= 0),
+        PRIMARY KEY (instance, userid, day)
+      );
+
+      CREATE TABLE usage_coverage (
+        instance       text PRIMARY KEY,
+        covered_since  text NOT NULL,
+        last_collected text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any constant works; this one is `mau-migr` as ASCII bytes, so another tool's lock is unlikely to collide. */

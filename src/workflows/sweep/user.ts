@@ -23,6 +23,8 @@ export interface SweepUserContext {
   /** Stands in for users with no recorded first sighting (a dry run records none). */
   startedAt: string;
   firstSeenAt(userid: string): string | undefined;
+  /** Since when the user made no call, from the usage ledger; undefined when maxIdle is off or cannot judge. */
+  idleSince(userid: string): string | undefined;
   /** Lowercased email → the active lifecycle that manages it, as looked up for the page. */
   managed: Record<string, ManagedLifecycle>;
 }
@@ -34,6 +36,8 @@ export interface SweepUserPorts {
   currentManagedExpiry(workflowId: string): Promise<string | null>;
   /** Asks the lifecycle to correct its own user; rejects when the lifecycle has ended. */
   signalDrift(workflowId: string): Promise<void>;
+  /** Asks the lifecycle to revoke itself (an idle credential); rejects when the lifecycle has ended. */
+  signalRevoke(workflowId: string, reason: string): Promise<void>;
 }
 
 /** What one user adds to the report: the count it falls under and, when acted on or listed, its line. */
@@ -72,17 +76,44 @@ export function judgeUser(
     managedExpiresAt,
     firstSeenAt: ctx.firstSeenAt(userid) ?? ctx.startedAt,
     isSelf: user.emailAddress.toLowerCase() === ctx.selfEmail,
+    idleSince: ctx.idleSince(userid),
   });
 }
 
 /** The outcome of a decision that needs no effect (nothing to do, or only a line). */
 export function outcomeWithoutEffect(
-  action: Extract<SweepAction, { kind: 'compliant' | 'exempt' | 'report' }>,
+  action: Extract<SweepAction, { kind: 'compliant' | 'exempt' | 'report' | 'idle-warning' }>,
   email: string,
+  dryRun: boolean,
 ): UserOutcome {
   if (action.kind === 'compliant') return { count: 'compliant' };
   if (action.kind === 'exempt') return { count: 'exempt' };
+  if (action.kind === 'idle-warning') {
+    // The warning is this line itself, delivered with the sweep's notifications (not in a dry run).
+    return {
+      count: 'reported',
+      line: { email, action: 'idle-warning', reason: action.reason, applied: !dryRun },
+    };
+  }
   return { count: 'reported', line: { email, action: 'report', reason: action.reason, applied: false } };
+}
+
+/** An idle managed user: its lifecycle revokes itself, in order with its own extend and rotate. */
+async function revokeByLifecycle(
+  reason: string,
+  email: string,
+  managed: ManagedLifecycle | undefined,
+  dryRun: boolean,
+  ports: SweepUserPorts,
+): Promise<UserOutcome> {
+  if (!dryRun && managed) {
+    try {
+      await ports.signalRevoke(managed.workflowId, `sweep: ${reason}`.slice(0, 200));
+    } catch {
+      return { count: 'compliant' }; // the lifecycle ended meanwhile: its own deactivation governs the user
+    }
+  }
+  return { count: 'locked', line: { email, action: 'revoke', reason, applied: !dryRun } };
 }
 
 function errorOutcome(email: string, error: unknown): UserOutcome {
@@ -189,9 +220,12 @@ async function act(
     case 'compliant':
     case 'exempt':
     case 'report':
-      return outcomeWithoutEffect(action, user.emailAddress);
+    case 'idle-warning':
+      return outcomeWithoutEffect(action, user.emailAddress, ctx.dryRun);
     case 'correct-drift':
       return correctByLifecycle(action, user.emailAddress, managed, ctx.dryRun, ports);
+    case 'revoke-idle':
+      return revokeByLifecycle(action.reason, user.emailAddress, managed, ctx.dryRun, ports);
     default:
       return write(action, user, ctx.dryRun, ports);
   }

@@ -14,11 +14,12 @@ import { z } from 'zod';
 import { formatIssues } from '../../domain/lifecycle-request';
 import {
   firstSeenLookup,
+  idleSinceLookup,
   sweepPolicySchema,
   type SweepLine,
   type SweepReport,
 } from '../../domain/sweep-policy';
-import { checkDriftSignal, sweepProgressQuery } from '../messages';
+import { checkDriftSignal, revokeSignal, sweepProgressQuery } from '../messages';
 import { sweepActivities, type SweepActivities } from './activities';
 import { carriedReportSchema, finishReport, newCarriedReport, RunReport, type ReportSubject } from './report';
 import { sweepUser, type SweepUserContext, type SweepUserPorts } from './user';
@@ -72,6 +73,8 @@ function userPorts({ marketo, support }: SweepActivities): SweepUserPorts {
     setUserExpiry: (userid, expiresAt) => marketo.setUserExpiry(userid, expiresAt),
     currentManagedExpiry: (workflowId) => support.currentManagedExpiry(workflowId),
     signalDrift: (workflowId) => getExternalWorkflowHandle(workflowId).signal(checkDriftSignal),
+    signalRevoke: (workflowId, reason) =>
+      getExternalWorkflowHandle(workflowId).signal(revokeSignal, { reason, actor: 'sweep' }),
   };
 }
 
@@ -112,12 +115,16 @@ async function sweepPage(
     : await support.recordFirstSeen(userids, new Date().toISOString());
   // Looked up for the page's users only: one payload for every lifecycle would outgrow the 2 MB limit.
   const managed = await support.managedLifecyclesOf(apiOnly.map((u) => u.email));
+  // Only with maxIdle: a sweep without it makes exactly the calls it made before the policy existed.
+  const usage = input.policy.maxIdle ? await support.usageOfUsers(userids) : undefined;
+  const firstSeenAt = firstSeenLookup(firstSeen);
   const ctx: SweepUserContext = {
     policy: input.policy,
     dryRun: input.dryRun,
     selfEmail,
     startedAt: run.carried.startedAt,
-    firstSeenAt: firstSeenLookup(firstSeen),
+    firstSeenAt,
+    idleSince: idleSinceLookup(usage, firstSeenAt, Date.now()),
     managed,
   };
   const ports = userPorts(acts);

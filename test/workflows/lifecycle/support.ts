@@ -27,7 +27,12 @@ export const DAY = 86_400_000;
 type LifecycleActivityMocks = MarketoActivities &
   Omit<
     SupportActivities,
-    'getSweepContext' | 'managedLifecyclesOf' | 'firstSeenOf' | 'currentManagedExpiry' | 'recordFirstSeen'
+    | 'getSweepContext'
+    | 'managedLifecyclesOf'
+    | 'firstSeenOf'
+    | 'currentManagedExpiry'
+    | 'recordFirstSeen'
+    | 'usageOfUsers'
   >;
 /** A mock may answer synchronously; the wrapper that logs it makes it an activity. */
 type Mock<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => R | Promise<R> : never;

@@ -43,6 +43,7 @@ function context(policy: SweepPolicyInput = {}, overrides: Partial<SweepUserCont
     selfEmail: 'orchestrator@example.com',
     startedAt: iso(Date.now()),
     firstSeenAt: () => undefined,
+    idleSince: () => undefined,
     managed: {},
     ...overrides,
   };
@@ -73,6 +74,10 @@ function ports(
     },
     signalDrift: (workflowId) => {
       effects.push(`signal ${workflowId}`);
+      return Promise.resolve();
+    },
+    signalRevoke: (workflowId, reason) => {
+      effects.push(`revoke ${workflowId}: ${reason}`);
       return Promise.resolve();
     },
     ...overrides,
