@@ -65,7 +65,7 @@ import {
 } from './rotation-invariants';
 import { createMarketoClient } from '../src/marketo/client';
 import { ownSecretRefPrefix } from '../src/domain/secret-refs';
-import { devServerSearchAttributeFlags } from '../src/domain/search-attributes';
+import { devServerFlags } from '../src/temporal-servers/dev-server-flags';
 
 // ---- parameters -------------------------------------------------------------------------------------------
 
@@ -477,7 +477,7 @@ async function main(): Promise<number> {
           dbFile,
           '--log-level',
           'warn',
-          ...devServerSearchAttributeFlags(),
+          ...devServerFlags(),
         ],
         { stdio: ['ignore', out, out] },
       ),

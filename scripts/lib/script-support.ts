@@ -4,7 +4,7 @@
  * keeps its own deterministic `mapLimit`, and tests have their helpers under test/helpers/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { devServerSearchAttributeFlags } from '../../src/domain/search-attributes';
+import { devServerFlags } from '../../src/temporal-servers/dev-server-flags';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -69,7 +69,7 @@ export function spawnHeadlessDevServer(cliPath: string, port: number): ChildProc
       String(port),
       '--log-level',
       'error',
-      ...devServerSearchAttributeFlags(),
+      ...devServerFlags(),
     ],
     { stdio: 'ignore' },
   );

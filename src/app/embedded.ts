@@ -38,7 +38,7 @@ import { createProductMetrics } from './product-metrics';
 import { watchForOrphan } from './orphan-watchdog';
 import { isProcessRunning } from './process-liveness';
 import { createWorkers, marketoQueueBudget, type MarketoQueueBudget } from './worker';
-import { devServerSearchAttributeFlags } from '../domain/search-attributes';
+import { devServerFlags } from '../temporal-servers/dev-server-flags';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -181,7 +181,7 @@ async function startTemporalDevServer(
         'default',
         '--log-level',
         'warn',
-        ...devServerSearchAttributeFlags(),
+        ...devServerFlags(),
       ],
       // Its own process group: a terminal's Ctrl-C reaches only `up`, which stops this after the worker drained.
       { stdio: ['ignore', logFile, logFile], env: temporalServerEnv(env), detached: true },

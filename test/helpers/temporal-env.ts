@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { installQuietRuntime } from './quiet-runtime';
 import { ensureTemporalCli, ensureTestServer, toSdkExecutable } from '../../src/temporal-servers';
 import { LIFECYCLE_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { devServerDynamicConfigFlags } from '../../src/temporal-servers/dev-server-flags';
 import { searchAttributesToAdd } from '../../src/namespace-setup';
 
 /** A real Temporal dev server (the Temporal CLI), in memory, on a free port. One per test file. */
@@ -12,6 +13,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: toSdkExecutable(ensureTemporalCli()),
       searchAttributes: [...LIFECYCLE_SEARCH_ATTRIBUTES],
+      extraArgs: devServerDynamicConfigFlags(),
     },
   });
 }
