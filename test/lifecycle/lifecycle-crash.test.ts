@@ -109,6 +109,8 @@ describe('lifecycle survives a killed worker process', () => {
     const request = sampleRequest({
       email: `crash-${Date.now()}@example.com`,
       role: { name: `Crash Role ${Date.now()}`, permissions: ['Read-Only Lead'], workspace: 0 },
+      // Beyond the longest default reminder lead (30d): the only notification this test expects is the last one.
+      expiresAt: new Date(Date.now() + 60 * 86_400_000).toISOString(),
     });
     const first = startWorkerProcess(true);
     await first.printed('ready');
