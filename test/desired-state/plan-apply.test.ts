@@ -300,7 +300,9 @@ describe('plan and apply -f on the embedded stack', () => {
       typedSearchAttributes: [{ key: MauInstance, value: client.context.instanceId }],
       args: [
         {
-          request: { ...rest, expiresAt: new Date(Date.now() + 20 * 86_400_000).toISOString() },
+          // Beyond the longest default reminder lead (30d): a reminder at each extension would keep a notification
+          // in flight, and the run does not continue as new while one is.
+          request: { ...rest, expiresAt: new Date(Date.now() + 40 * 86_400_000).toISOString() },
           workflowIdKeyFingerprint: client.context.workflowIdKeyFingerprint,
           continueAsNewAfterEvents: 50,
         },
