@@ -9,7 +9,7 @@ import { TemporalUnavailableError } from '../errors';
 import { queryLiteral } from '../lifecycle-list';
 import type { lifecycleWorkflow } from '../workflows';
 import { requestQuery, statusQuery } from '../workflows/messages';
-import { mapLimited } from './map-limited';
+import { mapLimited } from '../domain/map-limited';
 import { markerFromMemo } from './marker';
 import type { ObservedLifecycle, Observation } from './observation';
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowClient } from '@temporalio/client';
 import { z } from 'zod';
-import { mapLimited } from '../desired-state/map-limited';
+import { mapLimited } from '../domain/map-limited';
 import { TemporalUnavailableError } from '../errors';
 import { listFromVisibility, type LifecycleSummary } from '../lifecycle-list';
 import type { reportReadWorkflow } from '../workflows';

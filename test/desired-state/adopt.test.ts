@@ -6,15 +6,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LifecycleClient } from '../../src';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
+import { describe, it } from 'node:test';
+import type { LifecycleClient } from '../../src';
+import type { EmbeddedStack } from '../../src/app/embedded';
 import { applyDesiredState, planDesiredState, readSavedPlan } from '../../src/desired-state/api';
 import { readDesiredState } from '../../src/desired-state/parse-file';
 import { ApplyRefusedError, StalePlanError } from '../../src/errors';
 import { startLifecycle } from '../../src/lifecycle-start';
 import { ORCHESTRATOR_USERID } from '../../src/sandbox/seed';
-import { cliEnv, describeRun, freePorts, killAll, removeDir, runCli, tempDir } from '../cli/support';
+import { cliEnv, describeRun, runCli } from '../cli/support';
+import { withEmbeddedStack } from '../helpers/embedded-stack';
 
 const ROLE = 'Adopted Sync';
 
@@ -49,18 +50,8 @@ describe('desired state and the users Marketo already has', () => {
     return readDesiredState(file);
   };
 
-  before(async () => {
-    const [temporalPort, uiPort, sandboxPort] = await freePorts(3);
-    dataDir = tempDir('adopt');
-    stack = await startEmbeddedStack({ dataDir, temporalPort, uiPort, sandboxPort, env: cliEnv() });
-    client = await LifecycleClient.connect({ dataDir, env: cliEnv() });
-  });
-
-  after(async () => {
-    await client?.close();
-    await killAll();
-    await stack?.stop();
-    removeDir(dataDir);
+  withEmbeddedStack('adopt', (ready) => {
+    ({ stack, dataDir, client } = ready);
   });
 
   it('plans a hand-made user as adopt by its Marketo id with one listing, and apply takes it over', async () => {

@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LifecycleClient } from '../../src';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
+import { describe, it } from 'node:test';
+import type { LifecycleClient } from '../../src';
+import type { EmbeddedStack } from '../../src/app/embedded';
 import { applyDesiredState, planDesiredState, readSavedPlan } from '../../src/desired-state/api';
 import { acquireApplyLock } from '../../src/desired-state/apply-lock';
 import { readDesiredState } from '../../src/desired-state/parse-file';
@@ -25,7 +25,8 @@ import { startLifecycle } from '../../src/lifecycle-start';
 import { DESIRED_STATE_MEMO_FIELD } from '../../src/desired-state/marker';
 import { MauInstance } from '../../src/domain/search-attributes';
 import { lifecycleWorkflow } from '../../src/workflows';
-import { cliEnv, describeRun, freePorts, killAll, removeDir, runCli, tempDir } from '../cli/support';
+import { cliEnv, describeRun, runCli } from '../cli/support';
+import { withEmbeddedStack } from '../helpers/embedded-stack';
 
 interface Entry {
   email: string;
@@ -79,18 +80,8 @@ describe('plan and apply -f on the embedded stack', () => {
   /** The file as the tests left it: each later test keeps these entries, so it revokes only its own users. */
   let current: Entry[] = three;
 
-  before(async () => {
-    const [temporalPort, uiPort, sandboxPort] = await freePorts(3);
-    dataDir = tempDir('desired');
-    stack = await startEmbeddedStack({ dataDir, temporalPort, uiPort, sandboxPort, env: cliEnv() });
-    client = await LifecycleClient.connect({ dataDir, env: cliEnv() });
-  });
-
-  after(async () => {
-    await client?.close();
-    await killAll();
-    await stack?.stop();
-    removeDir(dataDir);
+  withEmbeddedStack('desired', (ready) => {
+    ({ stack, dataDir, client } = ready);
   });
 
   it('three users: plan lists three creations (exit 4), apply creates them, plan again exits 0', async () => {

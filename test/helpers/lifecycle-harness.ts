@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowClient } from '@temporalio/client';
 import { after, before } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TimeSkippingWorkflowClient, type TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import type { LifecycleRequestInput } from '../../src/domain/lifecycle-request';
 import { loadAppConfig } from '../../src/app/config';
@@ -177,6 +177,14 @@ export function withDevServerHarness(ready: HarnessReady, options: HarnessOption
 }
 
 /** The same on the time-skipping server: its timers complete as soon as every workflow is waiting. */
+/** A client of the harness's keys that unlocks time skipping while it waits for a result (the plain one does not). */
+export function timeSkippingClient(env: TestWorkflowEnvironment, h: Harness): TimeSkippingWorkflowClient {
+  return new TimeSkippingWorkflowClient({
+    connection: env.connection,
+    dataConverter: createDataConverter(h.keyring),
+  });
+}
+
 export function withTimeSkippingHarness(ready: HarnessReady, options: HarnessOptions = {}): void {
   withServerHarness(startTimeSkippingServer, ready, options);
 }

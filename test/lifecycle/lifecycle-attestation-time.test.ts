@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimeSkippingWorkflowClient, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { createDataConverter } from '../../src/security/data-converter';
+import type { TestWorkflowEnvironment, TimeSkippingWorkflowClient } from '@temporalio/testing';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { attestUpdate, revokeUpdate, statusQuery } from '../../src/workflows/messages';
 import {
@@ -14,6 +13,7 @@ import {
   sampleRequest,
   withTimeSkippingHarness,
   type Harness,
+  timeSkippingClient,
 } from '../helpers/lifecycle-harness';
 import { statusWhen } from './support';
 
@@ -29,10 +29,7 @@ describe('owner attestation on the time-skipping server', () => {
     (server, harness) => {
       env = server;
       h = harness;
-      skipping = new TimeSkippingWorkflowClient({
-        connection: env.connection,
-        dataConverter: createDataConverter(h.keyring),
-      });
+      skipping = timeSkippingClient(env, h);
     },
     { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } },
   );

@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TimeSkippingWorkflowClient, type TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment, TimeSkippingWorkflowClient } from '@temporalio/testing';
 import { isMarketoApiError } from '../../src/marketo/errors';
 import { sandboxAdminConsole } from '../../src/sandbox/admin-console-client';
-import { createDataConverter } from '../../src/security/data-converter';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { confirmSwitchUpdate, revokeUpdate, rotateUpdate, statusQuery } from '../../src/workflows/messages';
 import {
@@ -18,6 +17,7 @@ import {
   sampleRequest,
   withTimeSkippingHarness,
   type Harness,
+  timeSkippingClient,
 } from '../helpers/lifecycle-harness';
 import { statusWhen, withAlteredWorkers } from './support';
 
@@ -50,10 +50,7 @@ interface TimeTest {
 }
 
 function timeTest(env: TestWorkflowEnvironment, h: Harness): TimeTest {
-  const skipping = new TimeSkippingWorkflowClient({
-    connection: env.connection,
-    dataConverter: createDataConverter(h.keyring),
-  });
+  const skipping = timeSkippingClient(env, h);
 
   const servicesOf = (email: string) => {
     const snapshot = h.sandbox.snapshot();

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TimeSkippingWorkflowClient, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { createDataConverter } from '../../src/security/data-converter';
+import type { TestWorkflowEnvironment, TimeSkippingWorkflowClient } from '@temporalio/testing';
 import type { lifecycleWorkflow } from '../../src/workflows';
 import { extendUpdate, statusQuery } from '../../src/workflows/messages';
 import {
@@ -16,6 +15,7 @@ import {
   sampleRequest,
   withTimeSkippingHarness,
   type Harness,
+  timeSkippingClient,
 } from '../helpers/lifecycle-harness';
 import { statusWhen } from './support';
 
@@ -42,10 +42,7 @@ function lifecycleOnTimeSkipping(part: Part): void {
     (server, harness) => {
       env = server;
       h = harness;
-      skipping = new TimeSkippingWorkflowClient({
-        connection: env.connection,
-        dataConverter: createDataConverter(h.keyring),
-      });
+      skipping = timeSkippingClient(env, h);
     },
     { sandbox: { rateLimit: { calls: 1000, windowMs: 20_000 } } },
   );

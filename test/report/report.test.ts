@@ -4,33 +4,19 @@
  * who is no API user and must not appear. `report --json` must agree with the sandbox's own state.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { z } from 'zod';
-import {
-  LifecycleClient,
-  REPORT_CSV_COLUMNS,
-  reportRowSchema,
-  type OnboardInput,
-  type ReportRow,
-} from '../../src';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/app/embedded';
-import {
-  cliEnv,
-  describeRun,
-  freePorts,
-  inPairs,
-  killAll,
-  oneJson,
-  removeDir,
-  runCli,
-  tempDir,
-} from '../cli/support';
+import type { LifecycleClient } from '../../src';
+import { REPORT_CSV_COLUMNS, reportRowSchema, type OnboardInput, type ReportRow } from '../../src';
+import type { EmbeddedStack } from '../../src/app/embedded';
+import { cliEnv, describeRun, inPairs, oneJson, runCli } from '../cli/support';
 import { buildComplianceReport } from '../../src/report/build';
 import { REPORT_PAGE_SIZE } from '../../src/report/marketo-read';
 import { callUserManagement, inviteBody, requestToken } from '../helpers/sandbox';
 import { parseCsv } from './csv-parse';
 import { createMarketoClient } from '../../src/marketo';
 import { marketoDayOf } from '../../src/domain/usage';
+import { withEmbeddedStack } from '../helpers/embedded-stack';
 
 const ROLE = {
   name: 'Report Sync',
@@ -62,11 +48,11 @@ describe('report on a mixed instance', () => {
     () =>
       runCli(['report', ...args, '--data-dir', dataDir], { env: cliEnv() });
 
+  withEmbeddedStack('report', (ready) => {
+    ({ stack, dataDir, client } = ready);
+  });
+
   before(async () => {
-    const [temporalPort, uiPort, sandboxPort] = await freePorts(3);
-    dataDir = tempDir('report');
-    stack = await startEmbeddedStack({ dataDir, temporalPort, uiPort, sandboxPort, env: cliEnv() });
-    client = await LifecycleClient.connect({ dataDir, env: cliEnv() });
     for (const email of managed) {
       const onboarded = await client.onboard({
         email,
@@ -97,13 +83,6 @@ describe('report on a mixed instance', () => {
       sandbox().operator.seedUsers({ count: 1, prefix: `report-late-${stamp}` }).firstUserid,
       late,
     );
-  });
-
-  after(async () => {
-    await client?.close();
-    await killAll();
-    await stack?.stop();
-    removeDir(dataDir);
   });
 
   it('report --json has one row per API-only user, as the sandbox has them, and no normal user', async () => {

@@ -5,9 +5,9 @@
  * loops, so no answer nears Temporal's payload limit. Every Marketo call is a one-call activity on the Marketo
  * queue, so a report stays inside the call budget shared with every lifecycle and sweep.
  */
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { MarketoActivities, SupportActivities, UserSummaryView } from '../../activities/types';
-import { mapLimited } from '../../desired-state/map-limited';
+import { mapLimited } from '../../domain/map-limited';
 import { formatIssues } from '../../domain/lifecycle-request';
 import {
   reportReadInputSchema,
@@ -17,27 +17,7 @@ import {
   type ReportRoles,
   type ReportUsersPage,
 } from '../../report/marketo-read';
-import { MARKETO_QUEUE_SUFFIX } from '../lifecycle/activities';
-
-/** user.json reads in flight at once: well inside Marketo's recommended 5 concurrent calls. */
-const DETAIL_CONCURRENCY = 4;
-
-// A person or an auditor's job waits for the report: a few quick retries, then the report fails and says so.
-const OPTIONS = {
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '20 seconds',
-    maximumAttempts: 5,
-  },
-} as const;
-
-interface Reads {
-  marketo: MarketoActivities;
-  support: SupportActivities;
-}
+import { DETAIL_CONCURRENCY, waitedReads, type WaitedReads as Reads } from '../waited-reads';
 
 async function detailOf(marketo: MarketoActivities, summary: UserSummaryView): Promise<ReportMarketoUser[]> {
   const user = await marketo.getUser(summary.userid);
@@ -102,14 +82,7 @@ function parseInput(rawInput: ReportReadInput): ReportReadInput {
 
 export async function reportReadWorkflow(rawInput: ReportReadInput): Promise<ReportUsersPage | ReportRoles> {
   const input = parseInput(rawInput);
-  const { taskQueue } = workflowInfo();
-  const reads: Reads = {
-    marketo: proxyActivities<MarketoActivities>({
-      taskQueue: `${taskQueue}${MARKETO_QUEUE_SUFFIX}`,
-      ...OPTIONS,
-    }),
-    support: proxyActivities<SupportActivities>(OPTIONS),
-  };
+  const reads = waitedReads();
   if (input.read === 'users') return readUsersPage(reads, input.pageOffset, input.pageSize);
   return readRoles(reads, input.roleIds);
 }

@@ -1,6 +1,6 @@
 /**
  * `work` on each item, at most `limit` at once; results in the items' order. After a failure no new item
- * starts, and the failure is thrown once every call in flight has settled: none outlives the plan's client.
+ * starts, and the failure is thrown once every call in flight has settled: none outlives its caller.
  */
 export async function mapLimited<T, R>(
   items: T[],

@@ -1,7 +1,7 @@
 /** The plan reads lifecycles a few at a time; a failure starts nothing new and leaves nothing in flight. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mapLimited } from '../../src/desired-state/map-limited';
+import { mapLimited } from '../../src/domain/map-limited';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
