@@ -64,6 +64,7 @@ describe('createCustomService with overlapping attempts', () => {
   it('a first attempt that reaches the console after its retry finished makes no second service', async () => {
     const input = await owner('late-attempt@example.com');
     const real = sandboxAdminConsole(sandbox.baseUrl, sandbox.adminToken);
+    const atConsole = deferred();
     const held = deferred();
     let creations = 0;
     // The first attempt's creation waits, as a request stuck behind a busy console would, until the retry is done.
@@ -71,12 +72,18 @@ describe('createCustomService with overlapping attempts', () => {
       ...real,
       createService: async (service) => {
         creations += 1;
-        if (creations === 1) await held.promise;
+        if (creations === 1) {
+          atConsole.resolve();
+          await held.promise;
+        }
         return real.createService(service);
       },
     };
     const { activities, secrets } = activitiesWith(slowFirst);
     const first = activities.createCustomService(input);
+    // The retry starts once the first attempt is held at the console: started together, the retry sometimes got
+    // there first, became the held one, and waited for itself.
+    await atConsole.promise;
     const retry = await activities.createCustomService(input);
     held.resolve();
     const late = await first;
