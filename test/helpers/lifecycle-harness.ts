@@ -237,8 +237,8 @@ export function sampleRequest(overrides: Partial<LifecycleRequestInput> = {}): L
       workspace: 0,
     },
     reason: 'CRM sync',
-    // Beyond the longest default reminder lead (30d), so no reminder, and no drift check before it, runs at
-    // activation unless a test asks for one: at 30 days they raced with what the tests did next.
+    // Beyond the longest default reminder lead (30d): every reminder, and the drift check before it, lies weeks
+    // ahead unless a test asks for one.
     expiresAt: new Date(Date.now() + 60 * 86_400_000).toISOString(),
     ...overrides,
   };

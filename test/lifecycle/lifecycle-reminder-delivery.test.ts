@@ -15,7 +15,6 @@ import { statusQuery } from '../../src/workflows/messages';
 import { eventually, sampleRequest, withDevServerHarness, type Harness } from '../helpers/lifecycle-harness';
 import { statusWhen, withAlteredWorkers } from './support';
 
-const DAY = 86_400_000;
 const FAILURES_BEFORE_ACCEPTING = 6;
 
 interface Post {
@@ -83,11 +82,12 @@ describe('a reminder through a failing webhook', () => {
     const lines: string[] = [];
     log.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
     const notifier = createNotifierFromEnv({ MARKETO_API_USERS_WEBHOOK_URL: receiver.url }, { stream: log });
-    // Within the 7-day lead: the reminder is due as soon as the lifecycle is active.
+    // 15 minutes of access and a lead of 14.5: the reminder falls due about 30 s after the start (a lead
+    // longer than the access left at activation would be skipped).
     const request = sampleRequest({
       email: `reminder-delivery-${Date.now()}@example.com`,
       expiresAt: new Date(Math.floor((Date.now() + 15 * 60_000) / 1000) * 1000).toISOString(),
-      policy: { reminderLeadsMs: [7 * DAY] },
+      policy: { reminderLeadsMs: [14.5 * 60_000] },
     });
     await withAlteredWorkers(
       env,

@@ -36,7 +36,10 @@ export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<Marke
   return user;
 }
 
-/** The lead times of the current expiry already handled: sent, or passed over for a nearer one. */
+/**
+ * The lead times of the current expiry already handled: sent, passed over for a nearer one, or at least as long
+ * as the access left when the expiry was set.
+ */
 function handledLeads(lc: Lifecycle): number[] {
   const reminded = lc.state.reminded;
   return reminded?.expiresAt === lc.status.expiresAt ? reminded.leadsMs : [];
@@ -47,6 +50,17 @@ function dueLeads(lc: Lifecycle, now: number): number[] {
   const expiry = Date.parse(lc.status.expiresAt);
   const handled = handledLeads(lc);
   return lc.policy.reminderLeadsMs.filter((lead) => now >= expiry - lead && !handled.includes(lead));
+}
+
+/**
+ * Takes a new expiry (activation, extension, a shorter date): leads at least as long as the access it leaves
+ * count as handled, since whoever set the date knows it and a reminder a minute later says nothing new.
+ */
+function armReminders(lc: Lifecycle, now: number): void {
+  const { expiresAt } = lc.status;
+  if (lc.state.reminded?.expiresAt === expiresAt) return;
+  const left = Date.parse(expiresAt) - now;
+  lc.state.reminded = { expiresAt, leadsMs: lc.policy.reminderLeadsMs.filter((lead) => lead >= left) };
 }
 
 /** When the next reminder of the current expiry falls due; undefined when every lead is handled. */
@@ -111,6 +125,7 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     const expiry = Date.parse(lc.status.expiresAt);
     if (now >= expiry && !lc.expiryChangeInFlight) return 'expired';
     if (attestationMissed(lc) && !lc.expiryChangeInFlight) return 'attestation-missed';
+    if (!lc.expiryChangeInFlight) armReminders(lc, now);
     if (lc.driftCheckRequested && !lc.expiryChangeInFlight) {
       lc.driftCheckRequested = false;
       await checkDrift(lc, true);
