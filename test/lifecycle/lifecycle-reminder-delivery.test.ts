@@ -82,12 +82,12 @@ describe('a reminder through a failing webhook', () => {
     const lines: string[] = [];
     log.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
     const notifier = createNotifierFromEnv({ MARKETO_API_USERS_WEBHOOK_URL: receiver.url }, { stream: log });
-    // 15 minutes of access and a lead of 14.5: the reminder falls due about 30 s after the start (a lead
-    // longer than the access left at activation would be skipped).
+    // 15 minutes of access and a lead of 13.5: the reminder falls due about 90 s after the start (a lead falling
+    // due within a minute of activation would be skipped).
     const request = sampleRequest({
       email: `reminder-delivery-${Date.now()}@example.com`,
       expiresAt: new Date(Math.floor((Date.now() + 15 * 60_000) / 1000) * 1000).toISOString(),
-      policy: { reminderLeadsMs: [14.5 * 60_000] },
+      policy: { reminderLeadsMs: [13.5 * 60_000] },
     });
     await withAlteredWorkers(
       env,
@@ -99,8 +99,9 @@ describe('a reminder through a failing webhook', () => {
         await statusWhen(handle, (s) => s.phase === 'active');
 
         const reminders = () => receiver.posts.filter((p) => p.kind === 'reminder');
-        // Past the old limit of 5 attempts (about 31 s of backoff) it is still tried, and not called sent.
-        await eventually(() => (reminders().length >= FAILURES_BEFORE_ACCEPTING ? true : undefined), 90_000);
+        // Past the old limit of 5 attempts (about 31 s of backoff) it is still tried, and not called sent; the
+        // first attempt comes about 90 s after the start.
+        await eventually(() => (reminders().length >= FAILURES_BEFORE_ACCEPTING ? true : undefined), 180_000);
         const pending = await handle.query(statusQuery);
         assert.ok(
           !pending.timeline.some((e) => e.event === 'reminder sent'),

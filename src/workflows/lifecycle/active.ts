@@ -53,14 +53,25 @@ function dueLeads(lc: Lifecycle, now: number): number[] {
 }
 
 /**
- * Takes a new expiry (activation, extension, a shorter date): leads at least as long as the access it leaves
- * count as handled, since whoever set the date knows it and a reminder a minute later says nothing new.
+ * A lead falling due this soon after its date was set is skipped too: "30d" asked for at the edge is rounded up
+ * to whole seconds (Marketo keeps seconds) and the asker's clock may run ahead of the workflow's, so the 30d lead
+ * of a 30-day access would otherwise fall due a moment after activation.
+ */
+const REMINDER_SLACK_MS = 60_000;
+
+/**
+ * Takes a new expiry (activation, extension, a shorter date): leads at least as long as the access it leaves,
+ * within REMINDER_SLACK_MS, count as handled, since whoever set the date knows it and a reminder a minute later
+ * says nothing new.
  */
 function armReminders(lc: Lifecycle, now: number): void {
   const { expiresAt } = lc.status;
   if (lc.state.reminded?.expiresAt === expiresAt) return;
   const left = Date.parse(expiresAt) - now;
-  lc.state.reminded = { expiresAt, leadsMs: lc.policy.reminderLeadsMs.filter((lead) => lead >= left) };
+  lc.state.reminded = {
+    expiresAt,
+    leadsMs: lc.policy.reminderLeadsMs.filter((lead) => lead > left - REMINDER_SLACK_MS),
+  };
 }
 
 /** When the next reminder of the current expiry falls due; undefined when every lead is handled. */

@@ -67,6 +67,17 @@ describe('graded reminders (mocked activities, time-skipping)', () => {
     });
   });
 
+  it('sends no 30d reminder to a 30-day access whose date was rounded up to the next second', async () => {
+    const mocks = mockActivities();
+    await t.withMocks(mocks, async (queue) => {
+      // As the edge turns "30d" into a date: whole seconds, rounded up, so a little more than 30 days.
+      const expiresAt = new Date(Math.ceil(((await t.now()) + 30 * DAY + 500) / 1000) * 1000).toISOString();
+      const req = request({ expiresAt });
+      await (await start(t, queue, req)).result();
+      assert.deepEqual(sent(mocks.of('reminder')), [`7d@${expiresAt}`, `1d@${expiresAt}`]);
+    });
+  });
+
   it('an extension re-arms every lead for the new date; the old date gets no more', async () => {
     const mocks = mockActivities();
     await t.withMocks(mocks, async (queue) => {
