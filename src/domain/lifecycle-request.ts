@@ -103,8 +103,9 @@ export const DEFAULT_ATTESTATION_WINDOW_MS = 14 * MS_PER_DAY;
 /**
  * Lead times before the expiry, longest first (the order they fall due in), each given once. One reminder
  * goes per lead and expiry. A lead falling due less than a minute after the expiry is set (activation, an
- * extension, a shorter date), so any lead at least as long as the access, is skipped: whoever set it knows it. When several fall due at once (workers
- * or Marketo down for a while) only the nearest goes: a burst of reminders says nothing the last one does not.
+ * extension, a shorter date), so any lead at least as long as the access, is skipped: whoever set it knows it.
+ * When several fall due at once (workers or Marketo down for a while) only the nearest goes: a burst of
+ * reminders says nothing the last one does not.
  */
 export const reminderLeadsSchema = z
   .array(durationMsSchema)

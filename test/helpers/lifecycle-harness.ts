@@ -176,7 +176,6 @@ export function withDevServerHarness(ready: HarnessReady, options: HarnessOption
   withServerHarness(startDevServer, ready, options);
 }
 
-/** The same on the time-skipping server: its timers complete as soon as every workflow is waiting. */
 /** A client of the harness's keys that unlocks time skipping while it waits for a result (the plain one does not). */
 export function timeSkippingClient(env: TestWorkflowEnvironment, h: Harness): TimeSkippingWorkflowClient {
   return new TimeSkippingWorkflowClient({
@@ -185,6 +184,7 @@ export function timeSkippingClient(env: TestWorkflowEnvironment, h: Harness): Ti
   });
 }
 
+/** The same on the time-skipping server: its timers complete as soon as every workflow is waiting. */
 export function withTimeSkippingHarness(ready: HarnessReady, options: HarnessOptions = {}): void {
   withServerHarness(startTimeSkippingServer, ready, options);
 }

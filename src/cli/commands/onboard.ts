@@ -45,8 +45,8 @@ is the running lifecycle's lifetime to within a minute. Flags left out are not c
 records --actor (default: your OS user name) as who onboarded. --rotate-every rotates the secret on a
 durable schedule from activation (see \`rotate\`), each rotation with --rotation-overlap (default 7d).
 --remind lists how long before the expiry a reminder goes out (default 30d,7d,1d), each once per expiry;
-a lead at least as long as the access is skipped (a 20-day access gets 7d and 1d), and when several fall
-due together (workers down) only the nearest one is sent.
+a lead falling due within a minute of the date being set is skipped (a 20- or 30-day access gets 7d and
+1d), and when several fall due together (workers down) only the nearest one is sent.
 --owner is who vouches for the access (a person's or team's address), --ticket the issue that asked for it.
 With --attest-every the owner is asked that often to confirm with \`attest\`; no answer within
 --attestation-window (default 14d) locks the user.

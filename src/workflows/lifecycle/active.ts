@@ -37,8 +37,8 @@ export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<Marke
 }
 
 /**
- * The lead times of the current expiry already handled: sent, passed over for a nearer one, or at least as long
- * as the access left when the expiry was set.
+ * The lead times of the current expiry already handled: sent, passed over for a nearer one, or skipped as
+ * falling due within a minute of the expiry being set (see armReminders).
  */
 function handledLeads(lc: Lifecycle): number[] {
   const reminded = lc.state.reminded;

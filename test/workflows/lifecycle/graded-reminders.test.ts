@@ -1,6 +1,6 @@
 /**
  * Graded reminders with mocked activities on the time-skipping server: one reminder per lead time (default 30d,
- * 7d, 1d) and expiry, none for a lead longer than the access when the date is set, and an extension
+ * 7d, 1d) and expiry, none for a lead falling due within a minute of the date being set, and an extension
  * re-arming them all for the new date.
  */
 import assert from 'node:assert/strict';
