@@ -6,6 +6,13 @@ import { condition, workflowInfo } from '@temporalio/workflow';
 import type { MarketoUserView } from '../../activities/types';
 import { formatDuration } from '../../domain/durations';
 import type { DeactivationCause } from '../../domain/lifecycle-status';
+import {
+  dueLeads,
+  leadsHandledWhenSet,
+  nextReminderAt,
+  reminderDue,
+  type ReminderClock,
+} from '../../domain/reminder-schedule';
 import { advanceAttestation, attestationMissed, attestationWakeAt } from './attestation';
 import { sameInstant, type Lifecycle } from './lifecycle';
 import { advanceRotation, rotationReady, rotationWakeAt } from './rotation';
@@ -36,50 +43,25 @@ export async function checkDrift(lc: Lifecycle, correct: boolean): Promise<Marke
   return user;
 }
 
-/**
- * The lead times of the current expiry already handled: sent, passed over for a nearer one, or skipped as
- * falling due within a minute of the expiry being set (see armReminders).
- */
-function handledLeads(lc: Lifecycle): number[] {
-  const reminded = lc.state.reminded;
-  return reminded?.expiresAt === lc.status.expiresAt ? reminded.leadsMs : [];
-}
-
-/** Lead times whose reminder is due at `now` and not handled yet, longest first. */
-function dueLeads(lc: Lifecycle, now: number): number[] {
-  const expiry = Date.parse(lc.status.expiresAt);
-  const handled = handledLeads(lc);
-  return lc.policy.reminderLeadsMs.filter((lead) => now >= expiry - lead && !handled.includes(lead));
-}
-
-/**
- * A lead falling due this soon after its date was set is skipped too: "30d" asked for at the edge is rounded up
- * to whole seconds (Marketo keeps seconds) and the asker's clock may run ahead of the workflow's, so the 30d lead
- * of a 30-day access would otherwise fall due a moment after activation.
- */
-const REMINDER_SLACK_MS = 60_000;
-
-/**
- * Takes a new expiry (activation, extension, a shorter date): leads at least as long as the access it leaves,
- * within REMINDER_SLACK_MS, count as handled, since whoever set the date knows it and a reminder a minute later
- * says nothing new.
- */
-function armReminders(lc: Lifecycle, now: number): void {
+/** The reminder arithmetic's view of the current expiry and the leads handled for it. */
+function reminderClock(lc: Lifecycle): ReminderClock {
+  const { reminded } = lc.state;
   const { expiresAt } = lc.status;
-  if (lc.state.reminded?.expiresAt === expiresAt) return;
-  const left = Date.parse(expiresAt) - now;
-  lc.state.reminded = {
-    expiresAt,
-    leadsMs: lc.policy.reminderLeadsMs.filter((lead) => lead > left - REMINDER_SLACK_MS),
+  return {
+    leadsMs: lc.policy.reminderLeadsMs,
+    handledMs: reminded?.expiresAt === expiresAt ? reminded.leadsMs : [],
+    expiresAtMs: Date.parse(expiresAt),
   };
 }
 
-/** When the next reminder of the current expiry falls due; undefined when every lead is handled. */
-function nextReminderAt(lc: Lifecycle): number | undefined {
-  const expiry = Date.parse(lc.status.expiresAt);
-  const handled = handledLeads(lc);
-  const times = lc.policy.reminderLeadsMs.filter((lead) => !handled.includes(lead)).map((l) => expiry - l);
-  return times.length ? Math.min(...times) : undefined;
+/** Takes a new expiry (activation, an extension, a shorter date): see leadsHandledWhenSet. */
+function armReminders(lc: Lifecycle, now: number): void {
+  const { expiresAt } = lc.status;
+  if (lc.state.reminded?.expiresAt === expiresAt) return;
+  lc.state.reminded = {
+    expiresAt,
+    leadsMs: leadsHandledWhenSet(lc.policy.reminderLeadsMs, Date.parse(expiresAt), now),
+  };
 }
 
 /**
@@ -90,10 +72,10 @@ function nextReminderAt(lc: Lifecycle): number | undefined {
 export async function sendReminder(lc: Lifecycle): Promise<void> {
   const { status } = lc;
   const forExpiry = status.expiresAt;
-  const due = dueLeads(lc, Date.now());
-  const lead = due.at(-1);
-  if (lead === undefined) return;
-  lc.state.reminded = { expiresAt: forExpiry, leadsMs: [...handledLeads(lc), ...due] };
+  const due = reminderDue(reminderClock(lc), Date.now());
+  if (due === undefined) return;
+  const lead = due.leadMs;
+  lc.state.reminded = { expiresAt: forExpiry, leadsMs: due.handledMs };
   const delivered = await lc.notify(
     'reminder',
     `Access of ${lc.request.email} expires at ${forExpiry} (in ${formatDuration(lead)} or less)`,
@@ -142,7 +124,7 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
       await checkDrift(lc, true);
       continue;
     }
-    if (dueLeads(lc, now).length && !lc.expiryChangeInFlight) {
+    if (dueLeads(reminderClock(lc), now).length && !lc.expiryChangeInFlight) {
       await checkDrift(lc, true);
       // Not awaited: a webhook being retried must not keep revocations and extensions waiting.
       void sendReminder(lc);
@@ -153,7 +135,10 @@ export async function holdWhileActive(lc: Lifecycle): Promise<ActiveOutcome> {
     if (advanceAttestation(lc)) continue;
     const rotationAt = rotationWakeAt(lc) ?? expiry;
     const attestationAt = attestationWakeAt(lc) ?? expiry;
-    await sleepUntil(lc, Math.min(nextReminderAt(lc) ?? expiry, expiry, rotationAt, attestationAt));
+    await sleepUntil(
+      lc,
+      Math.min(nextReminderAt(reminderClock(lc)) ?? expiry, expiry, rotationAt, attestationAt),
+    );
     if (timeToContinueAsNew(lc)) return 'continue-as-new';
   }
 }
