@@ -151,6 +151,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export const MAX_USAGE_LEDGER_AGE_DAYS = 3;
 
 /**
+ * Why a ledger judges no one idle, in words for the sweep's report (a security team must see that maxIdle did
+ * nothing, not read a clean report); undefined when it can judge.
+ */
+export function idleCheckSkipped(usage: UsageLookup, nowMs: number): string | undefined {
+  const fix = 'run `marketo-api-users collect-usage`, and check its daily Schedule (`schedule-usage`)';
+  if (usage.coveredSince === null || usage.lastCollected === null)
+    return `maxIdle judged no one: the usage ledger is empty; ${fix}`;
+  const collectedMs = Date.parse(`${usage.lastCollected}T00:00:00.000Z`);
+  if (nowMs - collectedMs <= (MAX_USAGE_LEDGER_AGE_DAYS + 1) * MS_PER_DAY) return undefined;
+  return (
+    `maxIdle judged no one: the usage ledger's last day is ${usage.lastCollected}, ` +
+    `more than ${MAX_USAGE_LEDGER_AGE_DAYS} days ago; ${fix}`
+  );
+}
+
+/**
  * Since when each user made no call, for maxIdle: the end of its last day with calls, else (never seen calling)
  * the later of its first sighting and the ledger's first day, since before either nothing was counted.
  * Undefined for everyone when the ledger has no collection or a stale one.
@@ -160,9 +176,8 @@ export function idleSinceLookup(
   firstSeenAt: (userid: string) => string | undefined,
   nowMs: number,
 ): (userid: string) => string | undefined {
-  if (!usage || usage.coveredSince === null || usage.lastCollected === null) return () => undefined;
-  const collectedMs = Date.parse(`${usage.lastCollected}T00:00:00.000Z`);
-  if (nowMs - collectedMs > (MAX_USAGE_LEDGER_AGE_DAYS + 1) * MS_PER_DAY) return () => undefined;
+  if (!usage || usage.coveredSince === null || idleCheckSkipped(usage, nowMs) !== undefined)
+    return () => undefined;
   const lastUsed = new Map(Object.entries(usage.lastUsed));
   const ledgerStart = `${usage.coveredSince}T00:00:00.000Z`;
   return (userid) => {
@@ -319,6 +334,8 @@ export const sweepReportSchema = z.object({
    * was counted from the sweep's first sight of them instead.
    */
   noCreationDate: z.number().optional(),
+  /** With maxIdle: why no user was judged idle (the usage ledger empty or stale), and what to do. */
+  idleCheckSkipped: z.string().optional(),
   /**
    * Where every line went: `sweep-lines` notifications, numbered parts, then the `sweep-report`. A failed
    * delivery is recorded here rather than failing the sweep.

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   decideSweepAction,
+  idleCheckSkipped,
   idleSinceLookup,
   sweepPolicySchema,
   type SweepAction,
@@ -99,6 +100,17 @@ describe('idleSinceLookup', () => {
     assert.equal(idleSinceLookup(stale, firstSeen, NOW)('old@x.com'), undefined);
     const fresh = { ...usage, lastCollected: '2030-07-29' };
     assert.notEqual(idleSinceLookup(fresh, firstSeen, NOW)('old@x.com'), undefined);
+  });
+
+  it('says why it judges no one, and what to do, for the sweep report', () => {
+    const empty = { coveredSince: null, lastCollected: null, lastUsed: {} };
+    assert.match(
+      idleCheckSkipped(empty, NOW) ?? '',
+      /ledger is empty; run `marketo-api-users collect-usage`/,
+    );
+    const stale = { ...usage, lastCollected: '2030-07-27' };
+    assert.match(idleCheckSkipped(stale, NOW) ?? '', /last day is 2030-07-27, more than 3 days ago/);
+    assert.equal(idleCheckSkipped({ ...usage, lastCollected: '2030-07-29' }, NOW), undefined);
   });
 });
 

@@ -2,7 +2,8 @@
  * maxIdle end to end on the time-skipping server: a hand-made API-only user and a lifecycle's user, neither of
  * which ever calls Marketo, are left alone at first, warned in the sweep's notifications past 30 days (a dry
  * run lists the warning without sending it as done), and locked past 45 days (the hand-made user by the sweep's
- * write, the managed one by its lifecycle's revoke). The sandbox's clock moves with the server's.
+ * write, the managed one by its lifecycle's revoke). A sweep on a ledger the collector left stale judges no one and
+ * says so. The sandbox's clock moves with the server's.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -96,14 +97,23 @@ describe('sweep maxIdle over 46 days', () => {
         await collect();
         const first = await runSweep(h, { policy: POLICY }, 'idle-day-0');
         assert.deepEqual(first.lines, [], 'nobody is idle on the day the sweep first sees them');
+        assert.equal(first.idleCheckSkipped, undefined);
 
         await skipDays(31);
+        // The collector has not run for 31 days: the sweep judges no one, and its report says why.
+        const stale = await runSweep(h, { policy: POLICY, dryRun: true }, 'idle-day-31-stale');
+        assert.deepEqual(stale.lines, []);
+        assert.match(
+          stale.idleCheckSkipped ?? '',
+          /usage ledger's last day is .*more than 3 days ago.*collect-usage/,
+        );
         await collect();
         const dryWarn = await runSweep(h, { policy: POLICY, dryRun: true }, 'idle-day-31-dry');
         assert.deepEqual(lineOf(dryWarn.lines, handMade), { action: 'idle-warning', applied: false });
         const warned = await runSweep(h, { policy: POLICY }, 'idle-day-31');
         assert.deepEqual(lineOf(warned.lines, handMade), { action: 'idle-warning', applied: true });
         assert.deepEqual(lineOf(warned.lines, managed.email), { action: 'idle-warning', applied: true });
+        assert.equal(warned.idleCheckSkipped, undefined, 'a fresh ledger judges');
         const sent = JSON.stringify(h.notifier.of('sweep-lines').map((event) => event.details));
         assert.match(sent, /idle-warning/);
         assert.equal(userOf(h, handMade).isLocked, false);

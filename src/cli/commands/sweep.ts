@@ -73,6 +73,7 @@ Examples:
             `${report.noCreationDate} user(s) had no creation date (Marketo's user record has none): ` +
               'their maximum lifetime was counted from when the sweep first saw them',
           );
+        if (report.idleCheckSkipped !== undefined) output.line(report.idleCheckSkipped);
         if (sent.failedLineParts > 0 || !sent.reportDelivered)
           output.line(
             `Notifications failed: ${sent.failedLineParts} of ${sent.lineParts} line part(s)` +

@@ -28,6 +28,8 @@ export const carriedReportSchema = z.object({
   noCreationDate: z.number().int().min(0),
   lineParts: z.number().int().min(0),
   failedLineParts: z.number().int().min(0),
+  /** Set by the first page whose usage ledger could not judge idleness (see idleCheckSkipped). */
+  idleCheckSkipped: z.string().optional(),
 });
 export type CarriedReport = z.output<typeof carriedReportSchema>;
 
@@ -123,6 +125,7 @@ export async function finishReport(
     moreLines: carried.moreLines,
     pages: carried.pages,
     ...(countsNoCreationDate ? { noCreationDate: carried.noCreationDate } : {}),
+    ...(carried.idleCheckSkipped !== undefined ? { idleCheckSkipped: carried.idleCheckSkipped } : {}),
   };
   const acted = counts.locked + counts.expirySet + counts.driftCorrected;
   const { lineParts, failedLineParts } = carried;
@@ -135,7 +138,13 @@ export async function finishReport(
     message:
       `${dryRun ? 'Dry-run sweep' : 'Sweep'}: ${counts.scanned} API-only users scanned, ${acted} ${dryRun ? 'to act on' : 'acted on'}, ` +
       `${counts.reported} reported, ${counts.errors} errors`,
-    details: { counts, dryRun, lineParts, failedLineParts },
+    details: {
+      counts,
+      dryRun,
+      lineParts,
+      failedLineParts,
+      idleCheckSkipped: carried.idleCheckSkipped ?? null,
+    },
   }).catch((error: unknown) => {
     problem = failureMessage(error);
   });

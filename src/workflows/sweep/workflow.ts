@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../domain/lifecycle-request';
 import {
   firstSeenLookup,
+  idleCheckSkipped,
   idleSinceLookup,
   sweepPolicySchema,
   type SweepLine,
@@ -118,6 +119,7 @@ async function sweepPage(
   // Only with maxIdle: a sweep without it makes exactly the calls it made before the policy existed.
   const usage = input.policy.maxIdle ? await support.usageOfUsers(userids) : undefined;
   const firstSeenAt = firstSeenLookup(firstSeen);
+  if (usage) run.carried.idleCheckSkipped ??= idleCheckSkipped(usage, Date.now());
   const ctx: SweepUserContext = {
     policy: input.policy,
     dryRun: input.dryRun,
