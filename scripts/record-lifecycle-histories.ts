@@ -22,6 +22,7 @@ import { startLifecycle } from '../src/lifecycle-start';
 import type { lifecycleWorkflow } from '../src/workflows';
 import {
   attestUpdate,
+  reassignUpdate,
   completeOperatorStepUpdate,
   confirmSwitchUpdate,
   extendUpdate,
@@ -128,7 +129,7 @@ async function rotateThenRevoke(h: Harness): Promise<void> {
   await save(h, 'rotate-then-revoke', workflowId);
 }
 
-/** An owner with attestation every hour: the owner attests (the clock restarts), then a revoke. */
+/** An owner with attestation every hour: the owner attests (the clock restarts), hands over to another, then a revoke. */
 async function attestThenRevoke(h: Harness): Promise<void> {
   const request = sampleRequest({
     email: 'replay-attest@example.com',
@@ -146,6 +147,10 @@ async function attestThenRevoke(h: Harness): Promise<void> {
       args: [{ by: 'owner@example.com', note: 'replay' }],
     });
     assert.equal(kept.attestation?.last?.decision, 'keep');
+    const moved = await handle.executeUpdate(reassignUpdate, {
+      args: [{ owner: 'new-owner@example.com', ticket: null, reason: 'replay' }],
+    });
+    assert.equal(moved.owner, 'new-owner@example.com');
     await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'replay recording' }] });
     await handle.result();
     return id;

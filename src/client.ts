@@ -54,6 +54,7 @@ import {
 import { startLifecycle } from './lifecycle-start';
 import {
   AttestationRefusedError,
+  ReassignRefusedError,
   CredentialsUnavailableError,
   InputError,
   LifecycleConflictError,
@@ -75,6 +76,7 @@ import { createDataConverter } from './security/data-converter';
 import { secretRefFor } from './security/secret-store';
 import {
   attestInputSchema,
+  reassignInputSchema,
   confirmSwitchInputSchema,
   marketoClientIdSchema,
   revokeInputSchema,
@@ -113,6 +115,7 @@ import { sweepWorkflow, type lifecycleWorkflow } from './workflows';
 import { sweepProgressQuery, type SweepProgress } from './workflows/messages';
 import {
   attestUpdate,
+  reassignUpdate,
   completeOperatorStepUpdate,
   confirmSwitchUpdate,
   extendUpdate,
@@ -156,6 +159,7 @@ export const CLIENT_API_ACTOR = 'client-api';
 
 export {
   AttestationRefusedError,
+  ReassignRefusedError,
   ContextError,
   CredentialsUnavailableError,
   InputError,
@@ -225,6 +229,10 @@ export type RotateOptions = z.input<typeof rotateOptionsSchema>;
 export const attestOptionsSchema = attestInputSchema;
 export type AttestOptions = z.input<typeof attestOptionsSchema>;
 
+/** A new owner or ticket in place (`null` clears one): the user and its credentials stay as they are. */
+export const reassignOptionsSchema = reassignInputSchema;
+export type ReassignOptions = z.input<typeof reassignOptionsSchema>;
+
 export const confirmSwitchOptionsSchema = confirmSwitchInputSchema;
 export type ConfirmSwitchOptions = z.input<typeof confirmSwitchOptionsSchema>;
 
@@ -290,6 +298,10 @@ export const validateInput = {
   attest(email: string, options: AttestOptions): void {
     validateInput.email(email);
     parse(attestOptionsSchema, options);
+  },
+  reassign(email: string, options: ReassignOptions): void {
+    validateInput.email(email);
+    parse(reassignOptionsSchema, options);
   },
   confirmSwitch(email: string, options: ConfirmSwitchOptions = {}): void {
     validateInput.email(email);
@@ -384,6 +396,13 @@ function rotationRefusal(email: string): (error: unknown) => never {
     }
     return refusal(error);
   };
+}
+
+function reassignRefused(why: string): ReassignRefusedError {
+  return new ReassignRefusedError(
+    `${why} Nothing was changed.`,
+    '`list` shows the lifecycles and their phase; a running one changes its owner or ticket',
+  );
 }
 
 function attestationRefused(why: string): AttestationRefusedError {
@@ -631,6 +650,34 @@ export class LifecycleClient {
         if (error instanceof WorkflowUpdateFailedError) {
           const cause = error.cause instanceof Error ? error.cause.message : error.message;
           if (!/^[\w.-]+: /.test(cause)) throw attestationRefused(cause);
+        }
+        return refusal(error);
+      });
+  }
+
+  /**
+   * A new owner or ticket, in place: the user, its service and the integration's credentials stay. Answers the
+   * status as changed; ReassignRefusedError when there is no such lifecycle, it is ending or ended, or the owner
+   * would be cleared under an attestation policy.
+   */
+  async reassign(email: string, options: ReassignOptions): Promise<LifecycleStatus> {
+    const input = parse(reassignOptionsSchema, options);
+    const current = await this.query(email).catch((error: unknown) => {
+      if (error instanceof LifecycleNotFoundError) throw reassignRefused(error.message);
+      throw error;
+    });
+    if (current.phase === 'deactivated' || current.phase === 'failed') {
+      throw reassignRefused(
+        `Only a running lifecycle changes its owner or ticket; this one is ${current.phase}.`,
+      );
+    }
+    return this.handleFor(email)
+      .executeUpdate(reassignUpdate, { args: [{ ...input, actor: input.actor ?? CLIENT_API_ACTOR }] })
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) throw reassignRefused('The lifecycle has ended.');
+        if (error instanceof WorkflowUpdateFailedError) {
+          const cause = error.cause instanceof Error ? error.cause.message : error.message;
+          throw reassignRefused(cause);
         }
         return refusal(error);
       });
@@ -941,6 +988,10 @@ export const confirmSwitch = async (email: string, input?: ConfirmSwitchOptions,
 export const attest = async (email: string, input: AttestOptions, options?: ClientOptions) => {
   validateInput.attest(email, input);
   return withClient(options, (c) => c.attest(email, input));
+};
+export const reassign = async (email: string, input: ReassignOptions, options?: ClientOptions) => {
+  validateInput.reassign(email, input);
+  return withClient(options, (c) => c.reassign(email, input));
 };
 export const completeStep = async (email: string, input: CompleteStepInput, options?: ClientOptions) => {
   validateInput.completeStep(email, input);

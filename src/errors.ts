@@ -43,6 +43,14 @@ export class AttestationRefusedError extends PreconditionError {
   override readonly name = 'AttestationRefusedError';
 }
 
+/**
+ * A new owner or ticket cannot be taken: no lifecycle of that email, it is ending or ended, or the owner would be
+ * cleared while the policy asks the owner to attest. Nothing was changed; the CLI exits 2.
+ */
+export class ReassignRefusedError extends PreconditionError {
+  override readonly name = 'ReassignRefusedError';
+}
+
 /** Bad input: nothing was created. `problems` are `field: problem` lines. */
 export class InputError extends Error {
   override readonly name = 'InputError';
@@ -67,7 +75,7 @@ export class LifecycleRefusedError extends Error {
 }
 
 const CONFLICT_HINT =
-  'to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again';
+  'to move the expiry use `extend`; to change the owner or ticket, `reassign`; to change anything else, `revoke` the lifecycle and onboard again';
 
 function conflictProblems(differences: OnboardDifference[]): string[] {
   return differences.map(

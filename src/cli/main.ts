@@ -1,6 +1,7 @@
 /** The `marketo-api-users` command: one file per command under commands/, exit codes in errors.ts. */
 import type * as Apply from './commands/apply';
 import type * as Attest from './commands/attest';
+import type * as Reassign from './commands/reassign';
 import type * as Audit from './commands/audit';
 import type * as CodecServer from './commands/codec-server';
 import type * as CompleteStep from './commands/complete-step';
@@ -82,6 +83,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'attest',
     summary: "the owner vouches for a lifecycle's access (keep) or withdraws it (revoke)",
     load: () => (load('./commands/attest') as typeof Attest).attestCommand,
+  },
+  {
+    name: 'reassign',
+    summary: 'hand the access to another owner or ticket, in place: the credentials stay',
+    load: () => (load('./commands/reassign') as typeof Reassign).reassignCommand,
   },
   {
     name: 'credentials',

@@ -7,6 +7,7 @@ const MARK: Record<PlannedAction['kind'], string> = {
   create: '+ create    ',
   adopt: '« adopt     ',
   extend: '~ extend    ',
+  reassign: '~ reassign  ',
   replace: '± replace   ',
   revoke: '- revoke    ',
   refused: '! refused   ',
@@ -14,10 +15,22 @@ const MARK: Record<PlannedAction['kind'], string> = {
   'no-change': '= no change ',
 };
 
+function reassignDetail(action: Extract<PlannedAction, { kind: 'reassign' }>): string {
+  const shown = (value: string | null) => value ?? 'none';
+  const changes = [
+    ...(action.owner ? [`owner ${shown(action.owner.from)} → ${shown(action.owner.to)}`] : []),
+    ...(action.ticket ? [`ticket ${shown(action.ticket.from)} → ${shown(action.ticket.to)}`] : []),
+    ...(action.extend ? [`expiry ${action.extend.from} → ${action.extend.to}`] : []),
+  ];
+  return `${changes.join(', ')}: ${action.why}`;
+}
+
 function detail(action: PlannedAction): string {
   switch (action.kind) {
     case 'extend':
       return `${action.from} → ${action.to}`;
+    case 'reassign':
+      return reassignDetail(action);
     case 'replace':
       return `${action.changes.join(', ')}; until ${action.expiresAt}: ${action.why}`;
     case 'refused':
@@ -37,6 +50,7 @@ const ORDER: PlannedAction['kind'][] = [
   'create',
   'adopt',
   'replace',
+  'reassign',
   'extend',
   'revoke',
   'left-alone',
@@ -53,7 +67,7 @@ export function planLines(plan: DesiredStatePlan, summary: PlanSummary): string[
   lines.push(
     '',
     `Plan for ${plan.source}: ${summary.create} to create, ${summary.adopt} to adopt, ${summary.replace} to replace, ` +
-      `${summary.extend} to extend, ${summary.revoke} to revoke, ${summary.refused} refused, ${summary.leftAlone} left alone, ` +
+      `${summary.extend} to extend, ${summary.reassign} to reassign, ${summary.revoke} to revoke, ${summary.refused} refused, ${summary.leftAlone} left alone, ` +
       `${summary.unchanged} unchanged.`,
   );
   if (plan.actions.some((a) => stepsOf(a).length)) {

@@ -42,7 +42,8 @@ type RunningRequest = NonNullable<ObservedLifecycle['request']>;
 
 /**
  * What differs in names, role, service or policy: none can change in place, so they take a new lifecycle. The
- * reason is not compared: it is the audit log's note of why the user was first created.
+ * reason is not compared: it is the audit log's note of why the user was first created. The owner and ticket
+ * change in place (see ownerChanges).
  */
 export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningRequest): string[] {
   const changes: string[] = [];
@@ -60,10 +61,6 @@ export function inPlaceImpossibleChanges(entry: DesiredUser, running: RunningReq
     );
   }
   text('role.workspace', running.role.workspace, entry.role.workspace);
-  // The owner and ticket travel in the lifecycle's request and memo, set when it starts: a new owner takes a new
-  // lifecycle, so the plan shows it rather than letting the file and the lifecycle disagree in silence.
-  text('owner', running.owner, entry.owner);
-  text('ticket', running.ticket, entry.ticket);
   text('service.displayName', running.service.displayName, entry.service.displayName);
   text('service.description', running.service.description, entry.service.description);
   for (const key of Object.keys(entry.policy) as (keyof LifecyclePolicy)[]) {
@@ -143,6 +140,36 @@ function planExpiry(entry: DesiredUser, index: number, seen: Running, input: Dif
   };
 }
 
+type Reassignment = Pick<Extract<PlannedAction, { kind: 'reassign' }>, 'owner' | 'ticket'>;
+
+/** The owner and ticket the file gives against the lifecycle's: each a reassignment in place, never a new service. */
+export function ownerChanges(entry: DesiredUser, running: RunningRequest): Reassignment {
+  const change = (was: string | undefined, now: string | undefined) =>
+    was === now ? undefined : { from: was ?? null, to: now ?? null };
+  const owner = change(running.owner, entry.owner);
+  const ticket = change(running.ticket, entry.ticket);
+  return { ...(owner ? { owner } : {}), ...(ticket ? { ticket } : {}) };
+}
+
+function reassignmentLines({ owner, ticket }: Reassignment): string[] {
+  const line = (field: string, c: { from: string | null; to: string | null }) =>
+    `${field} ${JSON.stringify(c.from ?? undefined)} → ${JSON.stringify(c.to ?? undefined)}`;
+  return [...(owner ? [line('owner', owner)] : []), ...(ticket ? [line('ticket', ticket)] : [])];
+}
+
+/** The expiry's action, with a new owner or ticket folded in: one action per user. */
+function withReassignment(expiry: PlannedAction, seen: Running, changes: Reassignment): PlannedAction {
+  if ((!changes.owner && !changes.ticket) || expiry.kind === 'refused') return expiry;
+  return {
+    kind: 'reassign',
+    email: expiry.email,
+    workflowId: seen.workflowId,
+    ...changes,
+    ...(expiry.kind === 'extend' ? { extend: { from: expiry.from, to: expiry.to } } : {}),
+    why: 'who vouches for the access changes in place: the user, its service and its credentials stay',
+  };
+}
+
 function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle, input: DiffInput) {
   const email = entry.email;
   if (!seen.marker) {
@@ -155,8 +182,12 @@ function planRunning(entry: DesiredUser, index: number, seen: ObservedLifecycle,
     return { kind: 'left-alone', email, why } as const;
   }
   const running = seen as Running;
-  const changes = inPlaceImpossibleChanges(entry, running.request);
-  if (!changes.length) return planExpiry(entry, index, running, input);
+  const reassignment = ownerChanges(entry, running.request);
+  const impossible = inPlaceImpossibleChanges(entry, running.request);
+  if (!impossible.length)
+    return withReassignment(planExpiry(entry, index, running, input), running, reassignment);
+  // A new lifecycle takes the file's owner and ticket too: listed beside what made it necessary.
+  const changes = [...impossible, ...reassignmentLines(reassignment)];
   const expiresAt = wantedExpiry(entry, running.marker.firstAppliedAt)!;
   const refusal = expiryRefusal(expiresAt, input.nowMs, input.nowMs, entry.policy);
   const at = input.locate(['users', index]);

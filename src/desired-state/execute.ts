@@ -1,7 +1,7 @@
 /**
- * Carrying out a plan's changes, one user after the other, each through the lifecycle's own start, extend or
- * revoke: what a workflow refuses stays refused. Every step is safe to repeat, so an apply that crashed halfway
- * is finished by the next one (its plan shows only what is left).
+ * Carrying out a plan's changes, one user after the other, each through the lifecycle's own start, extend,
+ * reassign or revoke: what a workflow refuses stays refused. Every step is safe to repeat, so an apply that
+ * crashed halfway is finished by the next one (its plan shows only what is left).
  */
 import { lifecycleRequestSchema, toWholeSecond, type LifecycleRequest } from '../domain/lifecycle-request';
 import type { LifecycleStatus } from '../domain/lifecycle-status';
@@ -81,6 +81,21 @@ async function replace(
   return create(client, file, action, options);
 }
 
+/** The owner and ticket first, then the extension: each an Update the lifecycle may refuse. */
+async function reassign(
+  client: LifecycleClient,
+  action: Change<'reassign'>,
+  actor: string,
+): Promise<LifecycleStatus> {
+  const status = await client.reassign(action.email, {
+    ...(action.owner ? { owner: action.owner.to } : {}),
+    ...(action.ticket ? { ticket: action.ticket.to } : {}),
+    actor,
+    reason: 'desired state',
+  });
+  return action.extend ? client.extend(action.email, { expiresAt: action.extend.to, actor }) : status;
+}
+
 async function executeOne(
   client: LifecycleClient,
   file: DesiredStateFile,
@@ -96,6 +111,8 @@ async function executeOne(
       return replace(client, file, action, options);
     case 'extend':
       return client.extend(action.email, { expiresAt: action.to, actor });
+    case 'reassign':
+      return reassign(client, action, actor);
     case 'revoke':
       return client.revoke(action.email, { actor, reason: 'removed from the desired-state file' });
     default:

@@ -44,6 +44,17 @@ export const plannedActionSchema = z.discriminatedUnion('kind', [
     to: z.string(),
     why,
   }),
+  /** A new owner or ticket, in place (the credentials stay), with the extension the file also asks for. */
+  z.object({
+    kind: z.literal('reassign'),
+    email,
+    workflowId: z.string(),
+    /** `to: null` clears the field. */
+    owner: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional(),
+    ticket: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional(),
+    extend: z.object({ from: z.string(), to: z.string() }).optional(),
+    why,
+  }),
   z.object({
     kind: z.literal('replace'),
     email,
@@ -64,7 +75,7 @@ export const plannedActionSchema = z.discriminatedUnion('kind', [
 ]);
 export type PlannedAction = z.infer<typeof plannedActionSchema>;
 
-export const CHANGE_KINDS = ['create', 'adopt', 'extend', 'replace', 'revoke'] as const;
+export const CHANGE_KINDS = ['create', 'adopt', 'extend', 'reassign', 'replace', 'revoke'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export const desiredStatePlanSchema = z

@@ -63,6 +63,7 @@ export interface PlanSummary {
   create: number;
   adopt: number;
   extend: number;
+  reassign: number;
   replace: number;
   revoke: number;
   refused: number;
@@ -78,6 +79,7 @@ export function summarize(actions: PlannedAction[]): PlanSummary {
     create: count('create'),
     adopt: count('adopt'),
     extend: count('extend'),
+    reassign: count('reassign'),
     replace: count('replace'),
     revoke: count('revoke'),
     refused: count('refused'),

@@ -1,12 +1,36 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, MIN_OVERLAP_MS } from './durations';
-import { actorSchema, isoDateTimeSchema, labelSchemaForReason } from './lifecycle-request';
+import {
+  actorSchema,
+  emailSchema,
+  isoDateTimeSchema,
+  labelSchemaForReason,
+  ticketSchema,
+} from './lifecycle-request';
 import { attestationDecisionSchema, operatorStepSchema } from './lifecycle-status';
 
 export const extendInputSchema = z
   .object({ expiresAt: isoDateTimeSchema, actor: actorSchema.optional() })
   .strict();
 export type ExtendInput = z.infer<typeof extendInputSchema>;
+
+/**
+ * A new owner or ticket, in place: the user, its custom service and the credentials the integration holds stay
+ * as they are. `null` clears one; an owner cannot be cleared while the policy asks the owner to attest.
+ */
+export const reassignInputSchema = z
+  .object({
+    owner: emailSchema.nullable().optional(),
+    ticket: ticketSchema.nullable().optional(),
+    actor: actorSchema.optional(),
+    reason: labelSchemaForReason.optional(),
+  })
+  .strict()
+  .refine((input) => input.owner !== undefined || input.ticket !== undefined, {
+    message: 'give an owner or a ticket (or both) to change',
+    path: ['owner'],
+  });
+export type ReassignInput = z.input<typeof reassignInputSchema>;
 
 export const revokeInputSchema = z
   .object({ reason: labelSchemaForReason.optional(), actor: actorSchema.optional() })

@@ -150,6 +150,8 @@ export const lifecycleStatusSchema = z.object({
   /** Who vouches for the access, and the ticket that asked for it. */
   owner: z.string().optional(),
   ticket: z.string().optional(),
+  /** How many times the owner or ticket changed in place since the lifecycle began. */
+  reassignments: z.number().optional(),
   attestation: attestationSchema.optional(),
   timeline: z.array(timelineEventSchema),
 });

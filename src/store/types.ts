@@ -26,6 +26,7 @@ export const AUDIT_EVENT_KINDS = [
   'attestation-requested',
   'attested',
   'attestation-missed',
+  'reassigned',
 ] as const;
 export const auditEventKindSchema = z.enum(AUDIT_EVENT_KINDS);
 export type AuditEventKind = z.infer<typeof auditEventKindSchema>;

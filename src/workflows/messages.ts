@@ -5,6 +5,7 @@ import type {
   CompleteOperatorStepInput,
   ConfirmSwitchInput,
   ExtendInput,
+  ReassignInput,
   RevokeInput,
   RotateInput,
 } from '../domain/lifecycle-messages';
@@ -47,6 +48,9 @@ export const confirmSwitchUpdate = defineUpdate<LifecycleStatus, [ConfirmSwitchI
  * lifecycle that is not active.
  */
 export const attestUpdate = defineUpdate<LifecycleStatus, [AttestInput]>('attest');
+
+/** A new owner or ticket in place (see reassignInputSchema); refused for a lifecycle that is ending or ended. */
+export const reassignUpdate = defineUpdate<LifecycleStatus, [ReassignInput]>('reassign');
 
 // ---- sweep -----------------------------------------------------------------------------------------------
 export interface SweepProgress {

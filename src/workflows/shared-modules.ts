@@ -20,7 +20,9 @@
  * our schemas is replaced by a stand-in whose `lastIndex` is an inherited no-op accessor and whose `test` runs the
  * original RegExp; only non-global, non-sticky patterns qualify, whose `test` keeps no state at all. This relies
  * on zod reading the pattern from `_zod.def.pattern` at each check, so it is verified below at preload: if a zod
- * upgrade changes that, the worker refuses to start instead of failing every validation in workflows.
+ * upgrade changes that, the worker refuses to start instead of failing every validation in workflows. The other
+ * writer is the `shape` getter of an object schema cloned by `.refine()`, settled to a plain value the same way
+ * (see settleShape) and covered by the same check.
  *
  * Rules for workflow code: schemas belong in the modules listed here (src/domain, lifecycle-input), not in
  * per-run workflow modules. A per-run schema using a zod format backed by one of zod's own shared patterns
@@ -67,12 +69,25 @@ function freezablePattern(pattern: RegExp): RegExp {
   return Object.create(methods) as RegExp;
 }
 
+/**
+ * A z.object's `def.shape` is a getter that replaces itself with the shape on first read. On an object schema
+ * cloned by `.refine()` the getter writes to the original's def and stays, so it writes again at every parse,
+ * which throws once frozen: it becomes a plain value here, before the freeze.
+ */
+function settleShape(def: object): void {
+  const descriptor = Object.getOwnPropertyDescriptor(def, 'shape');
+  if (descriptor?.get && descriptor.configurable) {
+    Object.defineProperty(def, 'shape', { value: descriptor.get.call(def) as unknown, enumerable: true });
+  }
+}
+
 /** Swaps every check pattern reachable from `root` (as the SDK's deep freeze will reach them) for a stand-in. */
 function makeFreezable(root: unknown, seen = new WeakSet<object>()): void {
   if (root === null || typeof root !== 'object' || seen.has(root) || root instanceof RegExp) return;
   seen.add(root);
   const def = (root as { _zod?: { def?: { pattern?: unknown } } })._zod?.def;
   if (def && def.pattern instanceof RegExp) def.pattern = freezablePattern(def.pattern);
+  if (def) settleShape(def);
   for (const key of Object.getOwnPropertyNames(root)) {
     let child: unknown;
     try {
@@ -101,13 +116,15 @@ function deepFreeze(value: unknown, seen = new WeakSet<object>()): void {
 
 /** Fails the preload (and so the worker's start) if frozen schemas no longer validate through the stand-ins. */
 function checkFrozenSchemasValidate(): void {
-  const probe = zod.object({
-    name: zod
-      .string()
-      .trim()
-      .regex(/^[a-z]+$/, 'letters only'),
-    at: zod.iso.datetime({ offset: true }),
-  });
+  const probe = zod
+    .object({
+      name: zod
+        .string()
+        .trim()
+        .regex(/^[a-z]+$/, 'letters only'),
+      at: zod.iso.datetime({ offset: true }),
+    })
+    .refine((value) => value.name.length > 0);
   makeFreezable(probe);
   deepFreeze(probe);
   try {

@@ -1,7 +1,7 @@
 /**
  * `onboard --owner --ticket --attest-every` and `attest` from the command line: bad input exits 2 before anything
  * connects; against a running `up` an attestation is recorded, shown by `status` and `list`, in the audit log,
- * and refused (exit 2, nothing recorded) for an unknown or ended lifecycle.
+ * and refused (exit 2, nothing recorded) for an unknown or ended lifecycle; `reassign` moves the owner in place.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -127,6 +127,44 @@ describe('attest against a running `up`', () => {
     assert.equal(event?.detail['lastUsedAt'], 'unknown');
   });
 
+  it('reassign hands the access to another owner in place: the same credentials, the new owner everywhere', async () => {
+    const before = await cli('credentials', email, '--json');
+    assert.equal(before.code, 0, describeRun(before));
+    const clearing = await cli('reassign', email, '--clear-owner');
+    assert.equal(clearing.code, 2, describeRun(clearing));
+    assert.match(clearing.stderr, /owner: cannot be cleared while the policy asks the owner to attest/);
+    const moved = await cli(
+      'reassign',
+      email,
+      '--owner',
+      'Platform@Example.com',
+      '--ticket',
+      'OPS-77',
+      '--reason',
+      'team moved',
+    );
+    assert.equal(moved.code, 0, describeRun(moved));
+    assert.match(
+      moved.stdout,
+      /^Reassigned .*: owner platform@example\.com, ticket OPS-77; its credentials are unchanged$/m,
+    );
+    const after = await cli('credentials', email, '--json');
+    const idOf = (run: typeof before) => (oneJson(run) as { clientId: string }).clientId;
+    assert.equal(idOf(after), idOf(before), 'the same custom service');
+    const listed = await cli('list', '--json');
+    const row = (oneJson(listed) as { email: string; owner?: string; ticket?: string }[]).find(
+      (l) => l.email === email,
+    );
+    assert.deepEqual([row?.owner, row?.ticket], ['platform@example.com', 'OPS-77']);
+    const audit = await cli('audit', '--email', email, '--kind', 'reassigned', '--json');
+    const [event] = auditEventsOf(audit);
+    assert.equal(event?.reason, 'team moved');
+    assert.deepEqual(
+      [event?.detail['ownerFrom'], event?.detail['ownerTo'], event?.detail['ticketTo']],
+      ['data-team@example.com', 'platform@example.com', 'OPS-77'],
+    );
+  });
+
   it('refuses (exit 2) an attestation of an unknown or ended lifecycle, and records nothing', async () => {
     const unknown = await cli('attest', `nobody-${stamp}@example.com`, '--by', 'ada', '--json');
     assert.equal(unknown.code, 2, describeRun(unknown));
@@ -144,5 +182,11 @@ describe('attest against a running `up`', () => {
     );
     const audit = await cli('audit', '--email', email, '--kind', 'attested', '--json');
     assert.equal(auditEventsOf(audit).length, 1, 'only the first attestation');
+    const reassigned = await cli('reassign', email, '--ticket', 'OPS-78');
+    assert.equal(reassigned.code, 2, describeRun(reassigned));
+    assert.match(
+      reassigned.stderr,
+      /^error: Only a running lifecycle changes its owner or ticket; this one is deactivated\./m,
+    );
   });
 });

@@ -37,6 +37,7 @@ const COMMANDS = [
   'extend',
   'revoke',
   'rotate',
+  'reassign',
   'credentials',
   'audit',
   'reencrypt-secrets',

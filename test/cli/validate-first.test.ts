@@ -69,6 +69,16 @@ describe('input is checked before anything connects', () => {
         args: ['rotate', 'vf@example.com', '--confirm-switched', '--overlap', '1d'],
         problem: /^confirm-switched: takes no --overlap or --reason/m,
       },
+      { args: ['reassign', 'vf@example.com', '--owner', 'not-an-email'], problem: /^owner: /m },
+      {
+        args: ['reassign', 'vf@example.com', '--ticket', 'free text'],
+        problem: /^ticket: must be an issue key/m,
+      },
+      { args: ['reassign', 'vf@example.com'], problem: /^owner: give --owner, --ticket/m },
+      {
+        args: ['reassign', 'vf@example.com', '--owner', 'a@example.com', '--clear-owner'],
+        problem: /^owner: give --owner or --clear-owner, not both/m,
+      },
       { args: ['audit', '--since', 'yesterday'], problem: /^since: /m },
       { args: ['audit', '--kind', 'deleted'], problem: /^kind: /m },
     ];

@@ -156,13 +156,13 @@ describe('re-onboarding a running lifecycle (embedded stack)', () => {
       `error: conflict: a lifecycle of ${email} already runs with other settings; nothing was changed`,
       'last-name: the running lifecycle has "Flict", this request asks for "Other"',
       'reason: the running lifecycle has "CONFLICT-1", this request asks for "CONFLICT-2"',
-      'hint: to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again',
+      'hint: to move the expiry use `extend`; to change the owner or ticket, `reassign`; to change anything else, `revoke` the lifecycle and onboard again',
     ]);
     assert.equal(otherJson!.code, 3, describeRun(otherJson!));
     assert.deepEqual(errorJsonSchema.parse(oneJson(otherJson!)), {
       error: 'conflict',
       problems: ['last-name: the running lifecycle has "Flict", this request asks for "Other"'],
-      hint: 'to move the expiry use `extend`; to change anything else, `revoke` the lifecycle and onboard again',
+      hint: 'to move the expiry use `extend`; to change the owner or ticket, `reassign`; to change anything else, `revoke` the lifecycle and onboard again',
     });
     assert.equal(userOf()?.lastName, 'Flict');
   });

@@ -152,17 +152,17 @@ describe('desired-state diff', () => {
     assert.deepEqual(changed.changes, ['policy.reminderLeadsMs "30d,7d,1d" → "3d"']);
   });
 
-  it('replaces a lifecycle whose owner or ticket changed, and shows both', () => {
+  it('reassigns in place a lifecycle whose owner or ticket changed, folding in an extension', () => {
     const text = FILE.replace(
       'lifetime: 30d\n  - email: later',
       'lifetime: 30d\n    owner: team@example.com\n    ticket: SEC-42\n  - email: later',
     );
     const changed = plan({ byEmail, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
-    assert.ok(changed?.kind === 'replace', JSON.stringify(changed));
-    assert.deepEqual(changed.changes, [
-      'owner undefined → "team@example.com"',
-      'ticket undefined → "SEC-42"',
-    ]);
+    assert.ok(changed?.kind === 'reassign', JSON.stringify(changed));
+    assert.deepEqual(changed.owner, { from: null, to: 'team@example.com' });
+    assert.deepEqual(changed.ticket, { from: null, to: 'SEC-42' });
+    assert.equal(changed.extend, undefined);
+    assert.equal(changed.workflowId, running('same@example.com').workflowId);
     const owned = new Map(byEmail);
     const request = {
       ...running('x@y.com').request!,
@@ -173,6 +173,28 @@ describe('desired-state diff', () => {
     owned.set('same@example.com', running('same@example.com', { request }));
     const same = plan({ byEmail: owned, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
     assert.deepEqual(same, { kind: 'no-change', email: 'same@example.com' });
+    // The file drops the ticket and moves the expiry later: one reassign that clears it, then extends.
+    const later = text
+      .replace('    ticket: SEC-42\n', '')
+      .replace(/(same@example\.com[\s\S]*?)lifetime: 30d/, '$1lifetime: 60d');
+    const both = plan({ byEmail: owned, unlisted: [] }, later).find((a) => a.email === 'same@example.com');
+    assert.ok(both?.kind === 'reassign', JSON.stringify(both));
+    assert.equal(both.owner, undefined);
+    assert.deepEqual(both.ticket, { from: 'SEC-42', to: null });
+    assert.equal(both.extend?.to, '2027-03-02T00:00:00.000Z');
+  });
+
+  it('replaces a lifecycle whose names and owner changed, listing both', () => {
+    const text = FILE.replace(
+      'lifetime: 30d\n  - email: later',
+      'lifetime: 30d\n    owner: team@example.com\n  - email: later',
+    ).replace(/(email: same@example\.com\n\s+firstName: )Same/, '$1Renamed');
+    const changed = plan({ byEmail, unlisted: [] }, text).find((a) => a.email === 'same@example.com');
+    assert.ok(changed?.kind === 'replace', JSON.stringify(changed));
+    assert.deepEqual(changed.changes, [
+      'firstName "Same" → "Renamed"',
+      'owner undefined → "team@example.com"',
+    ]);
   });
 
   it('leaves alone what onboard started, listed or not, and never revokes it', () => {

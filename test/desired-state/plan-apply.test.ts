@@ -34,6 +34,7 @@ interface Entry {
   expiresAt?: string;
   lifetime?: string;
   role?: string;
+  owner?: string;
 }
 
 function yamlOf(entries: Entry[], protectedPatterns: string[] = []): string {
@@ -44,6 +45,7 @@ function yamlOf(entries: Entry[], protectedPatterns: string[] = []): string {
       `    lastName: Pipeline`,
       `    role: { name: ${e.role ?? 'Desired Sync'}, permissions: [Read-Only Lead] }`,
       e.expiresAt ? `    expiresAt: ${e.expiresAt}` : `    lifetime: ${e.lifetime ?? '30d'}`,
+      ...(e.owner ? [`    owner: ${e.owner}`] : []),
     ].join('\n'),
   );
   const protect = protectedPatterns.length
@@ -98,16 +100,17 @@ describe('plan and apply -f on the embedded stack', () => {
     assert.deepEqual([result.unchanged, result.changes], [3, false]);
   });
 
-  it('the file edited (one removed, one later, one renamed): plan shows exactly those three, apply does them', async () => {
+  it('the file edited (one removed, one later with a new owner, one renamed): plan shows those three, apply does them', async () => {
     current = [
-      { ...three[1]!, expiresAt: later },
+      { ...three[1]!, expiresAt: later, owner: 'platform@example.com' },
       { ...three[2]!, firstName: 'Gamma Renamed' },
     ];
+    const before = await client.status(three[1]!.email);
     const file = fileAt('users.yaml', yamlOf(current));
     const plan = await planDesiredState(client, readDesiredState(file));
     const changes = plan.actions.filter((a) => a.kind !== 'no-change').map((a) => `${a.kind} ${a.email}`);
     assert.deepEqual(changes.sort(), [
-      `extend ${three[1]!.email}`,
+      `reassign ${three[1]!.email}`,
       `replace ${three[2]!.email}`,
       `revoke ${three[0]!.email}`,
     ]);
@@ -116,7 +119,10 @@ describe('plan and apply -f on the embedded stack', () => {
     const removed = userOf(three[0]!.email);
     assert.ok(removed, 'the removed user still exists in Marketo');
     assert.equal(removed.isLocked, true, 'the removed user is locked');
-    assert.equal((await client.status(three[1]!.email)).expiresAt, new Date(later).toISOString());
+    const moved = await client.status(three[1]!.email);
+    assert.equal(moved.expiresAt, new Date(later).toISOString());
+    assert.equal(moved.owner, 'platform@example.com');
+    assert.equal(moved.clientId, before.clientId, 'a new owner keeps the service and its credentials');
     assert.equal(userOf(three[2]!.email)?.isLocked, false);
     assert.equal(userOf(three[2]!.email)?.firstName, 'Gamma Renamed', 'the name changed in Marketo');
     const status = await client.status(three[2]!.email);

@@ -62,8 +62,8 @@ describe('replay of recorded lifecycle histories', () => {
     assert.equal(count('extend-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'), 2);
     assert.equal(
       count('attest-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'),
-      2,
-      'attest, revoke',
+      3,
+      'attest, reassign, revoke',
     );
     assert.equal(
       count('rotate-then-revoke', 'workflowExecutionUpdateCompletedEventAttributes'),

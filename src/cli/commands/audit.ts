@@ -57,8 +57,10 @@ export const auditCommand: Command = {
   help: `Usage: marketo-api-users audit [--email E] [--since ISO|7d] [--kind K]... [--limit N] [--json]
          [--data-dir DIR]
 
-The audit log, oldest first: onboarded, operator-step-done, extended, revoked, expired, provisioning-failed,
-drift-corrected, sweep-action and credentials-read, each with its time, actor and reason. Never a secret.
+The audit log, oldest first: onboarded, operator-step-done, extended, reassigned, revoked, expired,
+provisioning-failed, drift-corrected, sweep-action, credentials-read, rotated, rotation-retired,
+rotation-abandoned, attestation-requested, attested and attestation-missed, each with its time, actor and
+reason. Never a secret.
 A table for people; --json prints one JSON object a line (JSON Lines), for a SIEM. --kind may be repeated or
 a comma list; --since takes a date or a duration back from now.
 

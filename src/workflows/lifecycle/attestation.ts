@@ -26,8 +26,8 @@ export function attestationEvidence(lc: Lifecycle): Record<string, string> {
   const lastUsedAt =
     'lastUsedAt' in status && typeof status.lastUsedAt === 'string' ? status.lastUsedAt : 'unknown';
   return {
-    owner: request.owner ?? 'none',
-    ticket: request.ticket ?? 'none',
+    owner: status.owner ?? 'none',
+    ticket: status.ticket ?? 'none',
     role: status.roleName,
     permissions: request.role.permissions.join(', ').slice(0, 1000),
     lastUsedAt,

@@ -4,7 +4,6 @@
  * without asking the workflow. Never the email: visibility stores search attributes unencrypted.
  */
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import type { LifecycleRequest } from '../../domain/lifecycle-request';
 import {
   EMAIL_MEMO_FIELD,
   OWNER_MEMO_FIELD,
@@ -34,11 +33,18 @@ export function publishEmail(email: string): void {
   upsertMemo({ [EMAIL_MEMO_FIELD]: email });
 }
 
+type OwnerFields = Pick<LifecycleStatus, 'owner' | 'ticket'>;
+
 /** The owner and ticket for `list`, in the memo for the same reason as the email; nothing when neither is set. */
-export function publishOwner({ owner, ticket }: Pick<LifecycleRequest, 'owner' | 'ticket'>): void {
+export function publishOwner({ owner, ticket }: OwnerFields): void {
   if (owner === undefined && ticket === undefined) return;
   upsertMemo({
     ...(owner !== undefined ? { [OWNER_MEMO_FIELD]: owner } : {}),
     ...(ticket !== undefined ? { [TICKET_MEMO_FIELD]: ticket } : {}),
   });
+}
+
+/** After a reassignment: both fields as they are now, a cleared one removed from the memo. */
+export function republishOwner({ owner, ticket }: OwnerFields): void {
+  upsertMemo({ [OWNER_MEMO_FIELD]: owner ?? null, [TICKET_MEMO_FIELD]: ticket ?? null });
 }

@@ -13,11 +13,13 @@ import {
 import {
   attestInputSchema,
   confirmSwitchInputSchema,
+  reassignInputSchema,
   rotateInputSchema,
   type AttestInput,
   type CompleteOperatorStepInput,
   type ConfirmSwitchInput,
   type ExtendInput,
+  type ReassignInput,
   type RevokeInput,
   type RotateInput,
 } from '../../domain/lifecycle-messages';
@@ -34,6 +36,7 @@ import { deactivate, endBeforeActive } from './deactivation';
 import { EndedBeforeActive, invalidInput } from './failures';
 import { checked, Lifecycle } from './lifecycle';
 import { provision } from './provisioning';
+import { reassign, reassignRefusal, requestAsItStands } from './reassignment';
 import { confirmSwitch, confirmSwitchRefusal, rotate, rotateRefusal } from './rotation';
 import { publishEmail, publishOwner, publishVisibility } from './visibility';
 
@@ -62,7 +65,7 @@ function extended(status: LifecycleStatus): LifecycleStatus {
 
 function installHandlers(lc: Lifecycle): void {
   setHandler(messages.statusQuery, () => lc.status);
-  setHandler(messages.requestQuery, () => lc.request);
+  setHandler(messages.requestQuery, () => requestAsItStands(lc));
   setHandler(messages.extendUpdate, (u) => lc.extend(u).then(extended), {
     validator: (u: ExtendInput) => lc.validateExtend(u),
   });
@@ -82,6 +85,9 @@ function installHandlers(lc: Lifecycle): void {
       checked(attestInputSchema, u);
       refuseWith(attestRefusal(lc));
     },
+  });
+  setHandler(messages.reassignUpdate, (u) => reassign(lc, checked(reassignInputSchema, u)), {
+    validator: (u: ReassignInput) => refuseWith(reassignRefusal(lc, checked(reassignInputSchema, u))),
   });
   setHandler(messages.confirmSwitchUpdate, (u) => confirmSwitch(lc, u), {
     validator: (u: ConfirmSwitchInput) => {
@@ -117,7 +123,7 @@ export async function lifecycleWorkflow(rawInput: LifecycleWorkflowInput): Promi
   installHandlers(lc);
   publishVisibility(lc.status);
   publishEmail(lc.request.email);
-  publishOwner(lc.request);
+  publishOwner(lc.status);
   if (!input.carried) judgeAtStart(lc);
   let next: ActiveOutcome;
   try {
