@@ -159,7 +159,12 @@ function reassignmentLines({ owner, ticket }: Reassignment): string[] {
 
 /** The expiry's action, with a new owner or ticket folded in: one action per user. */
 function withReassignment(expiry: PlannedAction, seen: Running, changes: Reassignment): PlannedAction {
-  if ((!changes.owner && !changes.ticket) || expiry.kind === 'refused') return expiry;
+  if (!changes.owner && !changes.ticket) return expiry;
+  if (expiry.kind === 'refused')
+    return {
+      ...expiry,
+      why: `${expiry.why} (the file also asks for ${reassignmentLines(changes).join(', ')})`,
+    };
   return {
     kind: 'reassign',
     email: expiry.email,

@@ -81,19 +81,22 @@ async function replace(
   return create(client, file, action, options);
 }
 
-/** The owner and ticket first, then the extension: each an Update the lifecycle may refuse. */
+/**
+ * The extension first, then the owner and ticket: the extension is what a lifecycle may refuse by policy, so a
+ * refusal stops the apply with nothing of this user changed (a reassignment is refused only once it is ending).
+ */
 async function reassign(
   client: LifecycleClient,
   action: Change<'reassign'>,
   actor: string,
 ): Promise<LifecycleStatus> {
-  const status = await client.reassign(action.email, {
+  if (action.extend) await client.extend(action.email, { expiresAt: action.extend.to, actor });
+  return client.reassign(action.email, {
     ...(action.owner ? { owner: action.owner.to } : {}),
     ...(action.ticket ? { ticket: action.ticket.to } : {}),
     actor,
     reason: 'desired state',
   });
-  return action.extend ? client.extend(action.email, { expiresAt: action.extend.to, actor }) : status;
 }
 
 async function executeOne(

@@ -26,7 +26,7 @@ export function fingerprintOf(observation: Observation, marketo?: MarketoReading
 }
 
 /** Users whose Marketo side can change what the plan does: every change, and every possible adoption. */
-const ACTING_KINDS: PlannedAction['kind'][] = ['create', 'extend', 'replace', 'revoke'];
+const ACTING_KINDS: PlannedAction['kind'][] = ['create', 'extend', 'reassign', 'replace', 'revoke'];
 
 export interface PlanTarget extends ObserveTarget, ReadTarget {
   source: string;

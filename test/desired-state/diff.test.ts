@@ -184,6 +184,19 @@ describe('desired-state diff', () => {
     assert.equal(both.extend?.to, '2027-03-02T00:00:00.000Z');
   });
 
+  it('keeps an owner change in the why of a refused expiry, so one fix shows both', () => {
+    const text = FILE.replace(
+      /(email: earlier@example\.com[\s\S]*?\n)( {2}- email:)/,
+      '$1    owner: team@example.com\n$2',
+    );
+    const refused = plan({ byEmail, unlisted: [] }, text).find((a) => a.email === 'earlier@example.com');
+    assert.ok(refused?.kind === 'refused', JSON.stringify(refused));
+    assert.match(
+      refused.why,
+      /never moves its expiry earlier.*\(the file also asks for owner undefined → "team@example\.com"\)$/,
+    );
+  });
+
   it('replaces a lifecycle whose names and owner changed, listing both', () => {
     const text = FILE.replace(
       'lifetime: 30d\n  - email: later',

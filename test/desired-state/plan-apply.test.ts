@@ -24,6 +24,7 @@ import {
 import { startLifecycle } from '../../src/lifecycle-start';
 import { DESIRED_STATE_MEMO_FIELD } from '../../src/desired-state/marker';
 import { MauInstance } from '../../src/domain/search-attributes';
+import { createMarketoClient, TokenCache } from '../../src/marketo';
 import { lifecycleWorkflow } from '../../src/workflows';
 import { cliEnv, describeRun, runCli } from '../cli/support';
 import { withEmbeddedStack } from '../helpers/embedded-stack';
@@ -128,6 +129,31 @@ describe('plan and apply -f on the embedded stack', () => {
     const status = await client.status(three[2]!.email);
     assert.equal(status.phase, 'active');
     assert.equal((await cli('plan', '-f', file)).code, 0, 'nothing left to do');
+  });
+
+  it('refuses a new owner for a user that meanwhile holds a system role in Marketo, changing nothing', async () => {
+    const email = current[0]!.email;
+    const userid = userOf(email)!.userid;
+    const sandbox = stack.sandbox!;
+    const marketo = createMarketoClient({
+      baseUrl: sandbox.baseUrl,
+      clientId: sandbox.adminClientId,
+      clientSecret: sandbox.adminClientSecret,
+      tokenCache: new TokenCache(),
+      budget: 'unlimited',
+    });
+    const admin = [{ accessRoleId: 1, workspaceId: 0 }];
+    await marketo.addUserRoles(userid, admin);
+    try {
+      const edited = current.map((e) => (e.email === email ? { ...e, owner: 'security@example.com' } : e));
+      const plan = await planDesiredState(client, readDesiredState(fileAt('admin.yaml', yamlOf(edited))));
+      const action = plan.actions.find((a) => a.email === email);
+      assert.ok(action?.kind === 'refused', JSON.stringify(action));
+      assert.match(action.why, /holds the system role Admin/);
+      assert.equal((await client.status(email)).owner, 'platform@example.com', 'the owner stayed');
+    } finally {
+      await marketo.removeUserRoles(userid, admin);
+    }
   });
 
   it('refuses more revocations than allowed, changing nothing; --allow-revocations lets them through', async () => {
@@ -308,9 +334,15 @@ describe('plan and apply -f on the embedded stack', () => {
     await client.waitUntilSettled(email);
     const first = (await client.workflows.getHandle(workflowId).describe()).runId;
     let runId = first;
+    // Each extension's audit event keeps the run from continuing as new while it is stored: extensions sent back
+    // to back could keep one in flight at every check, so each waits up to a second for the run to move on.
     for (let i = 0; i < 15 && runId === first; i++) {
       await client.extend(email, { by: '1d' });
-      runId = (await client.workflows.getHandle(workflowId).describe()).runId;
+      const waitUntil = Date.now() + 1000;
+      do {
+        runId = (await client.workflows.getHandle(workflowId).describe()).runId;
+        if (runId === first) await new Promise((resolve) => setTimeout(resolve, 50));
+      } while (runId === first && Date.now() < waitUntil);
     }
     assert.notEqual(runId, first, 'the lifecycle continued as new');
     const gone = await planDesiredState(

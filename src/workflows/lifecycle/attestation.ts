@@ -75,6 +75,28 @@ function ask(lc: Lifecycle, pending: Pending, round: 'request' | 'reminder' | 'o
   );
 }
 
+/** A new ask with a full window: the previous one, if any, is replaced (its reminders were not for this owner). */
+function requestAttestation(lc: Lifecycle, attestation: Attestation, now: number): void {
+  const window = lc.policy.attestationWindowMs;
+  const asked: Pending = { requestedAt: iso(now), deadline: iso(now + window) };
+  attestation.pending = asked;
+  attestation.nextRequestAt = undefined;
+  attestation.requests += 1;
+  ask(lc, asked, 'request');
+  void lc.audit('attestation-requested', `attestation/${attestation.requests}/requested`, {
+    detail: { deadline: asked.deadline, window: formatDuration(window), ...attestationEvidence(lc) },
+  });
+}
+
+/**
+ * A new owner while an ask waits for an answer: the ask goes to the new owner at once, with a full window, since
+ * the one asked may have left (often why the access changes hands) and the deadline would lock the user unasked.
+ */
+export function askNewOwner(lc: Lifecycle): void {
+  const attestation = lc.status.attestation;
+  if (attestation?.pending) requestAttestation(lc, attestation, Date.now());
+}
+
 /** Does the one attestation step that is due (ask, remind, escalate), if any; true when it did something. */
 export function advanceAttestation(lc: Lifecycle): boolean {
   const attestation = lc.status.attestation;
@@ -84,14 +106,7 @@ export function advanceAttestation(lc: Lifecycle): boolean {
   const pending = attestation.pending;
   if (!pending) {
     if (!attestation.nextRequestAt || now < Date.parse(attestation.nextRequestAt)) return false;
-    const asked: Pending = { requestedAt: iso(now), deadline: iso(now + window) };
-    attestation.pending = asked;
-    attestation.nextRequestAt = undefined;
-    attestation.requests += 1;
-    ask(lc, asked, 'request');
-    void lc.audit('attestation-requested', `attestation/${attestation.requests}/requested`, {
-      detail: { deadline: asked.deadline, window: formatDuration(window), ...attestationEvidence(lc) },
-    });
+    requestAttestation(lc, attestation, now);
     return true;
   }
   if (!pending.remindedAt && now >= reminderAt(pending, window)) {

@@ -1,11 +1,12 @@
 /**
  * A new owner or ticket in place: who vouches for the access moves, and the user, its custom service and the
  * integration's credentials stay as they are. Recorded in the timeline and the audit log, and published in the
- * memo that `list` reads.
+ * memo that `list` reads; an attestation waiting for an answer is asked again of the new owner.
  */
 import type { ReassignInput } from '../../domain/lifecycle-messages';
 import type { LifecycleRequest } from '../../domain/lifecycle-request';
 import type { LifecycleStatus } from '../../domain/lifecycle-status';
+import { askNewOwner } from './attestation';
 import type { Lifecycle } from './lifecycle';
 import { republishOwner } from './visibility';
 
@@ -20,8 +21,10 @@ function afterReassign(status: Holder, input: ReassignInput): Holder {
 
 /** Why `input` is refused now; undefined when it may go ahead (a change to the same values is allowed, and a no-op). */
 export function reassignRefusal(lc: Lifecycle, input: ReassignInput): string | undefined {
-  if (lc.ended || lc.deactivating || lc.revokeRequest)
-    return `Only a running lifecycle changes its owner or ticket; this one is ${lc.status.phase}.`;
+  if (lc.ended || lc.deactivating || lc.revokeRequest) {
+    const state = lc.ended ? lc.status.phase : 'ending';
+    return `Only a running lifecycle changes its owner or ticket; this one is ${state}.`;
+  }
   if (afterReassign(lc.status, input).owner === undefined && lc.policy.attestEveryMs !== undefined)
     return 'owner: cannot be cleared while the policy asks the owner to attest; give the new owner instead';
   return undefined;
@@ -55,6 +58,7 @@ export function reassign(lc: Lifecycle, input: ReassignInput): LifecycleStatus {
     },
   });
   republishOwner(after);
+  if (after.owner !== before.owner) askNewOwner(lc);
   return status;
 }
 

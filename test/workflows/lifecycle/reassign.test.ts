@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { OWNER_MEMO_FIELD, TICKET_MEMO_FIELD } from '../../../src/domain/search-attributes';
 import { reassignUpdate, requestQuery, revokeUpdate } from '../../../src/workflows/messages';
+import { eventually } from '../../helpers/lifecycle-harness';
 import {
   DAY,
   inDays,
@@ -20,6 +21,7 @@ import {
 } from './support';
 
 const OWNER = 'data-team@example.com';
+
 const NEW_OWNER = 'platform-team@example.com';
 const ATTESTED = { owner: OWNER, ticket: 'OPS-1234', policy: { attestEveryMs: '30d' } };
 
@@ -73,6 +75,42 @@ describe('reassign: a new owner or ticket in place (mocked activities, time-skip
         ticketFrom: 'OPS-1234',
         ticketTo: 'OPS-9',
       });
+    });
+  });
+
+  it('asks the new owner at once, with a full window, when an attestation was waiting for the old one', async () => {
+    const mocks = mockActivities();
+    await t.withMocks(mocks, async (queue) => {
+      const req = request({
+        expiresAt: inDays(100, await t.now()),
+        ...ATTESTED,
+        policy: { attestEveryMs: '30d', attestationWindowMs: '14d' },
+      });
+      const handle = await start(t, queue, req);
+      await statusWhen(handle, (s) => s.phase === 'active');
+      await t.env.sleep(31 * DAY);
+      const first = (await statusWhen(handle, (s) => s.attestation?.pending !== undefined)).attestation!
+        .pending!;
+      await t.env.sleep(12 * DAY);
+      const moved = await handle.executeUpdate(reassignUpdate, { args: [{ owner: NEW_OWNER }] });
+      const pending = moved.attestation?.pending;
+      assert.ok(pending && Date.parse(pending.deadline) - Date.parse(pending.requestedAt) === 14 * DAY);
+      assert.ok(Date.parse(pending.deadline) > Date.parse(first.deadline), 'a full window for the new owner');
+      const askedNew = await eventually(() =>
+        mocks.of('attestation-requested').find((ask) => ask.details?.['owner'] === NEW_OWNER),
+      );
+      assert.equal(askedNew.details?.['round'], 'request');
+      assert.equal(askedNew.details?.['deadline'], pending.deadline);
+      // Past the old owner's deadline: the new owner still has time, so the user stays active.
+      await t.env.sleep(2 * DAY);
+      assert.equal((await statusWhen(handle, () => true)).phase, 'active');
+      await handle.executeUpdate(revokeUpdate, { args: [{ reason: 'test over' }] });
+      await handle.result();
+      const requested = mocks.audits.filter((a) => a.kind === 'attestation-requested');
+      assert.deepEqual(
+        requested.map((a) => a.detail['owner']),
+        [OWNER, NEW_OWNER],
+      );
     });
   });
 
