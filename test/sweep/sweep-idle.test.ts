@@ -107,6 +107,12 @@ describe('sweep maxIdle over 46 days', () => {
           stale.idleCheckSkipped ?? '',
           /usage ledger's last day is .*more than 3 days ago.*collect-usage/,
         );
+        const reported = h.notifier.of('sweep-report').at(-1);
+        assert.equal(
+          reported?.details?.['idleCheckSkipped'],
+          stale.idleCheckSkipped,
+          'the notification says it too',
+        );
         await collect();
         const dryWarn = await runSweep(h, { policy: POLICY, dryRun: true }, 'idle-day-31-dry');
         assert.deepEqual(lineOf(dryWarn.lines, handMade), { action: 'idle-warning', applied: false });

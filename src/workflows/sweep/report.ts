@@ -143,7 +143,7 @@ export async function finishReport(
       dryRun,
       lineParts,
       failedLineParts,
-      idleCheckSkipped: carried.idleCheckSkipped ?? null,
+      ...(carried.idleCheckSkipped !== undefined ? { idleCheckSkipped: carried.idleCheckSkipped } : {}),
     },
   }).catch((error: unknown) => {
     problem = failureMessage(error);
