@@ -65,8 +65,6 @@ export function reassign(lc: Lifecycle, input: ReassignInput): LifecycleStatus {
 /** The request as it stands now: its owner and ticket are the status's, which a reassignment may have changed. */
 export function requestAsItStands(lc: Lifecycle): LifecycleRequest {
   const { owner, ticket } = lc.status;
-  const rest = { ...lc.request };
-  delete rest.owner;
-  delete rest.ticket;
+  const { owner: _asStarted, ticket: _ticketAsStarted, ...rest } = lc.request;
   return { ...rest, ...(owner !== undefined ? { owner } : {}), ...(ticket !== undefined ? { ticket } : {}) };
 }

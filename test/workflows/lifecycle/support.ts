@@ -3,7 +3,9 @@
  * Marketo. The mocks keep a tiny in-memory Marketo (roles, one user) and log every call in order, so a test asserts
  * what the workflow decided and in which order. Timers (expiry, reminders, operator deadlines) are skipped.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type {
@@ -259,4 +261,14 @@ export async function terminateWhenSettled(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await handle.terminate('test done');
+}
+
+/** The message the workflow refused an Update with; fails the test when the Update was accepted. */
+export async function refusalOf(update: Promise<unknown>, what = 'the update'): Promise<string> {
+  const error = await update.then(
+    () => assert.fail(`${what} was accepted`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowUpdateFailedError);
+  return String(error.cause?.message);
 }
